@@ -1,0 +1,81 @@
+#include <fmt/format.h>
+#include <poll.h>
+
+#include <cerrno>
+#include <memory>
+
+#include "commands.hpp"
+#include "nslab/error.hpp"
+#include "nslab/lab.hpp"
+#include "nslab/process.hpp"
+#include "nslab/signals.hpp"
+
+namespace nslab::cli {
+
+namespace {
+
+struct ExecArgs {
+  std::string topology;
+  std::string node;
+  std::vector<std::string> command;
+  bool verbose = false;
+};
+
+int run_exec(const ExecArgs& a) {
+  if (!acquire_privileges_or_report()) return kSetup;
+  auto t = load_topology_or_report(a.topology);
+  if (!t) return kFailed;
+  if (!t->node(a.node)) {
+    std::string names;
+    for (const auto& n : t->nodes) names += (names.empty() ? "" : ", ") + n.name;
+    fmt::print(stderr, "nslab: topology '{}' has no node '{}' (nodes: {})\n", t->name, a.node,
+               names);
+    return kSetup;
+  }
+  SignalWatch signals;  // a signal now ends the command and still tears the lab down
+  return guarded([&] {
+    auto lab = Lab::build(*t);
+    if (a.verbose)
+      fmt::print(stderr, "nslab: {} built in {:.2f} ms\n", t->name,
+                 lab->build_time().count() / 1000.0);
+    std::optional<NodeProcess> proc;
+    try {
+      proc.emplace(NodeProcess::spawn(lab->node(a.node).netns(), a.command));
+    } catch (const Error& e) {
+      fmt::print(stderr, "nslab: {}\n", e.what());
+      return e.err() == ENOENT ? 127 : 126;
+    }
+    for (;;) {
+      pollfd p[2] = {{proc->pidfd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
+      if (poll(p, 2, -1) < 0 && errno != EINTR) break;
+      if (p[1].revents & POLLIN)
+        if (auto s = signals.take()) proc->signal(*s);  // the command decides how to end
+      if (p[0].revents & POLLIN) break;
+    }
+    int status = proc->wait();
+    // Whatever the command left running in the lab goes with the lab.
+    int stragglers = kill_processes_in(lab->namespaces());
+    if (a.verbose && stragglers)
+      fmt::print(stderr, "nslab: killed {} process(es) left in the lab\n", stragglers);
+    return exit_status_of(status);
+  });
+}
+
+}  // namespace
+
+Runner add_exec(CLI::App& app) {
+  auto a = std::make_shared<ExecArgs>();
+  auto* sub = app.add_subcommand(
+      "exec",
+      "Build a topology, run one command inside NODE with stdio passed through, tear down, and "
+      "exit with the command's status (128+N if it died of signal N; 127 if not found).");
+  sub->add_option("TOPOLOGY", a->topology, "topology file")->required();
+  sub->add_option("NODE", a->node, "node to run in")->required();
+  sub->add_option("CMD", a->command, "command and its arguments, after --")->required();
+  sub->add_flag("-v,--verbose", a->verbose, "report build time and stragglers on stderr");
+  sub->footer("Example: nslab exec topologies/router-lowmtu.yaml client -- ping -c1 10.0.2.1");
+  return [a] { return run_exec(*a); };
+}
+
+
+}  // namespace nslab::cli

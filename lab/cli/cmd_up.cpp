@@ -1,0 +1,65 @@
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "commands.hpp"
+#include "nslab/lab.hpp"
+#include "nslab/process.hpp"
+#include "nslab/signals.hpp"
+#include "nslab/userns.hpp"
+
+namespace nslab::cli {
+
+namespace {
+
+// A command a person can paste to get a shell in `node`: the namespace is reachable through our
+// fd in /proc; unprivileged, the shell must first join our user and mount namespaces.
+std::string shell_command(LabNode& node, bool own_userns) {
+  pid_t pid = getpid();
+  if (!own_userns) return fmt::format("nsenter --net=/proc/{}/fd/{}", pid, node.netns().fd());
+  return fmt::format(
+      "nsenter --preserve-credentials --user=/proc/{0}/ns/user --mount=/proc/{0}/ns/mnt "
+      "--net=/proc/{0}/fd/{1}",
+      pid, node.netns().fd());
+}
+
+int run_up(const std::string& file) {
+  bool own_userns = geteuid() != 0;
+  if (!acquire_privileges_or_report()) return kSetup;
+  auto t = load_topology_or_report(file);
+  if (!t) return kFailed;
+  SignalWatch signals;
+  return guarded([&] {
+    auto lab = Lab::build(*t);
+    fmt::print("nslab: topology '{}' is up: {} nodes, {} links, built in {:.2f} ms\n", t->name,
+               t->nodes.size(), t->links.size(), lab->build_time().count() / 1000.0);
+    fmt::print("a shell in each node (Ctrl-C or SIGTERM to nslab pid {} tears the lab down):\n",
+               getpid());
+    std::size_t width = 0;
+    for (auto& n : lab->nodes()) width = std::max(width, n.name().size());
+    for (auto& n : lab->nodes())
+      fmt::print("  {:<{}}  {}\n", n.name(), width, shell_command(n, own_userns));
+    std::fflush(stdout);
+    int sig = signals.wait();
+    int killed = kill_processes_in(lab->namespaces());
+    lab.reset();
+    fmt::print("nslab: signal {} received; lab torn down{}\n", sig,
+               killed ? fmt::format(" ({} process(es) inside killed)", killed) : "");
+    return kOk;
+  });
+}
+
+}  // namespace
+
+Runner add_up(CLI::App& app) {
+  auto file = std::make_shared<std::string>();
+  auto* sub = app.add_subcommand(
+      "up",
+      "Build a topology and hold it until SIGINT/SIGTERM, printing a command per node that opens "
+      "a shell inside it. Tears everything down on exit.");
+  sub->add_option("TOPOLOGY", *file, "topology file")->required();
+  return [file] { return run_up(*file); };
+}
+
+}  // namespace nslab::cli

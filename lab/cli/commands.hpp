@@ -1,0 +1,37 @@
+#pragma once
+// The subcommands of `nslab`. Each registers its options on a CLI11 subcommand and returns the
+// function that runs it; main() stays thin.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "nslab/topology.hpp"
+
+namespace nslab::cli {
+
+using Runner = std::function<int()>;
+
+// Exit codes of SPEC section 1.
+inline constexpr int kOk = 0;
+inline constexpr int kFailed = 1;  // a scenario failed, or an input file is invalid
+inline constexpr int kSetup = 2;   // usage, or the lab could not be set up
+inline constexpr int kSkipped = 77;
+
+Runner add_validate(CLI::App& app);
+Runner add_graph(CLI::App& app);
+Runner add_exec(CLI::App& app);
+Runner add_up(CLI::App& app);
+
+// Shared helpers (common.cpp).
+// Loads and validates a topology; prints every diagnostic to stderr and returns nullopt if invalid.
+std::optional<Topology> load_topology_or_report(const std::string& path);
+// Runs `body`, turning exceptions into a message on stderr and an exit code: an error that points
+// into a YAML file is the user's input (1), anything else is setup (2).
+int guarded(const std::function<int()>& body);
+// Enters a user namespace when not root; must run before any thread starts.
+bool acquire_privileges_or_report();
+
+}  // namespace nslab::cli

@@ -1,0 +1,66 @@
+#pragma once
+// A built topology: one network namespace per node, held by fds. Destroying the Lab tears
+// everything down: the namespaces vanish with their last fd, and their interfaces with them.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nslab/netns.hpp"
+#include "nslab/rtnl.hpp"
+#include "nslab/topology.hpp"
+
+namespace nslab {
+
+class LabNode {
+ public:
+  LabNode(std::string name, Netns ns, Rtnl rtnl)
+      : name_(std::move(name)), ns_(std::move(ns)), rtnl_(std::move(rtnl)) {}
+
+  const std::string& name() const { return name_; }
+  const Netns& netns() const { return ns_; }
+  Rtnl& rtnl() { return rtnl_; }
+  // ifindexes are assigned by nslab (lo is 1, then 2, 3, ... across the whole lab in declaration
+  // order), so they are the same in every run of a topology.
+  int ifindex(const std::string& ifname) const;
+  const std::map<std::string, int>& ifindexes() const { return ifindexes_; }
+  void set_ifindex(const std::string& ifname, int idx) { ifindexes_[ifname] = idx; }
+
+ private:
+  std::string name_;
+  Netns ns_;
+  Rtnl rtnl_;
+  std::map<std::string, int> ifindexes_;
+};
+
+struct BuildOptions {
+  // How long interfaces may take to become operationally up once configured.
+  std::chrono::milliseconds ready_timeout{5000};
+};
+
+class Lab {
+ public:
+  // Builds `topology` (which must be valid). Throws Error, with the YAML position of the object
+  // the kernel refused when there is one; whatever was built is torn down first.
+  static std::unique_ptr<Lab> build(const Topology& topology, const BuildOptions& options = {});
+
+  const Topology& topology() const { return topology_; }
+  const Netns& home() const { return home_; }
+  std::vector<LabNode>& nodes() { return nodes_; }
+  LabNode& node(const std::string& name);
+  std::vector<const Netns*> namespaces() const;
+  std::chrono::microseconds build_time() const { return build_time_; }
+
+ private:
+  friend class Builder;
+  Lab(Topology t, Netns home) : topology_(std::move(t)), home_(std::move(home)) {}
+
+  Topology topology_;
+  Netns home_;
+  std::vector<LabNode> nodes_;
+  std::chrono::microseconds build_time_{0};
+};
+
+}  // namespace nslab

@@ -1,0 +1,43 @@
+#pragma once
+// Network namespaces held by file descriptors: no names under /run/netns, nothing to clean up.
+// A namespace lives while its fd (or anything created inside it) is open.
+
+#include <functional>
+
+namespace nslab {
+
+class Netns {
+ public:
+  // The calling thread's current network namespace.
+  static Netns current();
+  // A fresh, anonymous namespace. `inside` runs with the calling thread in it (open sockets,
+  // write sysctls); then the thread returns to `home`.
+  static Netns create(const Netns& home, const std::function<void()>& inside = {});
+
+  Netns(Netns&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Netns& operator=(Netns&& o) noexcept;
+  Netns(const Netns&) = delete;
+  Netns& operator=(const Netns&) = delete;
+  ~Netns();
+
+  int fd() const { return fd_; }
+  unsigned long inode() const;  // for display only: inode numbers are reused after a netns dies
+
+ private:
+  explicit Netns(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+// Moves the calling thread into `target` for the scope, then back to `home`.
+class NetnsScope {
+ public:
+  NetnsScope(const Netns& target, const Netns& home);
+  ~NetnsScope();
+  NetnsScope(const NetnsScope&) = delete;
+  NetnsScope& operator=(const NetnsScope&) = delete;
+
+ private:
+  const Netns& home_;
+};
+
+}  // namespace nslab

@@ -1,0 +1,115 @@
+#pragma once
+// Route netlink for one namespace, through libnl-route-3. libnl stays behind this header: callers
+// see small structs of ours. Errors come back as nslab::Error carrying the kernel's errno and its
+// extended-ack text (libnl alone would flatten ENETUNREACH into "Unspecific failure").
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nslab/ip.hpp"
+
+struct nl_sock;
+
+namespace nslab {
+
+struct VethRequest {
+  std::string name;
+  int ifindex = 0;  // 0: the kernel chooses
+  std::optional<int> mtu;
+  std::string peer_name;
+  int peer_ifindex = 0;
+  std::optional<int> peer_mtu;
+  int peer_netns_fd = -1;  // -1: the peer stays in this namespace
+};
+
+struct LinkChange {
+  std::optional<bool> up;
+  std::optional<int> mtu;
+  std::optional<int> master;  // bridge ifindex
+};
+
+struct RouteRequest {
+  Family family = Family::ipv4;
+  IpPrefix to;
+  std::optional<IpAddress> via;
+  int oif = 0;
+  std::optional<int> mtu;
+  bool lock_mtu = false;
+  std::optional<std::uint32_t> metric;
+};
+
+struct LinkState {
+  int ifindex = 0;
+  std::string name;
+  std::string kind;  // "veth", "bridge", "" for lo
+  int mtu = 0;
+  unsigned flags = 0;  // IFF_*
+  int operstate = 0;   // IF_OPER_*
+  int master = 0;
+  bool up() const;
+  bool lower_up() const;
+  bool can_send() const;  // up, carrier, and operationally up (or UNKNOWN, as the kernel counts)
+};
+
+struct AddressState {
+  int ifindex = 0;
+  IpPrefix prefix;
+  unsigned flags = 0;  // IFA_F_*
+};
+
+struct RouteState {
+  Family family = Family::ipv4;
+  IpPrefix to;
+  std::optional<IpAddress> via;
+  int oif = 0;
+  int table = 0;
+  int protocol = 0;
+  int type = 0;
+  std::uint32_t metric = 0;  // priority
+  int mtu = 0;               // RTAX_MTU, 0 when absent
+  bool lock_mtu = false;
+};
+
+class Rtnl {
+ public:
+  // A socket bound to the calling thread's network namespace; it stays bound there whichever
+  // thread uses it later.
+  static Rtnl open_here();
+
+  Rtnl(Rtnl&& o) noexcept;
+  Rtnl& operator=(Rtnl&& o) noexcept;
+  Rtnl(const Rtnl&) = delete;
+  Rtnl& operator=(const Rtnl&) = delete;
+  ~Rtnl();
+
+  void add_veth(const VethRequest& req);
+  void add_bridge(const std::string& name, int ifindex, std::optional<int> mtu);
+  void change_link(int ifindex, const LinkChange& change);
+  void add_address(int ifindex, const IpPrefix& prefix);
+  void add_route(const RouteRequest& req);
+
+  std::vector<LinkState> links();
+  std::vector<AddressState> addresses();
+  std::vector<RouteState> routes(Family family);  // table main
+
+  // Waits until every listed interface can send (LinkState::can_send): the kernel activates a
+  // veth's queue asynchronously after its peer comes up. Throws Error(ETIMEDOUT) naming laggards.
+  void wait_oper_up(const std::vector<int>& ifindexes, std::chrono::milliseconds timeout);
+
+ private:
+  explicit Rtnl(nl_sock* sk);
+  void check(int nlerr, const std::string& what);
+
+  nl_sock* sk_ = nullptr;
+
+ public:
+  struct ErrorContext;  // defined in rtnl.cpp; public only so the libnl callback can name it
+
+ private:
+  ErrorContext* ctx_ = nullptr;
+};
+
+}  // namespace nslab

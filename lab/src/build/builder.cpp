@@ -1,0 +1,267 @@
+// Valid topology -> Lab. The order matters and is the kernel's, not ours:
+//   1. namespaces, each with DAD off and forwarding set before any interface exists (new
+//      interfaces inherit conf/default; IPv4 conf would otherwise come from the host),
+//   2. veth pairs, each end born in its own node (IFLA_NET_NS_FD), with fixed ifindexes,
+//   3. bridges, 4. sysctls and nftables (before anything is up), 5. ports enslaved and veths up,
+//   then bridges up once their ports are, 6. addresses, 7. routes (their gateways need connected
+//   subnets), 8. wait until every interface can send (a veth's queue is activated asynchronously
+//   once its peer is up).
+
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "../kernel/sysctl.hpp"
+#include "nslab/error.hpp"
+#include "nslab/lab.hpp"
+#include "nslab/nft.hpp"
+
+namespace nslab {
+
+int LabNode::ifindex(const std::string& ifname) const {
+  auto it = ifindexes_.find(ifname);
+  if (it == ifindexes_.end())
+    throw Error(fmt::format("node '{}' has no interface '{}'", name_, ifname), ENODEV);
+  return it->second;
+}
+
+LabNode& Lab::node(const std::string& name) {
+  for (auto& n : nodes_)
+    if (n.name() == name) return n;
+  throw Error(fmt::format("no node '{}' in topology '{}'", name, topology_.name), ENOENT);
+}
+
+std::vector<const Netns*> Lab::namespaces() const {
+  std::vector<const Netns*> out;
+  for (const auto& n : nodes_) out.push_back(&n.netns());
+  return out;
+}
+
+namespace {
+
+// Test hook: NSLAB_STOP_AT=<phase> stops the process (SIGSTOP) after that phase, so that a test
+// can kill nslab in the middle of a build without guessing at timing.
+void checkpoint(const char* phase) {
+  static const char* stop_at = std::getenv("NSLAB_STOP_AT");
+  if (!stop_at || std::strcmp(stop_at, phase) != 0) return;
+  std::fprintf(stderr, "nslab: stopping after phase '%s' (NSLAB_STOP_AT)\n", phase);
+  std::fflush(stderr);
+  raise(SIGSTOP);
+}
+
+// Re-throws a kernel error with the position of the YAML object it concerns.
+template <class F>
+void at(const SourcePos& pos, F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    if (e.pos()) throw;
+    throw Error(e.what(), e.err(), pos);
+  }
+}
+
+}  // namespace
+
+class Builder {
+ public:
+  Builder(Lab& lab, const BuildOptions& o) : lab_(lab), t_(lab.topology_), opt_(o) {}
+
+  void run() {
+    auto t0 = std::chrono::steady_clock::now();
+    namespaces();
+    checkpoint("namespaces");
+    veths();
+    bridges();
+    checkpoint("links");
+    for (std::size_t i = 0; i < t_.nodes.size(); ++i) inside(t_.nodes[i], lab_.nodes_[i]);
+    for (std::size_t i = 0; i < t_.nodes.size(); ++i) bring_up(t_.nodes[i], lab_.nodes_[i]);
+    for (std::size_t i = 0; i < t_.nodes.size(); ++i) bridges_up(t_.nodes[i], lab_.nodes_[i]);
+    for (std::size_t i = 0; i < t_.nodes.size(); ++i) addresses(t_.nodes[i], lab_.nodes_[i]);
+    for (std::size_t i = 0; i < t_.nodes.size(); ++i) routes(t_.nodes[i], lab_.nodes_[i]);
+    checkpoint("configured");
+    for (std::size_t i = 0; i < t_.nodes.size(); ++i) wait_ready(t_.nodes[i], lab_.nodes_[i]);
+    lab_.build_time_ = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - t0);
+  }
+
+ private:
+  void namespaces() {
+    lab_.nodes_.reserve(t_.nodes.size());
+    for (const auto& spec : t_.nodes) {
+      std::optional<Rtnl> rtnl;
+      Netns ns = Netns::create(lab_.home_, [&] {
+        sysctl::write("net.ipv6.conf.all.accept_dad", "0");
+        sysctl::write("net.ipv6.conf.default.accept_dad", "0");
+        const char* fwd = spec.forwarding ? "1" : "0";
+        sysctl::write("net.ipv4.ip_forward", fwd);
+        sysctl::write("net.ipv6.conf.all.forwarding", fwd);
+        rtnl = Rtnl::open_here();
+      });
+      LabNode& node = lab_.nodes_.emplace_back(spec.name, std::move(ns), std::move(*rtnl));
+      node.set_ifindex("lo", 1);
+      // Unique across the lab, not per node: the kernel treats a veth's carrier change as urgent
+      // only when its ifindex differs from its peer's (iflink); equal ones (both ends 2, as the
+      // kernel itself would pick in fresh namespaces) delay operstate UP by up to a second.
+      for (const auto& ifname : t_.created_interfaces(spec.name))
+        node.set_ifindex(ifname, next_ifindex_++);
+    }
+  }
+
+  std::optional<int> explicit_mtu(const std::string& node, const std::string& ifname,
+                                  const LinkSpec& l) {
+    if (const auto* i = t_.node(node)->interface(ifname); i && i->mtu) return i->mtu->value;
+    if (l.mtu) return l.mtu->value;
+    return std::nullopt;
+  }
+
+  void veths() {
+    for (const auto& l : t_.links) {
+      LabNode& a = lab_.node(l.a.node);
+      LabNode& b = lab_.node(l.b.node);
+      VethRequest req;
+      req.name = l.a.ifname;
+      req.ifindex = a.ifindex(l.a.ifname);
+      req.mtu = explicit_mtu(l.a.node, l.a.ifname, l);
+      req.peer_name = l.b.ifname;
+      req.peer_ifindex = b.ifindex(l.b.ifname);
+      req.peer_mtu = explicit_mtu(l.b.node, l.b.ifname, l);
+      req.peer_netns_fd = b.netns().fd();
+      at(l.pos, [&] { a.rtnl().add_veth(req); });
+    }
+  }
+
+  void bridges() {
+    for (std::size_t i = 0; i < t_.nodes.size(); ++i) {
+      const NodeSpec& spec = t_.nodes[i];
+      LabNode& node = lab_.nodes_[i];
+      for (const auto& br : spec.bridges) {
+        std::optional<int> mtu;
+        if (const auto* ifc = spec.interface(br.name); ifc && ifc->mtu) mtu = ifc->mtu->value;
+        at(br.pos, [&] { node.rtnl().add_bridge(br.name, node.ifindex(br.name), mtu); });
+      }
+    }
+  }
+
+  // Work that must happen with the thread inside the node: sysctls and nftables.
+  void inside(const NodeSpec& spec, LabNode& node) {
+    if (spec.sysctls.empty() && !spec.nftables) return;
+    NetnsScope scope(node.netns(), lab_.home_);
+    for (const auto& s : spec.sysctls) at(s.pos, [&] { sysctl::write(s.key, s.value); });
+    if (spec.nftables) {
+      const NftablesSpec& n = *spec.nftables;
+      if (auto f = nft::apply_here(n.text)) {
+        SourcePos pos = n.pos;
+        if (f->line > 0) pos = {n.pos.file, n.first_line + f->line - 1, n.indent + f->column};
+        throw Error("nftables: " + f->message, EINVAL, pos);
+      }
+    }
+  }
+
+  void bring_up(const NodeSpec& spec, LabNode& node) {
+    for (const auto& br : spec.bridges) {
+      for (const auto& port : br.ports) {
+        at(port.pos, [&] {
+          node.rtnl().change_link(node.ifindex(port.value),
+                                  {.up = true, .master = node.ifindex(br.name)});
+        });
+      }
+    }
+    for (const auto& [ifname, idx] : node.ifindexes()) {
+      if (is_port(spec, ifname) || spec.bridge(ifname)) continue;
+      const auto* ifc = spec.interface(ifname);
+      std::optional<int> lo_mtu;
+      if (ifname == "lo" && ifc && ifc->mtu) lo_mtu = ifc->mtu->value;
+      at(ifc ? ifc->pos : spec.pos,
+         [&] { node.rtnl().change_link(idx, {.up = true, .mtu = lo_mtu}); });
+    }
+  }
+
+  // Bridges come up last, once their ports carry traffic: a bridge that finds live ports when it
+  // opens gets carrier and an active queue at once; one that gains carrier later waits for the
+  // kernel's rate-limited linkwatch (up to a second) before it can send.
+  void bridges_up(const NodeSpec& spec, LabNode& node) {
+    if (spec.bridges.empty()) return;
+    std::vector<int> ports;
+    for (const auto& br : spec.bridges)
+      for (const auto& p : br.ports) ports.push_back(node.ifindex(p.value));
+    wait_for(spec, node, ports);
+    for (const auto& br : spec.bridges) {
+      const auto* ifc = spec.interface(br.name);
+      at(ifc ? ifc->pos : br.pos,
+         [&] { node.rtnl().change_link(node.ifindex(br.name), {.up = true}); });
+    }
+  }
+
+  static bool is_port(const NodeSpec& spec, const std::string& ifname) {
+    for (const auto& br : spec.bridges)
+      for (const auto& p : br.ports)
+        if (p.value == ifname) return true;
+    return false;
+  }
+
+  void addresses(const NodeSpec& spec, LabNode& node) {
+    for (const auto& ifc : spec.interfaces)
+      for (const auto& a : ifc.addresses)
+        at(a.pos, [&] { node.rtnl().add_address(node.ifindex(ifc.name), a.prefix); });
+  }
+
+  void routes(const NodeSpec& spec, LabNode& node) {
+    for (const auto& r : spec.routes) {
+      RouteRequest req;
+      req.family = r.family;
+      req.to = r.to;
+      if (r.via) req.via = r.via->value;
+      if (r.mtu) req.mtu = r.mtu->value;
+      req.lock_mtu = r.lock_mtu;
+      if (r.metric) req.metric = r.metric->value;
+      std::string dev = r.dev ? r.dev->value : reaching(spec, r);
+      if (!dev.empty()) req.oif = node.ifindex(dev);
+      at(r.pos, [&] { node.rtnl().add_route(req); });
+    }
+  }
+
+  // The interface whose subnet holds the gateway (validation guarantees there is one).
+  static std::string reaching(const NodeSpec& spec, const RouteSpec& r) {
+    if (!r.via) return {};
+    for (const auto& ifc : spec.interfaces)
+      for (const auto& a : ifc.addresses)
+        if (a.prefix.contains(r.via->value)) return ifc.name;
+    return {};
+  }
+
+  void wait_ready(const NodeSpec& spec, LabNode& node) {
+    std::vector<int> want;
+    for (const auto& [ifname, idx] : node.ifindexes()) {
+      if (ifname == "lo") continue;
+      if (const auto* br = spec.bridge(ifname); br && br->ports.empty()) continue;
+      want.push_back(idx);
+    }
+    wait_for(spec, node, want);
+  }
+
+  void wait_for(const NodeSpec& spec, LabNode& node, const std::vector<int>& ifindexes) {
+    if (ifindexes.empty()) return;
+    try {
+      node.rtnl().wait_oper_up(ifindexes, opt_.ready_timeout);
+    } catch (const Error& e) {
+      throw Error(fmt::format("node '{}': {}", spec.name, e.what()), e.err());
+    }
+  }
+
+  Lab& lab_;
+  const Topology& t_;
+  const BuildOptions& opt_;
+  int next_ifindex_ = 2;
+};
+
+std::unique_ptr<Lab> Lab::build(const Topology& topology, const BuildOptions& options) {
+  std::unique_ptr<Lab> lab(new Lab(topology, Netns::current()));
+  Builder(*lab, options).run();
+  return lab;
+}
+
+}  // namespace nslab

@@ -1,0 +1,76 @@
+#include "nslab/netns.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+#include "nslab/error.hpp"
+
+namespace nslab {
+
+namespace {
+// /proc/thread-self, not /proc/self: the latter shows the main thread's namespace.
+constexpr const char* kThreadNetns = "/proc/thread-self/ns/net";
+
+void enter(int fd) {
+  if (setns(fd, CLONE_NEWNET) < 0) throw_errno("setns(CLONE_NEWNET)", errno);
+}
+}  // namespace
+
+Netns Netns::current() {
+  int fd = open(kThreadNetns, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw_errno(std::string("open ") + kThreadNetns, errno);
+  return Netns(fd);
+}
+
+Netns Netns::create(const Netns& home, const std::function<void()>& inside) {
+  if (unshare(CLONE_NEWNET) < 0) throw_errno("unshare(CLONE_NEWNET)", errno);
+  int fd = open(kThreadNetns, O_RDONLY | O_CLOEXEC);
+  int open_errno = errno;
+  Netns ns(fd);
+  try {
+    if (fd < 0) throw_errno(std::string("open ") + kThreadNetns, open_errno);
+    if (inside) inside();
+  } catch (...) {
+    if (setns(home.fd(), CLONE_NEWNET) < 0) std::abort();  // cannot continue in the wrong netns
+    throw;
+  }
+  enter(home.fd());
+  return ns;
+}
+
+Netns& Netns::operator=(Netns&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+Netns::~Netns() {
+  if (fd_ >= 0) close(fd_);
+}
+
+unsigned long Netns::inode() const {
+  struct stat st{};
+  if (fstat(fd_, &st) < 0) return 0;
+  return st.st_ino;
+}
+
+NetnsScope::NetnsScope(const Netns& target, const Netns& home) : home_(home) { enter(target.fd()); }
+
+NetnsScope::~NetnsScope() {
+  // Failing to return would leave this thread configuring the wrong namespace: stop hard.
+  if (setns(home_.fd(), CLONE_NEWNET) < 0) {
+    std::perror("nslab: setns back to the home namespace");
+    std::abort();
+  }
+}
+
+}  // namespace nslab

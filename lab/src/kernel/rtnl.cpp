@@ -1,0 +1,364 @@
+// The libnl-route-3 adapter. The only file that includes libnl.
+
+#include "nslab/rtnl.hpp"
+
+#include <linux/if.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "nslab/error.hpp"
+
+namespace nslab {
+
+// What the kernel really said about the last failed request: errno and extended-ack text.
+struct Rtnl::ErrorContext {
+  int err = 0;
+  std::string extack;
+  nl_sock* events = nullptr;  // a second socket of the same namespace, for multicast events
+};
+
+namespace {
+
+int on_error(sockaddr_nl*, nlmsgerr* e, void* arg) {
+  auto* ctx = static_cast<Rtnl::ErrorContext*>(arg);
+  ctx->err = -e->error;
+  ctx->extack.clear();
+  auto* nlh = reinterpret_cast<nlmsghdr*>(reinterpret_cast<char*>(e) - NLMSG_HDRLEN);
+  if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS)) return NL_STOP;
+  std::size_t off = sizeof(nlmsgerr);
+  if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+  const char* p = reinterpret_cast<char*>(e) + off;
+  const char* end = reinterpret_cast<char*>(nlh) + nlh->nlmsg_len;
+  while (p + sizeof(nlattr) <= end) {
+    auto* a = reinterpret_cast<const nlattr*>(p);
+    if (a->nla_len < sizeof(nlattr) || p + a->nla_len > end) break;
+    if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG)
+      ctx->extack.assign(p + NLA_HDRLEN, strnlen(p + NLA_HDRLEN, a->nla_len - NLA_HDRLEN));
+    p += NLA_ALIGN(a->nla_len);
+  }
+  return NL_STOP;
+}
+
+nl_sock* connect_socket() {
+  nl_sock* sk = nl_socket_alloc();
+  if (!sk) throw Error("nl_socket_alloc failed", ENOMEM);
+  int err = nl_connect(sk, NETLINK_ROUTE);
+  if (err < 0) {
+    nl_socket_free(sk);
+    throw Error(std::string("netlink connect: ") + nl_geterror(err), -err);
+  }
+  return sk;
+}
+
+nl_addr* to_nl(const IpAddress& a, int prefix) {
+  nl_addr* n = nl_addr_build(family_af(a.family), a.bytes.data(),
+                             a.family == Family::ipv4 ? 4 : 16);
+  if (!n) throw Error("nl_addr_build failed", ENOMEM);
+  nl_addr_set_prefixlen(n, prefix);
+  return n;
+}
+
+std::optional<IpAddress> from_nl(nl_addr* n) {
+  if (!n) return std::nullopt;
+  IpAddress a;
+  int af = nl_addr_get_family(n);
+  if (af != AF_INET && af != AF_INET6) return std::nullopt;
+  a.family = af == AF_INET ? Family::ipv4 : Family::ipv6;
+  std::size_t len = std::min<std::size_t>(nl_addr_get_len(n), 16);
+  if (len == 0) return std::nullopt;  // a default route's dst
+  std::memcpy(a.bytes.data(), nl_addr_get_binary_addr(n), len);
+  return a;
+}
+
+// RAII for libnl objects whose put/free function differs per type.
+template <class T, void (*Put)(T*)>
+struct Ref {
+  T* p = nullptr;
+  explicit Ref(T* x) : p(x) {}
+  Ref(const Ref&) = delete;
+  Ref& operator=(const Ref&) = delete;
+  ~Ref() {
+    if (p) Put(p);
+  }
+  T* get() const { return p; }
+};
+using LinkRef = Ref<rtnl_link, rtnl_link_put>;
+using AddrRef = Ref<rtnl_addr, rtnl_addr_put>;
+using RouteRef = Ref<rtnl_route, rtnl_route_put>;
+using NlAddrRef = Ref<nl_addr, nl_addr_put>;
+using CacheRef = Ref<nl_cache, nl_cache_free>;
+
+}  // namespace
+
+bool LinkState::up() const { return flags & IFF_UP; }
+bool LinkState::lower_up() const { return flags & IFF_LOWER_UP; }
+bool LinkState::can_send() const {
+  // RUNNING is the kernel's netif_oper_up(): operstate UP, or UNKNOWN for a device that never
+  // reported one (a bridge that found live ports when it opened).
+  return (flags & IFF_UP) && (flags & IFF_LOWER_UP) && (flags & IFF_RUNNING) &&
+         (operstate == IF_OPER_UP || operstate == IF_OPER_UNKNOWN);
+}
+
+Rtnl::Rtnl(nl_sock* sk) : sk_(sk), ctx_(new ErrorContext) {
+  int one = 1;
+  int fd = nl_socket_get_fd(sk_);
+  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+  setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  nl_socket_modify_err_cb(sk_, NL_CB_CUSTOM, on_error, ctx_);
+}
+
+Rtnl Rtnl::open_here() {
+  Rtnl r(connect_socket());
+  r.ctx_->events = connect_socket();
+  nl_socket_set_nonblocking(r.ctx_->events);
+  return r;
+}
+
+Rtnl::Rtnl(Rtnl&& o) noexcept : sk_(o.sk_), ctx_(o.ctx_) {
+  o.sk_ = nullptr;
+  o.ctx_ = nullptr;
+}
+
+Rtnl& Rtnl::operator=(Rtnl&& o) noexcept {
+  if (this != &o) {
+    this->~Rtnl();
+    sk_ = o.sk_;
+    ctx_ = o.ctx_;
+    o.sk_ = nullptr;
+    o.ctx_ = nullptr;
+  }
+  return *this;
+}
+
+Rtnl::~Rtnl() {
+  // An open netlink socket keeps its namespace alive: free both.
+  if (sk_) nl_socket_free(sk_);
+  if (ctx_) {
+    if (ctx_->events) nl_socket_free(ctx_->events);
+    delete ctx_;
+  }
+  sk_ = nullptr;
+  ctx_ = nullptr;
+}
+
+void Rtnl::check(int nlerr, const std::string& what) {
+  if (nlerr >= 0) return;
+  int err = ctx_->err ? ctx_->err : EINVAL;
+  std::string msg = fmt::format("{}: {}", what, ctx_->err ? std::strerror(err) : nl_geterror(nlerr));
+  if (!ctx_->extack.empty()) msg += " (" + ctx_->extack + ")";
+  ctx_->err = 0;
+  ctx_->extack.clear();
+  throw Error(msg, err);
+}
+
+void Rtnl::add_veth(const VethRequest& req) {
+  LinkRef link(rtnl_link_veth_alloc());
+  if (!link.get()) throw Error("rtnl_link_veth_alloc failed", ENOMEM);
+  LinkRef peer(rtnl_link_veth_get_peer(link.get()));  // a new reference
+  rtnl_link_set_name(link.get(), req.name.c_str());
+  if (req.ifindex) rtnl_link_set_ifindex(link.get(), req.ifindex);
+  if (req.mtu) rtnl_link_set_mtu(link.get(), static_cast<unsigned>(*req.mtu));
+  rtnl_link_set_name(peer.get(), req.peer_name.c_str());
+  if (req.peer_ifindex) rtnl_link_set_ifindex(peer.get(), req.peer_ifindex);
+  if (req.peer_mtu) rtnl_link_set_mtu(peer.get(), static_cast<unsigned>(*req.peer_mtu));
+  // IFLA_NET_NS_FD inside the peer info: the peer is born in its node, never in ours.
+  if (req.peer_netns_fd >= 0) rtnl_link_set_ns_fd(peer.get(), req.peer_netns_fd);
+  check(rtnl_link_add(sk_, link.get(), NLM_F_CREATE | NLM_F_EXCL),
+        fmt::format("create veth {} <-> {}", req.name, req.peer_name));
+}
+
+void Rtnl::add_bridge(const std::string& name, int ifindex, std::optional<int> mtu) {
+  LinkRef link(rtnl_link_alloc());
+  rtnl_link_set_type(link.get(), "bridge");
+  rtnl_link_set_name(link.get(), name.c_str());
+  if (ifindex) rtnl_link_set_ifindex(link.get(), ifindex);
+  if (mtu) rtnl_link_set_mtu(link.get(), static_cast<unsigned>(*mtu));
+  check(rtnl_link_add(sk_, link.get(), NLM_F_CREATE | NLM_F_EXCL),
+        fmt::format("create bridge {}", name));
+}
+
+void Rtnl::change_link(int ifindex, const LinkChange& change) {
+  LinkRef orig(rtnl_link_alloc());
+  LinkRef changes(rtnl_link_alloc());
+  rtnl_link_set_ifindex(orig.get(), ifindex);
+  if (change.up) {
+    if (*change.up)
+      rtnl_link_set_flags(changes.get(), IFF_UP);
+    else
+      rtnl_link_unset_flags(changes.get(), IFF_UP);
+  }
+  if (change.mtu) rtnl_link_set_mtu(changes.get(), static_cast<unsigned>(*change.mtu));
+  if (change.master) rtnl_link_set_master(changes.get(), *change.master);
+  check(rtnl_link_change(sk_, orig.get(), changes.get(), 0),
+        fmt::format("change link {}", ifindex));
+}
+
+void Rtnl::add_address(int ifindex, const IpPrefix& prefix) {
+  AddrRef addr(rtnl_addr_alloc());
+  NlAddrRef local(to_nl(prefix.address, prefix.length));
+  rtnl_addr_set_ifindex(addr.get(), ifindex);
+  rtnl_addr_set_family(addr.get(), family_af(prefix.address.family));
+  rtnl_addr_set_local(addr.get(), local.get());
+  rtnl_addr_set_prefixlen(addr.get(), prefix.length);
+  // No duplicate address detection: the address is usable at once.
+  if (prefix.address.family == Family::ipv6) rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
+  check(rtnl_addr_add(sk_, addr.get(), NLM_F_CREATE | NLM_F_EXCL),
+        fmt::format("add address {}", prefix.str()));
+}
+
+void Rtnl::add_route(const RouteRequest& req) {
+  RouteRef route(rtnl_route_alloc());
+  rtnl_route_set_family(route.get(), static_cast<std::uint8_t>(family_af(req.family)));
+  NlAddrRef dst(to_nl(req.to.network().address, req.to.length));
+  rtnl_route_set_dst(route.get(), dst.get());
+  rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
+  rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
+  if (req.metric) rtnl_route_set_priority(route.get(), *req.metric);
+  if (req.mtu) {
+    rtnl_route_set_metric(route.get(), RTAX_MTU, static_cast<unsigned>(*req.mtu));
+    if (req.lock_mtu) rtnl_route_set_metric(route.get(), RTAX_LOCK, 1u << RTAX_MTU);
+  }
+  rtnl_nexthop* nh = rtnl_route_nh_alloc();
+  if (req.via) {
+    NlAddrRef gw(to_nl(*req.via, req.via->max_prefix()));
+    rtnl_route_nh_set_gateway(nh, gw.get());
+  }
+  if (req.oif) rtnl_route_nh_set_ifindex(nh, req.oif);
+  rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh now
+  rtnl_route_set_scope(route.get(), req.via ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
+  std::string what = fmt::format("add route {}", req.to.length == 0 ? "default" : req.to.str());
+  if (req.via) what += " via " + req.via->str();
+  check(rtnl_route_add(sk_, route.get(), NLM_F_CREATE | NLM_F_EXCL), what);
+}
+
+std::vector<LinkState> Rtnl::links() {
+  nl_cache* raw = nullptr;
+  check(rtnl_link_alloc_cache(sk_, AF_UNSPEC, &raw), "dump links");
+  CacheRef cache(raw);
+  std::vector<LinkState> out;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* l = reinterpret_cast<rtnl_link*>(o);
+    LinkState s;
+    s.ifindex = rtnl_link_get_ifindex(l);
+    s.name = rtnl_link_get_name(l) ? rtnl_link_get_name(l) : "";
+    s.kind = rtnl_link_get_type(l) ? rtnl_link_get_type(l) : "";
+    s.mtu = static_cast<int>(rtnl_link_get_mtu(l));
+    s.flags = rtnl_link_get_flags(l);
+    s.operstate = rtnl_link_get_operstate(l);
+    s.master = rtnl_link_get_master(l);
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.ifindex < b.ifindex; });
+  return out;
+}
+
+std::vector<AddressState> Rtnl::addresses() {
+  nl_cache* raw = nullptr;
+  check(rtnl_addr_alloc_cache(sk_, &raw), "dump addresses");
+  CacheRef cache(raw);
+  std::vector<AddressState> out;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* a = reinterpret_cast<rtnl_addr*>(o);
+    auto ip = from_nl(rtnl_addr_get_local(a));
+    if (!ip) continue;
+    out.push_back({rtnl_addr_get_ifindex(a), IpPrefix{*ip, rtnl_addr_get_prefixlen(a)},
+                   rtnl_addr_get_flags(a)});
+  }
+  return out;
+}
+
+std::vector<RouteState> Rtnl::routes(Family family) {
+  nl_cache* raw = nullptr;
+  check(rtnl_route_alloc_cache(sk_, family_af(family), 0, &raw), "dump routes");
+  CacheRef cache(raw);
+  std::vector<RouteState> out;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* r = reinterpret_cast<rtnl_route*>(o);
+    if (rtnl_route_get_table(r) != RT_TABLE_MAIN) continue;
+    RouteState s;
+    s.family = family;
+    nl_addr* dst = rtnl_route_get_dst(r);
+    s.to = IpPrefix{from_nl(dst).value_or(IpAddress{family, {}}),
+                    dst ? static_cast<int>(nl_addr_get_prefixlen(dst)) : 0};
+    s.table = static_cast<int>(rtnl_route_get_table(r));
+    s.protocol = rtnl_route_get_protocol(r);
+    s.type = rtnl_route_get_type(r);
+    s.metric = rtnl_route_get_priority(r);
+    std::uint32_t v = 0;
+    if (rtnl_route_get_metric(r, RTAX_MTU, &v) == 0) s.mtu = static_cast<int>(v);
+    if (rtnl_route_get_metric(r, RTAX_LOCK, &v) == 0) s.lock_mtu = v & (1u << RTAX_MTU);
+    if (rtnl_route_get_nnexthops(r) > 0) {
+      rtnl_nexthop* nh = rtnl_route_nexthop_n(r, 0);
+      s.oif = rtnl_route_nh_get_ifindex(nh);
+      s.via = from_nl(rtnl_route_nh_get_gateway(nh));
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void Rtnl::wait_oper_up(const std::vector<int>& ifindexes, std::chrono::milliseconds timeout) {
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + timeout;
+  int fd = nl_socket_get_fd(ctx_->events);
+  unsigned group = RTNLGRP_LINK;
+  // Join before the dump, so that no change between the two is missed.
+  if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0)
+    throw_errno("join RTNLGRP_LINK", errno);
+  std::set<int> pending;
+  for (const auto& l : links())
+    if (std::count(ifindexes.begin(), ifindexes.end(), l.ifindex) && !l.can_send())
+      pending.insert(l.ifindex);
+  alignas(nlmsghdr) char buf[32768];
+  while (!pending.empty()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    pollfd p{fd, POLLIN, 0};
+    int n = left.count() > 0 ? poll(&p, 1, static_cast<int>(left.count()) + 1) : 0;
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string names;
+      for (int i : pending) names += (names.empty() ? "" : ", ") + std::to_string(i);
+      throw Error(fmt::format("interfaces (ifindex {}) not up with carrier after {} ms", names,
+                              timeout.count()),
+                  ETIMEDOUT);
+    }
+    ssize_t len = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (len < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      if (errno == ENOBUFS) {  // events were lost: ask again
+        for (const auto& l : links())
+          if (l.can_send()) pending.erase(l.ifindex);
+        continue;
+      }
+      throw_errno("recv link events", errno);
+    }
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, static_cast<unsigned>(len));
+         h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_type != RTM_NEWLINK) continue;
+      auto* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(h));
+      LinkState s;
+      s.flags = ifi->ifi_flags;
+      int attrlen = static_cast<int>(IFLA_PAYLOAD(h));
+      for (auto* a = IFLA_RTA(ifi); RTA_OK(a, attrlen); a = RTA_NEXT(a, attrlen))
+        if (a->rta_type == IFLA_OPERSTATE) s.operstate = *static_cast<std::uint8_t*>(RTA_DATA(a));
+      if (s.can_send()) pending.erase(ifi->ifi_index);
+    }
+  }
+  setsockopt(fd, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &group, sizeof group);
+}
+
+}  // namespace nslab

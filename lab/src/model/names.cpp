@@ -1,0 +1,56 @@
+#include "names.hpp"
+
+#include <fmt/format.h>
+
+#include "nslab/topology.hpp"
+
+namespace nslab {
+
+namespace {
+bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+}  // namespace
+
+std::optional<std::string> check_topology_name(std::string_view name) {
+  if (name.empty()) return "name must not be empty";
+  for (char c : name)
+    if (!lower_alnum(c) && c != '-')
+      return fmt::format("name '{}' must match [a-z0-9-]+", name);
+  return std::nullopt;
+}
+
+std::optional<std::string> check_node_name(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= 32 && lower_alnum(name[0]);
+  for (char c : name) ok = ok && (lower_alnum(c) || c == '-' || c == '_');
+  if (!ok) return fmt::format("node name '{}' must match [a-z0-9][a-z0-9_-]* (at most 32)", name);
+  return std::nullopt;
+}
+
+std::optional<std::string> check_ifname(std::string_view name) {
+  if (name.empty()) return "interface name must not be empty";
+  if (name.size() > kMaxIfnameBytes)
+    return fmt::format("interface name '{}' is {} bytes; the kernel allows at most {}", name,
+                       name.size(), kMaxIfnameBytes);
+  if (name == "." || name == "..")
+    return fmt::format("interface name '{}' is not allowed by the kernel", name);
+  for (char c : name) {
+    if (c == '/' || c == ':' || c == '%' || static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
+      return fmt::format("interface name '{}' contains '{}', which is not allowed", name, c);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_sysctl_key(std::string_view key) {
+  if (!key.starts_with("net."))
+    return fmt::format("sysctl '{}' is outside net.; only net.* keys are per namespace", key);
+  if (key.find("..") != std::string_view::npos || key.find('/') != std::string_view::npos ||
+      key.ends_with("."))
+    return fmt::format("sysctl key '{}' must not contain '..' or '/' or end with '.'", key);
+  for (char c : key) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return fmt::format("sysctl key '{}' contains '{}', which is not allowed", key, c);
+  }
+  return std::nullopt;
+}
+
+}  // namespace nslab

@@ -1,0 +1,55 @@
+#include "nslab/topology.hpp"
+
+namespace nslab {
+
+std::optional<IpAddress> InterfaceSpec::first(Family f) const {
+  for (const auto& a : addresses)
+    if (a.prefix.address.family == f) return a.prefix.address;
+  return std::nullopt;
+}
+
+const InterfaceSpec* NodeSpec::interface(const std::string& ifname) const {
+  for (const auto& i : interfaces)
+    if (i.name == ifname) return &i;
+  return nullptr;
+}
+
+const BridgeSpec* NodeSpec::bridge(const std::string& ifname) const {
+  for (const auto& b : bridges)
+    if (b.name == ifname) return &b;
+  return nullptr;
+}
+
+const NodeSpec* Topology::node(const std::string& n) const {
+  for (const auto& x : nodes)
+    if (x.name == n) return &x;
+  return nullptr;
+}
+
+std::optional<int> Topology::effective_mtu(const std::string& n, const std::string& ifname) const {
+  const NodeSpec* ns = node(n);
+  if (ns) {
+    if (const auto* i = ns->interface(ifname); i && i->mtu) return i->mtu->value;
+    if (ns->bridge(ifname)) return std::nullopt;  // the kernel derives it from the ports
+  }
+  if (ifname == "lo") return std::nullopt;
+  for (const auto& l : links) {
+    for (const Endpoint* e : {&l.a, &l.b}) {
+      if (e->node == n && e->ifname == ifname) return l.mtu ? l.mtu->value : kDefaultMtu;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> Topology::created_interfaces(const std::string& n) const {
+  std::vector<std::string> out;
+  for (const auto& l : links) {
+    if (l.a.node == n) out.push_back(l.a.ifname);
+    if (l.b.node == n) out.push_back(l.b.ifname);
+  }
+  if (const NodeSpec* ns = node(n))
+    for (const auto& b : ns->bridges) out.push_back(b.name);
+  return out;
+}
+
+}  // namespace nslab

@@ -1,0 +1,225 @@
+// Cross references and kernel limits of a topology. Pure: it reads the model and writes
+// diagnostics; nothing here touches the kernel, so `nslab validate` needs no privileges.
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "nslab/load.hpp"
+
+namespace nslab {
+
+namespace {
+
+struct EndpointUse {
+  const LinkSpec* link;
+  const Endpoint* end;
+};
+
+class Validator {
+ public:
+  Validator(const Topology& t, Diagnostics& d) : t_(t), d_(d) {}
+
+  void run() {
+    nodes();
+    links();
+    for (const auto& n : t_.nodes) {
+      bridges(n);
+      interfaces(n);
+      routes(n);
+    }
+  }
+
+ private:
+  void nodes() {
+    std::map<std::string, const NodeSpec*> seen;
+    for (const auto& n : t_.nodes) {
+      auto [it, fresh] = seen.emplace(n.name, &n);
+      if (!fresh)
+        d_.error(n.pos, fmt::format("duplicate node '{}' (first at {})", n.name,
+                                    it->second->pos.str()));
+    }
+  }
+
+  void links() {
+    for (const auto& l : t_.links) {
+      for (const Endpoint* e : {&l.a, &l.b}) {
+        if (!t_.node(e->node)) {
+          d_.error(e->pos, fmt::format("unknown node '{}' in link endpoint '{}'", e->node,
+                                       e->str()));
+          continue;
+        }
+        if (e->ifname == "lo") {
+          d_.error(e->pos, fmt::format("link endpoint '{}': 'lo' exists in every node and "
+                                       "cannot be a veth end",
+                                       e->str()));
+          continue;
+        }
+        auto [it, fresh] = ends_.emplace(std::make_pair(e->node, e->ifname), EndpointUse{&l, e});
+        if (!fresh)
+          d_.error(e->pos, fmt::format("endpoint '{}' is used twice (first at {})", e->str(),
+                                       it->second.end->pos.str()));
+      }
+      if (l.mtu) check_mtu_range(l.mtu->value, l.mtu->pos, "link mtu");
+    }
+  }
+
+  void bridges(const NodeSpec& n) {
+    std::map<std::string, const BridgeSpec*> port_owner;
+    std::set<std::string> names;
+    for (const auto& b : n.bridges) {
+      if (!names.insert(b.name).second)
+        d_.error(b.pos, fmt::format("duplicate bridge '{}' in node '{}'", b.name, n.name));
+      if (ends_.count({n.name, b.name}))
+        d_.error(b.pos, fmt::format("bridge '{}' has the name of a link endpoint of node '{}'",
+                                    b.name, n.name));
+      if (b.name == "lo") d_.error(b.pos, "a bridge cannot be called 'lo'");
+      for (const auto& p : b.ports) {
+        if (!ends_.count({n.name, p.value})) {
+          d_.error(p.pos, fmt::format("bridge port '{}' is not a link endpoint of node '{}'",
+                                      p.value, n.name));
+          continue;
+        }
+        auto [it, fresh] = port_owner.emplace(p.value, &b);
+        if (!fresh)
+          d_.error(p.pos, fmt::format("interface '{}' is already a port of bridge '{}'", p.value,
+                                      it->second->name));
+      }
+    }
+  }
+
+  bool interface_exists(const NodeSpec& n, const std::string& ifname) const {
+    return ifname == "lo" || ends_.count({n.name, ifname}) || n.bridge(ifname);
+  }
+
+  void interfaces(const NodeSpec& n) {
+    for (const auto& i : n.interfaces) {
+      if (!interface_exists(n, i.name)) {
+        d_.error(i.pos, fmt::format("interface '{}' of node '{}' is not created by any link or "
+                                    "bridge",
+                                    i.name, n.name));
+        continue;
+      }
+      if (i.mtu) check_mtu_range(i.mtu->value, i.mtu->pos, "mtu");
+      for (const auto& a : i.addresses) address(n, i, a);
+      ipv6_mtu(n, i);
+    }
+  }
+
+  void address(const NodeSpec& n, const InterfaceSpec& i, const AddressSpec& a) {
+    const IpAddress& ip = a.prefix.address;
+    const auto& b = ip.bytes;
+    bool unusable = ip.family == Family::ipv4
+                        ? (b[0] == 0 || b[0] >= 224 || b[0] == 127)
+                        : (b[0] == 0xff || a.prefix.address == IpAddress{Family::ipv6, {}});
+    if (unusable && i.name != "lo") {
+      d_.error(a.pos, fmt::format("'{}' is not a usable unicast interface address",
+                                  a.prefix.str()));
+      return;
+    }
+    if (ip.family == Family::ipv4 && a.prefix.length < 31 &&
+        a.prefix.network().address == ip && a.prefix.length > 0) {
+      d_.error(a.pos, fmt::format("'{}' is the network address of its subnet", a.prefix.str()));
+      return;
+    }
+    auto [it, fresh] = addresses_.emplace(ip.str(), &a);
+    if (!fresh)
+      d_.error(a.pos, fmt::format("duplicate address {} (also at {})", ip.str(),
+                                  it->second->pos.str()));
+    (void)n;
+  }
+
+  // IPv6 needs at least 1280 on the link; below that the kernel silently removes it.
+  void ipv6_mtu(const NodeSpec& n, const InterfaceSpec& i) {
+    if (!i.first(Family::ipv6)) return;
+    auto mtu = t_.effective_mtu(n.name, i.name);
+    if (!mtu || *mtu >= kMinMtuIpv6) return;
+    SourcePos where = i.mtu ? i.mtu->pos : i.pos;
+    if (!i.mtu)
+      if (auto e = ends_.find({n.name, i.name}); e != ends_.end() && e->second.link->mtu)
+        where = e->second.link->mtu->pos;
+    d_.error(where, fmt::format("mtu {} of '{}:{}' is below 1280, the IPv6 minimum, and the "
+                                "interface has IPv6 addresses",
+                                *mtu, n.name, i.name));
+  }
+
+  void check_mtu_range(int mtu, const SourcePos& pos, const char* what) {
+    if (mtu < kMinMtuIpv4)
+      d_.error(pos, fmt::format("{} {} is below 68, the IPv4 minimum", what, mtu));
+    else if (mtu > kMaxMtu)
+      d_.error(pos, fmt::format("{} {} is above {}, the largest a veth or bridge takes", what, mtu,
+                                kMaxMtu));
+  }
+
+  void routes(const NodeSpec& n) {
+    std::map<std::tuple<Family, std::string, std::uint32_t>, const RouteSpec*> seen;
+    for (const auto& r : n.routes) {
+      if (!r.is_default && r.to.network() != r.to)
+        d_.error(r.pos, fmt::format("route destination '{}' has host bits set (did you mean "
+                                    "'{}'?)",
+                                    r.to.str(), r.to.network().str()));
+      auto key = std::make_tuple(r.family, r.to.network().str(), r.metric ? r.metric->value : 0);
+      if (auto [it, fresh] = seen.emplace(key, &r); !fresh)
+        d_.error(r.pos, fmt::format("duplicate route to {} (first at {})",
+                                    r.is_default ? "default" : r.to.str(), it->second->pos.str()));
+      if (r.dev && !interface_exists(n, r.dev->value))
+        d_.error(r.dev->pos, fmt::format("route dev '{}' is not an interface of node '{}'",
+                                         r.dev->value, n.name));
+      if (r.mtu) {
+        check_mtu_range(r.mtu->value, r.mtu->pos, "route mtu");
+        if (r.family == Family::ipv6 && r.mtu->value < kMinMtuIpv6 &&
+            r.mtu->value >= kMinMtuIpv4)
+          d_.error(r.mtu->pos, fmt::format("route mtu {} is below 1280, the IPv6 minimum",
+                                           r.mtu->value));
+      }
+      if (r.via) gateway(n, r);
+      if (!r.via && !r.dev)
+        d_.error(r.pos, "a route needs 'via' or 'dev'");
+    }
+  }
+
+  void gateway(const NodeSpec& n, const RouteSpec& r) {
+    const IpAddress& gw = r.via->value;
+    if (gw.family != r.family) {
+      d_.error(r.via->pos, fmt::format("gateway {} is {} but the destination is {}", gw.str(),
+                                       family_name(gw.family), family_name(r.family)));
+      return;
+    }
+    if (gw.family == Family::ipv6 && gw.is_link_local()) {
+      if (!r.dev)
+        d_.error(r.via->pos, fmt::format("link-local gateway {} needs 'dev'", gw.str()));
+      return;
+    }
+    bool on_subnet = false;
+    for (const auto& i : n.interfaces) {
+      if (r.dev && i.name != r.dev->value) continue;
+      for (const auto& a : i.addresses) {
+        if (a.prefix.address == gw) {
+          d_.error(r.via->pos, fmt::format("gateway {} is an address of node '{}' itself",
+                                           gw.str(), n.name));
+          return;
+        }
+        if (a.prefix.contains(gw)) on_subnet = true;
+      }
+    }
+    if (!on_subnet)
+      d_.error(r.via->pos,
+               fmt::format("gateway {} is not on any connected subnet of node '{}'{}", gw.str(),
+                           n.name, r.dev ? fmt::format(" (on dev '{}')", r.dev->value) : ""));
+  }
+
+  const Topology& t_;
+  Diagnostics& d_;
+  std::map<std::pair<std::string, std::string>, EndpointUse> ends_;
+  std::map<std::string, const AddressSpec*> addresses_;
+};
+
+}  // namespace
+
+void validate_topology(const Topology& topology, Diagnostics& diags) {
+  Validator(topology, diags).run();
+}
+
+}  // namespace nslab

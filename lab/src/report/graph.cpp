@@ -1,0 +1,84 @@
+#include "nslab/graph.hpp"
+
+#include <fmt/format.h>
+
+namespace nslab {
+
+namespace {
+
+std::string esc(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string id(const std::string& node, const std::string& ifname) {
+  return "\"" + esc(node + ":" + ifname) + "\"";
+}
+
+std::string route_text(const RouteSpec& r) {
+  std::string s = r.is_default ? "default" : r.to.str();
+  if (r.family == Family::ipv6 && r.is_default) s += " (v6)";
+  if (r.via) s += " via " + r.via->value.str();
+  if (r.dev) s += " dev " + r.dev->value;
+  if (r.mtu) s += fmt::format(" mtu {}{}", r.mtu->value, r.lock_mtu ? " lock" : "");
+  if (r.metric) s += fmt::format(" metric {}", r.metric->value);
+  return s;
+}
+
+}  // namespace
+
+std::string topology_dot(const Topology& t) {
+  std::string out;
+  auto line = [&](const std::string& s) { out += s + "\n"; };
+  line(fmt::format("graph \"{}\" {{", esc(t.name)));
+  std::string title = t.name + (t.description.empty() ? "" : "\n" + t.description);
+  line(fmt::format("  graph [rankdir=LR, fontname=\"monospace\", labelloc=t, label=\"{}\"];",
+                   esc(title)));
+  line("  node [fontname=\"monospace\", fontsize=10, shape=box, style=rounded];");
+  line("  edge [fontname=\"monospace\", fontsize=9];");
+  for (const auto& n : t.nodes) {
+    std::string label = n.name;
+    if (n.forwarding) label += " (forwarding)";
+    for (const auto& r : n.routes) label += "\n" + route_text(r);
+    for (const auto& s : n.sysctls) label += "\n" + s.key + "=" + s.value;
+    if (n.nftables) label += "\n[nftables]";
+    line(fmt::format("  subgraph \"cluster_{}\" {{", esc(n.name)));
+    line(fmt::format("    label=\"{}\"; style=rounded; color={};", esc(label),
+                     n.nftables ? "firebrick" : "gray40"));
+    if (n.nftables) line("    penwidth=2;");
+    for (const auto& ifname : t.created_interfaces(n.name)) {
+      std::string l = ifname;
+      if (const auto* ifc = n.interface(ifname))
+        for (const auto& a : ifc->addresses) l += "\n" + a.prefix.str();
+      if (auto mtu = t.effective_mtu(n.name, ifname)) l += fmt::format("\nmtu {}", *mtu);
+      const char* shape = n.bridge(ifname) ? "hexagon" : "box";
+      line(fmt::format("    {} [label=\"{}\", shape={}];", id(n.name, ifname), esc(l), shape));
+    }
+    if (const auto* lo = n.interface("lo"); lo && !lo->addresses.empty()) {
+      std::string l = "lo";
+      for (const auto& a : lo->addresses) l += "\n" + a.prefix.str();
+      line(fmt::format("    {} [label=\"{}\", shape=ellipse];", id(n.name, "lo"), esc(l)));
+    }
+    for (const auto& br : n.bridges)
+      for (const auto& p : br.ports)
+        line(fmt::format("    {} -- {} [style=dashed];", id(n.name, p.value), id(n.name, br.name)));
+    line("  }");
+  }
+  for (const auto& l : t.links) {
+    int mtu = l.mtu ? l.mtu->value : kDefaultMtu;
+    line(fmt::format("  {} -- {} [label=\"mtu {}\"{}];", id(l.a.node, l.a.ifname),
+                     id(l.b.node, l.b.ifname), mtu, mtu < kDefaultMtu ? ", color=orange" : ""));
+  }
+  line("}");
+  return out;
+}
+
+}  // namespace nslab

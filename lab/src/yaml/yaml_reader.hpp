@@ -1,0 +1,53 @@
+#pragma once
+// Strict, position-aware reading of yaml-cpp nodes. yaml-cpp is lenient (duplicate keys silently
+// keep the first, "1500" in quotes converts to a number, 0755 is octal); this reader is not, and
+// every complaint carries the 1-based FILE:LINE:COLUMN of the node it is about.
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nslab/source.hpp"
+
+namespace nslab::yaml {
+
+class Reader {
+ public:
+  Reader(std::string file, std::string text, Diagnostics& diags);
+
+  SourcePos pos(const YAML::Node& n) const;
+  void error(const YAML::Node& at, std::string message) { diags_.error(pos(at), std::move(message)); }
+  Diagnostics& diags() { return diags_; }
+  const std::string& file() const { return file_; }
+
+  // Parses the text; a syntax error becomes a diagnostic and an undefined node is returned.
+  YAML::Node parse();
+
+  // A mapping whose keys are all scalars, each at most once and each in `allowed` (when given).
+  // Reports problems and returns false when `n` is not a mapping. `what` names it in messages.
+  bool check_map(const YAML::Node& n, const std::string& what,
+                 std::initializer_list<const char*> allowed = {});
+  bool is_map_or_null(const YAML::Node& n) const { return n.IsMap() || n.IsNull(); }
+
+  std::optional<std::string> string(const YAML::Node& n, const std::string& what);
+  // A plain decimal integer within [min, max]; quoted numbers and other bases are refused.
+  std::optional<std::int64_t> integer(const YAML::Node& n, const std::string& what,
+                                      std::int64_t min, std::int64_t max);
+  std::optional<bool> boolean(const YAML::Node& n, const std::string& what);
+  // A scalar or a list of scalars.
+  std::vector<YAML::Node> scalar_or_list(const YAML::Node& n, const std::string& what);
+
+  // The text of line `line` (1-based) of the source, for mapping positions inside block scalars.
+  std::string_view source_line(int line) const;
+
+ private:
+  std::string file_;
+  std::string text_;
+  Diagnostics& diags_;
+};
+
+}  // namespace nslab::yaml
