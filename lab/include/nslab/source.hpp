@@ -13,6 +13,7 @@ struct SourcePos {
   int column = 0;
 
   std::string str() const;  // "FILE:LINE:COLUMN" (or "FILE" when line is 0)
+  std::string line_col() const;  // "LINE:COLUMN", for pointing elsewhere in the same file
 };
 
 struct Diagnostic {

@@ -97,6 +97,9 @@ struct Topology {
   std::string description;
   std::vector<NodeSpec> nodes;
   std::vector<LinkSpec> links;
+  // False when some link could not be read: checks that need every link are then skipped, so a
+  // broken link is reported once instead of as a cascade of "not created by any link".
+  bool links_complete = true;
 
   const NodeSpec* node(const std::string& name) const;
   // The MTU an interface gets: its own `mtu`, else its link's, else 1500 (bridges: the kernel's).

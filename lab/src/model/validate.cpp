@@ -39,7 +39,7 @@ class Validator {
       auto [it, fresh] = seen.emplace(n.name, &n);
       if (!fresh)
         d_.error(n.pos, fmt::format("duplicate node '{}' (first at {})", n.name,
-                                    it->second->pos.str()));
+                                    it->second->pos.line_col()));
     }
   }
 
@@ -60,7 +60,7 @@ class Validator {
         auto [it, fresh] = ends_.emplace(std::make_pair(e->node, e->ifname), EndpointUse{&l, e});
         if (!fresh)
           d_.error(e->pos, fmt::format("endpoint '{}' is used twice (first at {})", e->str(),
-                                       it->second.end->pos.str()));
+                                       it->second.end->pos.line_col()));
       }
       if (l.mtu) check_mtu_range(l.mtu->value, l.mtu->pos, "link mtu");
     }
@@ -77,7 +77,7 @@ class Validator {
                                     b.name, n.name));
       if (b.name == "lo") d_.error(b.pos, "a bridge cannot be called 'lo'");
       for (const auto& p : b.ports) {
-        if (!ends_.count({n.name, p.value})) {
+        if (t_.links_complete && !ends_.count({n.name, p.value})) {
           d_.error(p.pos, fmt::format("bridge port '{}' is not a link endpoint of node '{}'",
                                       p.value, n.name));
           continue;
@@ -91,7 +91,8 @@ class Validator {
   }
 
   bool interface_exists(const NodeSpec& n, const std::string& ifname) const {
-    return ifname == "lo" || ends_.count({n.name, ifname}) || n.bridge(ifname);
+    return !t_.links_complete || ifname == "lo" || ends_.count({n.name, ifname}) ||
+           n.bridge(ifname);
   }
 
   void interfaces(const NodeSpec& n) {
@@ -127,7 +128,7 @@ class Validator {
     auto [it, fresh] = addresses_.emplace(ip.str(), &a);
     if (!fresh)
       d_.error(a.pos, fmt::format("duplicate address {} (also at {})", ip.str(),
-                                  it->second->pos.str()));
+                                  it->second->pos.line_col()));
     (void)n;
   }
 
@@ -163,7 +164,7 @@ class Validator {
       auto key = std::make_tuple(r.family, r.to.network().str(), r.metric ? r.metric->value : 0);
       if (auto [it, fresh] = seen.emplace(key, &r); !fresh)
         d_.error(r.pos, fmt::format("duplicate route to {} (first at {})",
-                                    r.is_default ? "default" : r.to.str(), it->second->pos.str()));
+                                    r.is_default ? "default" : r.to.str(), it->second->pos.line_col()));
       if (r.dev && !interface_exists(n, r.dev->value))
         d_.error(r.dev->pos, fmt::format("route dev '{}' is not an interface of node '{}'",
                                          r.dev->value, n.name));

@@ -37,7 +37,8 @@ class TopologyParser {
       r_.error(root, "missing required key 'nodes'");
     } else if (r_.check_map(n, "nodes")) {
       if (n.size() == 0) r_.error(n, "a topology needs at least one node");
-      for (const auto& kv : n) node(t, kv.first, kv.second);
+      for (const auto& kv : n)
+        if (!t.node(kv.first.Scalar())) node(t, kv.first, kv.second);  // duplicates: reported
     }
     if (auto n = root["links"]) {
       if (!n.IsSequence()) {
@@ -248,10 +249,10 @@ class TopologyParser {
     if (item.IsSequence()) {
       ends = item;
     } else if (item.IsMap()) {
-      if (!r_.check_map(item, "a link", {"endpoints", "mtu"})) return;
       ends = item["endpoints"];
-      if (!ends) {
-        r_.error(item, "a link needs 'endpoints: [node:if, node:if]'");
+      if (!r_.check_map(item, "a link", {"endpoints", "mtu"}) || !ends) {
+        if (!ends) r_.error(item, "a link needs 'endpoints: [node:if, node:if]'");
+        t.links_complete = false;
         return;
       }
       if (auto m = item["mtu"])
@@ -259,15 +260,20 @@ class TopologyParser {
           l.mtu = Located<int>{static_cast<int>(*x), r_.pos(m)};
     } else {
       r_.error(item, "a link must be [node:if, node:if] or {endpoints: [...], mtu: N}");
+      t.links_complete = false;
       return;
     }
     if (!ends.IsSequence() || ends.size() != 2) {
       r_.error(ends, "a link has exactly two endpoints");
+      t.links_complete = false;
       return;
     }
     auto a = endpoint(ends[0]);
     auto b = endpoint(ends[1]);
-    if (!a || !b) return;
+    if (!a || !b) {
+      t.links_complete = false;
+      return;
+    }
     l.a = *a;
     l.b = *b;
     t.links.push_back(std::move(l));

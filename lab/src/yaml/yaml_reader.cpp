@@ -29,6 +29,22 @@ YAML::Node Reader::parse() {
   return YAML::Node(YAML::NodeType::Undefined);
 }
 
+// Levenshtein distance, for "did you mean" on misspelt keys.
+static std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
 static const char* kind(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Null: return "nothing";
@@ -58,9 +74,15 @@ bool Reader::check_map(const YAML::Node& n, const std::string& what,
     }
     if (allowed.size() != 0 &&
         std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
-      std::string list;
-      for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      error(kv.first, fmt::format("unknown key '{}' in {} (expected one of: {})", key, what, list));
+      std::string list, near;
+      for (const char* a : allowed) {
+        list += (list.empty() ? "" : ", ") + std::string(a);
+        if (near.empty() && edit_distance(key, a) <= 2) near = a;
+      }
+      if (!near.empty())
+        error(kv.first, fmt::format("unknown key '{}' in {}; did you mean '{}'?", key, what, near));
+      else
+        error(kv.first, fmt::format("unknown key '{}' in {} (expected one of: {})", key, what, list));
     }
   }
   return true;

@@ -1,0 +1,30 @@
+#include <gtest/gtest.h>
+
+#include "nslab/graph.hpp"
+#include "nslab/load.hpp"
+
+using namespace nslab;
+
+TEST(Graph, DotShowsNodesInterfacesLinksAndFirewalls) {
+  Topology t = load_topology_file(std::string(NSLAB_TOPOLOGIES) + "/blackhole.yaml");
+  std::string dot = topology_dot(t);
+  EXPECT_EQ(dot.rfind("graph \"blackhole\" {", 0), 0u);
+  EXPECT_NE(dot.find("subgraph \"cluster_router\""), std::string::npos);
+  EXPECT_NE(dot.find("router (forwarding)"), std::string::npos);
+  EXPECT_NE(dot.find("[nftables]"), std::string::npos);
+  EXPECT_NE(dot.find("color=firebrick"), std::string::npos);
+  EXPECT_NE(dot.find("\"client:eth0\" -- \"router:eth0\" [label=\"mtu 1500\"]"),
+            std::string::npos);
+  EXPECT_NE(dot.find("\"router:eth1\" -- \"server:eth0\" [label=\"mtu 1280\", color=orange]"),
+            std::string::npos);
+  EXPECT_NE(dot.find("10.0.2.254/24\\nfd00:2::fe/64\\nmtu 1280"), std::string::npos);
+  EXPECT_NE(dot.find("default via 10.0.1.254"), std::string::npos);
+  EXPECT_EQ(dot.back(), '\n');
+}
+
+TEST(Graph, BridgesAreHexagonsWithDashedPorts) {
+  Topology t = load_topology_file(std::string(NSLAB_TOPOLOGIES) + "/bridge-lan.yaml");
+  std::string dot = topology_dot(t);
+  EXPECT_NE(dot.find("\"switch:br0\" [label=\"br0\", shape=hexagon]"), std::string::npos);
+  EXPECT_NE(dot.find("\"switch:p3\" -- \"switch:br0\" [style=dashed]"), std::string::npos);
+}

@@ -1,0 +1,103 @@
+// The model and loader on good input: every bundled topology, and the details of the model that
+// the builder relies on.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "nslab/load.hpp"
+
+namespace fs = std::filesystem;
+using namespace nslab;
+
+namespace {
+
+Topology bundled(const std::string& name) {
+  return load_topology_file(std::string(NSLAB_TOPOLOGIES) + "/" + name + ".yaml");
+}
+
+TEST(BundledTopologies, AllValidate) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(NSLAB_TOPOLOGIES)) {
+    if (e.path().extension() != ".yaml") continue;
+    ++n;
+    EXPECT_NO_THROW(load_topology_file(e.path().string())) << e.path();
+  }
+  EXPECT_GE(n, 5);
+}
+
+TEST(RouterLowMtu, ModelCarriesMtusAddressesAndRoutes) {
+  Topology t = bundled("router-lowmtu");
+  EXPECT_EQ(t.name, "router-lowmtu");
+  ASSERT_EQ(t.nodes.size(), 3u);
+  EXPECT_EQ(t.effective_mtu("client", "eth0"), 1500);
+  EXPECT_EQ(t.effective_mtu("router", "eth1"), 1280);
+  EXPECT_EQ(t.effective_mtu("server", "eth0"), 1280);
+  const NodeSpec* router = t.node("router");
+  ASSERT_NE(router, nullptr);
+  EXPECT_TRUE(router->forwarding);
+  EXPECT_EQ(router->interface("eth1")->first(Family::ipv4)->str(), "10.0.2.254");
+  EXPECT_EQ(router->interface("eth1")->first(Family::ipv6)->str(), "fd00:2::fe");
+  const NodeSpec* client = t.node("client");
+  ASSERT_EQ(client->routes.size(), 2u);
+  EXPECT_TRUE(client->routes[0].is_default);
+  EXPECT_EQ(client->routes[0].family, Family::ipv4);
+  EXPECT_EQ(client->routes[1].family, Family::ipv6);
+  EXPECT_EQ(client->routes[1].via->value.str(), "fd00:1::fe");
+}
+
+TEST(Positions, AreOneBasedAndPointAtTheValue) {
+  Topology t = load_topology_text("name: t\nnodes:\n  a:\n    interfaces:\n      e0: {ipv4: 10.0.0.1/24}\n"
+                                  "  b: {}\nlinks:\n  - [a:e0, b:e0]\n",
+                                  "mem.yaml");
+  const auto& addr = t.node("a")->interface("e0")->addresses.at(0);
+  EXPECT_EQ(addr.pos.str(), "mem.yaml:5:18");
+  EXPECT_EQ(t.links.at(0).a.pos.str(), "mem.yaml:8:6");
+}
+
+TEST(Nftables, BlockScalarMapsRulesetLinesToFileLines) {
+  Topology t = bundled("blackhole");
+  const auto& nft = t.node("router")->nftables;
+  ASSERT_TRUE(nft.has_value());
+  // "nftables: |" is on line 16; the ruleset starts on the next line, indented by 6.
+  EXPECT_EQ(nft->pos.line, 16);
+  EXPECT_EQ(nft->first_line, 17);
+  EXPECT_EQ(nft->indent, 6);
+  EXPECT_EQ(nft->text.rfind("table inet blackhole {", 0), 0u);
+}
+
+TEST(Bridges, PortsAndCreatedInterfaces) {
+  Topology t = bundled("bridge-lan");
+  auto ifs = t.created_interfaces("switch");
+  EXPECT_EQ(ifs, (std::vector<std::string>{"p1", "p2", "p3", "p4", "br0"}));
+  ASSERT_NE(t.node("switch")->bridge("br0"), nullptr);
+  EXPECT_EQ(t.node("switch")->bridge("br0")->ports.size(), 4u);
+  EXPECT_EQ(t.effective_mtu("switch", "br0"), std::nullopt);  // the kernel derives it
+}
+
+TEST(Validation, DuplicateNodesInAProgrammaticModel) {
+  Topology t;
+  t.file = "code";
+  t.name = "t";
+  t.nodes.push_back({.name = "a", .pos = {"code", 1, 1}});
+  t.nodes.push_back({.name = "a", .pos = {"code", 2, 1}});
+  Diagnostics d;
+  validate_topology(t, d);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d.items()[0].str(), "code:2:1: duplicate node 'a' (first at 1:1)");
+}
+
+TEST(Validation, LinkLocalGatewayWithDevIsAccepted) {
+  EXPECT_NO_THROW(load_topology_text(
+      "name: t\nnodes:\n  a:\n    interfaces:\n      e0: {ipv6: \"fd00::1/64\"}\n    routes:\n"
+      "      - {to: default, via: \"fe80::1\", dev: e0}\n  b: {}\nlinks:\n  - [a:e0, b:e0]\n"));
+}
+
+TEST(Validation, SameNodeLinkAndLoopbackAddressesAreAccepted) {
+  Topology t = load_topology_text(
+      "name: t\nnodes:\n  a:\n    interfaces:\n      lo: {ipv4: 10.9.9.9/32}\n"
+      "      x: {ipv4: 10.0.0.1/24}\n      y: {ipv4: 10.0.0.2/24}\nlinks:\n  - [a:x, a:y]\n");
+  EXPECT_EQ(t.created_interfaces("a"), (std::vector<std::string>{"x", "y"}));
+}
+
+}  // namespace
