@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "../kernel/sysctl.hpp"
+#include "nslab/sysctl.hpp"
 #include "nslab/error.hpp"
 #include "nslab/lab.hpp"
 #include "nslab/nft.hpp"

@@ -1,4 +1,4 @@
-#include "sysctl.hpp"
+#include "nslab/sysctl.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
