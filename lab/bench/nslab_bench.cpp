@@ -1,0 +1,209 @@
+// Build-until-ready and teardown, by nslab and by the equivalent `ip` command script (one `ip`
+// per step, as shell-based labs do), for router-lowmtu and for chains of 16, 32 and 64 nodes.
+//
+//   build/lab/bench/nslab-bench [--benchmark_filter=...]
+//
+// nslab part: root or unprivileged (own user namespace). ip part: root only (named namespaces).
+// Prints Google Benchmark's table, then medians per iteration and the ip/nslab ratio.
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+
+#include "nslab/lab.hpp"
+#include "nslab/load.hpp"
+#include "nslab/userns.hpp"
+
+using namespace nslab;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+struct Samples {
+  std::vector<double> build_ms, teardown_ms;
+};
+std::map<std::string, Samples> g_samples;
+
+double ms_since(clock_type::time_point t0) {
+  return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+// client - n1 - ... - server: a line of `n` nodes, /24 per link, IPv4 and IPv6, a default route
+// towards the far end in every node but the last, forwarding in the middle.
+std::string chain_yaml(int n) {
+  std::string y = fmt::format("name: chain{}\nnodes:\n", n);
+  for (int i = 0; i < n; ++i) {
+    y += fmt::format("  n{}:\n    forwarding: {}\n    interfaces:\n", i,
+                     i > 0 && i < n - 1 ? "true" : "false");
+    if (i > 0)
+      y += fmt::format("      eth0: {{ipv4: 10.{}.{}.2/24, ipv6: \"fd00:{:x}::2/64\"}}\n",
+                       (i - 1) / 256, (i - 1) % 256, i - 1);
+    if (i < n - 1)
+      y += fmt::format("      eth1: {{ipv4: 10.{}.{}.1/24, ipv6: \"fd00:{:x}::1/64\"}}\n", i / 256,
+                       i % 256, i);
+    y += "    routes:\n";
+    if (i < n - 1)
+      y += fmt::format("      - {{to: default, via: 10.{}.{}.2}}\n      - {{to: default, via: "
+                       "\"fd00:{:x}::2\"}}\n",
+                       i / 256, i % 256, i);
+    else
+      y += fmt::format("      - {{to: default, via: 10.{}.{}.1}}\n      - {{to: default, via: "
+                       "\"fd00:{:x}::1\"}}\n",
+                       (i - 1) / 256, (i - 1) % 256, i - 1);
+  }
+  y += "links:\n";
+  for (int i = 0; i + 1 < n; ++i) y += fmt::format("  - [n{}:eth1, n{}:eth0]\n", i, i + 1);
+  return y;
+}
+
+// The same topology as a script of `ip` commands, one per step; and its teardown.
+struct IpScript {
+  std::string up, down;
+};
+
+IpScript ip_script(const Topology& t, const std::string& prefix) {
+  IpScript s;
+  auto ns = [&](const std::string& node) { return prefix + node; };
+  for (const auto& n : t.nodes) {
+    const char* fwd = n.forwarding ? "1" : "0";
+    s.up += fmt::format("ip netns add {}\n", ns(n.name));
+    s.up += fmt::format(
+        "ip netns exec {} sysctl -qw net.ipv6.conf.all.accept_dad=0 "
+        "net.ipv6.conf.default.accept_dad=0 net.ipv4.ip_forward={} "
+        "net.ipv6.conf.all.forwarding={}\n",
+        ns(n.name), fwd, fwd);
+    for (const auto& sc : n.sysctls)
+      s.up += fmt::format("ip netns exec {} sysctl -qw {}={}\n", ns(n.name), sc.key, sc.value);
+    s.up += fmt::format("ip -n {} link set lo up\n", ns(n.name));
+    s.down += fmt::format("ip netns del {}\n", ns(n.name));
+  }
+  for (const auto& l : t.links) {
+    auto mtu_a = t.effective_mtu(l.a.node, l.a.ifname).value_or(kDefaultMtu);
+    auto mtu_b = t.effective_mtu(l.b.node, l.b.ifname).value_or(kDefaultMtu);
+    s.up += fmt::format("ip link add {} netns {} mtu {} type veth peer name {} netns {} mtu {}\n",
+                        l.a.ifname, ns(l.a.node), mtu_a, l.b.ifname, ns(l.b.node), mtu_b);
+  }
+  for (const auto& n : t.nodes) {
+    for (const auto& br : n.bridges) {
+      s.up += fmt::format("ip -n {} link add {} type bridge\n", ns(n.name), br.name);
+      for (const auto& p : br.ports)
+        s.up += fmt::format("ip -n {} link set {} master {}\n", ns(n.name), p.value, br.name);
+    }
+    for (const auto& ifname : t.created_interfaces(n.name))
+      s.up += fmt::format("ip -n {} link set {} up\n", ns(n.name), ifname);
+    for (const auto& ifc : n.interfaces)
+      for (const auto& a : ifc.addresses)
+        s.up += fmt::format("ip -n {} addr add {} dev {}{}\n", ns(n.name), a.prefix.str(), ifc.name,
+                            a.prefix.address.family == Family::ipv6 ? " nodad" : "");
+    for (const auto& r : n.routes) {
+      s.up += fmt::format("ip -n {} {} route add {}", ns(n.name),
+                          r.family == Family::ipv6 ? "-6" : "-4",
+                          r.is_default ? "default" : r.to.str());
+      if (r.via) s.up += " via " + r.via->value.str();
+      if (r.dev) s.up += " dev " + r.dev->value;
+      if (r.mtu) s.up += fmt::format(" mtu {}{}", r.lock_mtu ? "lock " : "", r.mtu->value);
+      if (r.metric) s.up += fmt::format(" metric {}", r.metric->value);
+      s.up += "\n";
+    }
+    if (n.nftables) {
+      s.up += fmt::format("ip netns exec {} nft -f - <<'NFT'\n{}\nNFT\n", ns(n.name),
+                          n.nftables->text);
+    }
+  }
+  return s;
+}
+
+int run_sh(const std::string& script) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-ec", script.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+void BM_Nslab(benchmark::State& state, const Topology& t, const std::string& key) {
+  Samples& s = g_samples["nslab " + key];
+  for (auto _ : state) {
+    auto t0 = clock_type::now();
+    auto lab = Lab::build(t);
+    s.build_ms.push_back(ms_since(t0));
+    auto t1 = clock_type::now();
+    lab.reset();
+    s.teardown_ms.push_back(ms_since(t1));
+  }
+}
+
+void BM_IpScript(benchmark::State& state, const Topology& t, const std::string& key) {
+  if (!is_real_root()) {
+    state.SkipWithError("the ip script needs real root (ip netns add)");
+    return;
+  }
+  Samples& s = g_samples["ip " + key];
+  IpScript script = ip_script(t, fmt::format("nslab-bench-{}-", getpid()));
+  for (auto _ : state) {
+    auto t0 = clock_type::now();
+    int rc = run_sh(script.up);
+    s.build_ms.push_back(ms_since(t0));
+    auto t1 = clock_type::now();
+    run_sh(script.down);
+    s.teardown_ms.push_back(ms_since(t1));
+    if (rc != 0) {
+      state.SkipWithError("the ip script failed");
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Before any thread: an unprivileged run gets its own user namespace.
+  PrivilegeMode mode = acquire_privileges();
+  std::string dir = NSLAB_TOPOLOGIES;
+  static std::map<std::string, Topology> topologies;
+  topologies.emplace("router-lowmtu", load_topology_file(dir + "/router-lowmtu.yaml"));
+  for (int n : {16, 32, 64})
+    topologies.emplace(fmt::format("chain{}", n), load_topology_text(chain_yaml(n)));
+
+  for (const auto& [key, t] : topologies) {
+    bool big = key == "chain64" || key == "chain32";
+    benchmark::RegisterBenchmark(("nslab/" + key).c_str(), BM_Nslab, std::cref(t), key)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(big ? 20 : 50);
+    benchmark::RegisterBenchmark(("ip-script/" + key).c_str(), BM_IpScript, std::cref(t), key)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(big ? 3 : 10);
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+
+  fmt::print("\nmedians per iteration ({}):\n", privilege_mode_name(mode));
+  fmt::print("{:<22} {:>12} {:>14}\n", "", "build (ms)", "teardown (ms)");
+  for (const auto& [name, s] : g_samples)
+    fmt::print("{:<22} {:>12.2f} {:>14.3f}\n", name, median(s.build_ms), median(s.teardown_ms));
+  for (const auto& [key, t] : topologies) {
+    auto a = g_samples.find("nslab " + key), b = g_samples.find("ip " + key);
+    if (a == g_samples.end() || b == g_samples.end() || b->second.build_ms.empty()) continue;
+    double na = median(a->second.build_ms) + median(a->second.teardown_ms);
+    double nb = median(b->second.build_ms) + median(b->second.teardown_ms);
+    fmt::print("{:<14} ip script / nslab (build + teardown): {:.1f}x\n", key, nb / na);
+  }
+  return 0;
+}
