@@ -56,13 +56,15 @@ std::string chain_yaml(int n) {
                        i % 256, i);
     y += "    routes:\n";
     if (i < n - 1)
-      y += fmt::format("      - {{to: default, via: 10.{}.{}.2}}\n      - {{to: default, via: "
-                       "\"fd00:{:x}::2\"}}\n",
-                       i / 256, i % 256, i);
+      y += fmt::format(
+          "      - {{to: default, via: 10.{}.{}.2}}\n      - {{to: default, via: "
+          "\"fd00:{:x}::2\"}}\n",
+          i / 256, i % 256, i);
     else
-      y += fmt::format("      - {{to: default, via: 10.{}.{}.1}}\n      - {{to: default, via: "
-                       "\"fd00:{:x}::1\"}}\n",
-                       (i - 1) / 256, (i - 1) % 256, i - 1);
+      y += fmt::format(
+          "      - {{to: default, via: 10.{}.{}.1}}\n      - {{to: default, via: "
+          "\"fd00:{:x}::1\"}}\n",
+          (i - 1) / 256, (i - 1) % 256, i - 1);
   }
   y += "links:\n";
   for (int i = 0; i + 1 < n; ++i) y += fmt::format("  - [n{}:eth1, n{}:eth0]\n", i, i + 1);
@@ -119,8 +121,8 @@ IpScript ip_script(const Topology& t, const std::string& prefix) {
       s.up += "\n";
     }
     if (n.nftables) {
-      s.up += fmt::format("ip netns exec {} nft -f - <<'NFT'\n{}\nNFT\n", ns(n.name),
-                          n.nftables->text);
+      s.up +=
+          fmt::format("ip netns exec {} nft -f - <<'NFT'\n{}\nNFT\n", ns(n.name), n.nftables->text);
     }
   }
   return s;

@@ -77,5 +77,4 @@ Runner add_exec(CLI::App& app) {
   return [a] { return run_exec(*a); };
 }
 
-
 }  // namespace nslab::cli

@@ -1,14 +1,15 @@
 // nslab: build network-namespace labs from YAML and run things in them.
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
   using namespace nslab::cli;
-  CLI::App app{"nslab: a network-namespace integration test lab for Linux.\n"
-               "Builds YAML topologies in fresh network namespaces and runs programs inside."};
+  CLI::App app{
+      "nslab: a network-namespace integration test lab for Linux.\n"
+      "Builds YAML topologies in fresh network namespaces and runs programs inside."};
   app.set_version_flag("--version", NSLAB_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);
@@ -22,8 +23,8 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kOk : kSetup;
   }
-  for (auto [name, run] : {std::pair{"validate", &validate}, {"graph", &graph}, {"exec", &exec},
-                           {"up", &up}}) {
+  for (auto [name, run] :
+       {std::pair{"validate", &validate}, {"graph", &graph}, {"exec", &exec}, {"up", &up}}) {
     if (app.got_subcommand(name)) return (*run)();
   }
   return kSetup;

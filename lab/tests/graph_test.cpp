@@ -13,8 +13,7 @@ TEST(Graph, DotShowsNodesInterfacesLinksAndFirewalls) {
   EXPECT_NE(dot.find("router (forwarding)"), std::string::npos);
   EXPECT_NE(dot.find("[nftables]"), std::string::npos);
   EXPECT_NE(dot.find("color=firebrick"), std::string::npos);
-  EXPECT_NE(dot.find("\"client:eth0\" -- \"router:eth0\" [label=\"mtu 1500\"]"),
-            std::string::npos);
+  EXPECT_NE(dot.find("\"client:eth0\" -- \"router:eth0\" [label=\"mtu 1500\"]"), std::string::npos);
   EXPECT_NE(dot.find("\"router:eth1\" -- \"server:eth0\" [label=\"mtu 1280\", color=orange]"),
             std::string::npos);
   EXPECT_NE(dot.find("10.0.2.254/24\\nfd00:2::fe/64\\nmtu 1280"), std::string::npos);

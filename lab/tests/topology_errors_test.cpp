@@ -60,7 +60,9 @@ INSTANTIATE_TEST_SUITE_P(Corpus, BadTopology, testing::ValuesIn(corpus()),
                            return n;
                          });
 
-TEST(BadTopologyCorpus, HasAtLeast25Files) { EXPECT_GE(corpus().size(), 25u); }
+TEST(BadTopologyCorpus, HasAtLeast25Files) {
+  EXPECT_GE(corpus().size(), 25u);
+}
 
 TEST(TopologyFile, MissingFileIsReportedNotThrownAsCrash) {
   try {

@@ -47,9 +47,10 @@ TEST(RouterLowMtu, ModelCarriesMtusAddressesAndRoutes) {
 }
 
 TEST(Positions, AreOneBasedAndPointAtTheValue) {
-  Topology t = load_topology_text("name: t\nnodes:\n  a:\n    interfaces:\n      e0: {ipv4: 10.0.0.1/24}\n"
-                                  "  b: {}\nlinks:\n  - [a:e0, b:e0]\n",
-                                  "mem.yaml");
+  Topology t = load_topology_text(
+      "name: t\nnodes:\n  a:\n    interfaces:\n      e0: {ipv4: 10.0.0.1/24}\n"
+      "  b: {}\nlinks:\n  - [a:e0, b:e0]\n",
+      "mem.yaml");
   const auto& addr = t.node("a")->interface("e0")->addresses.at(0);
   EXPECT_EQ(addr.pos.str(), "mem.yaml:5:18");
   EXPECT_EQ(t.links.at(0).a.pos.str(), "mem.yaml:8:6");

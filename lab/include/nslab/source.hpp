@@ -12,7 +12,7 @@ struct SourcePos {
   int line = 0;
   int column = 0;
 
-  std::string str() const;  // "FILE:LINE:COLUMN" (or "FILE" when line is 0)
+  std::string str() const;       // "FILE:LINE:COLUMN" (or "FILE" when line is 0)
   std::string line_col() const;  // "LINE:COLUMN", for pointing elsewhere in the same file
 };
 

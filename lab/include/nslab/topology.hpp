@@ -59,9 +59,9 @@ struct BridgeSpec {
 
 struct NftablesSpec {
   std::string text;
-  SourcePos pos;         // the YAML value (for a block scalar, its indicator)
-  int first_line = 0;    // 1-based file line of the ruleset's first line
-  int indent = 0;        // columns to add to nft's column on every line
+  SourcePos pos;       // the YAML value (for a block scalar, its indicator)
+  int first_line = 0;  // 1-based file line of the ruleset's first line
+  int indent = 0;      // columns to add to nft's column on every line
 };
 
 struct NodeSpec {

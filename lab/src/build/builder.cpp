@@ -17,10 +17,10 @@
 
 #include <fmt/format.h>
 
-#include "nslab/sysctl.hpp"
 #include "nslab/error.hpp"
 #include "nslab/lab.hpp"
 #include "nslab/nft.hpp"
+#include "nslab/sysctl.hpp"
 
 namespace nslab {
 

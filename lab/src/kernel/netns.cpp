@@ -58,12 +58,14 @@ Netns::~Netns() {
 }
 
 unsigned long Netns::inode() const {
-  struct stat st{};
+  struct stat st {};
   if (fstat(fd_, &st) < 0) return 0;
   return st.st_ino;
 }
 
-NetnsScope::NetnsScope(const Netns& target, const Netns& home) : home_(home) { enter(target.fd()); }
+NetnsScope::NetnsScope(const Netns& target, const Netns& home) : home_(home) {
+  enter(target.fd());
+}
 
 NetnsScope::~NetnsScope() {
   // Failing to return would leave this thread configuring the wrong namespace: stop hard.

@@ -41,8 +41,7 @@ struct Fd {
 Failure parse_failure(const std::string& err) {
   static const std::regex loc(R"(^[^\n]*?:(\d+):(\d+)(?:-\d+)?: Error: ([^\n]*))");
   std::smatch m;
-  if (std::regex_search(err, m, loc))
-    return {std::stoi(m[1]), std::stoi(m[2]), m[3]};
+  if (std::regex_search(err, m, loc)) return {std::stoi(m[1]), std::stoi(m[2]), m[3]};
   std::string first = err.substr(0, err.find('\n'));
   if (first.rfind("Error: ", 0) == 0) first = first.substr(7);
   return {0, 0, first.empty() ? "nft failed" : first};

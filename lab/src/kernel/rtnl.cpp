@@ -65,8 +65,8 @@ nl_sock* connect_socket() {
 }
 
 nl_addr* to_nl(const IpAddress& a, int prefix) {
-  nl_addr* n = nl_addr_build(family_af(a.family), a.bytes.data(),
-                             a.family == Family::ipv4 ? 4 : 16);
+  nl_addr* n =
+      nl_addr_build(family_af(a.family), a.bytes.data(), a.family == Family::ipv4 ? 4 : 16);
   if (!n) throw Error("nl_addr_build failed", ENOMEM);
   nl_addr_set_prefixlen(n, prefix);
   return n;
@@ -104,8 +104,12 @@ using CacheRef = Ref<nl_cache, nl_cache_free>;
 
 }  // namespace
 
-bool LinkState::up() const { return flags & IFF_UP; }
-bool LinkState::lower_up() const { return flags & IFF_LOWER_UP; }
+bool LinkState::up() const {
+  return flags & IFF_UP;
+}
+bool LinkState::lower_up() const {
+  return flags & IFF_LOWER_UP;
+}
 bool LinkState::can_send() const {
   // RUNNING is the kernel's netif_oper_up(): operstate UP, or UNKNOWN for a device that never
   // reported one (a bridge that found live ports when it opened).
@@ -158,7 +162,8 @@ Rtnl::~Rtnl() {
 void Rtnl::check(int nlerr, const std::string& what) {
   if (nlerr >= 0) return;
   int err = ctx_->err ? ctx_->err : EINVAL;
-  std::string msg = fmt::format("{}: {}", what, ctx_->err ? std::strerror(err) : nl_geterror(nlerr));
+  std::string msg =
+      fmt::format("{}: {}", what, ctx_->err ? std::strerror(err) : nl_geterror(nlerr));
   if (!ctx_->extack.empty()) msg += " (" + ctx_->extack + ")";
   ctx_->err = 0;
   ctx_->extack.clear();

@@ -39,9 +39,12 @@ bool is_real_root() {
 
 const char* privilege_mode_name(PrivilegeMode m) {
   switch (m) {
-    case PrivilegeMode::real_root: return "real root";
-    case PrivilegeMode::inherited: return "root of an existing user namespace";
-    case PrivilegeMode::own_userns: return "own user namespace";
+    case PrivilegeMode::real_root:
+      return "real root";
+    case PrivilegeMode::inherited:
+      return "root of an existing user namespace";
+    case PrivilegeMode::own_userns:
+      return "own user namespace";
   }
   return "?";
 }

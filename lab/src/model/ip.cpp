@@ -7,8 +7,12 @@
 
 namespace nslab {
 
-const char* family_name(Family f) { return f == Family::ipv4 ? "ipv4" : "ipv6"; }
-int family_af(Family f) { return f == Family::ipv4 ? AF_INET : AF_INET6; }
+const char* family_name(Family f) {
+  return f == Family::ipv4 ? "ipv4" : "ipv6";
+}
+int family_af(Family f) {
+  return f == Family::ipv4 ? AF_INET : AF_INET6;
+}
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   std::string s(text);
@@ -51,7 +55,9 @@ std::optional<IpPrefix> IpPrefix::parse(std::string_view text, bool allow_bare) 
   return p;
 }
 
-std::string IpPrefix::str() const { return address.str() + "/" + std::to_string(length); }
+std::string IpPrefix::str() const {
+  return address.str() + "/" + std::to_string(length);
+}
 
 IpPrefix IpPrefix::network() const {
   IpPrefix n = *this;

@@ -7,14 +7,15 @@
 namespace nslab {
 
 namespace {
-bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 }  // namespace
 
 std::optional<std::string> check_topology_name(std::string_view name) {
   if (name.empty()) return "name must not be empty";
   for (char c : name)
-    if (!lower_alnum(c) && c != '-')
-      return fmt::format("name '{}' must match [a-z0-9-]+", name);
+    if (!lower_alnum(c) && c != '-') return fmt::format("name '{}' must match [a-z0-9-]+", name);
   return std::nullopt;
 }
 

@@ -12,9 +12,13 @@ std::string SourcePos::str() const {
   return fmt::format("{}:{}:{}", file, line, column);
 }
 
-std::string SourcePos::line_col() const { return fmt::format("{}:{}", line, column); }
+std::string SourcePos::line_col() const {
+  return fmt::format("{}:{}", line, column);
+}
 
-std::string Diagnostic::str() const { return fmt::format("{}: {}", pos.str(), message); }
+std::string Diagnostic::str() const {
+  return fmt::format("{}: {}", pos.str(), message);
+}
 
 void Diagnostics::error(const SourcePos& pos, std::string message) {
   items_.push_back({pos, std::move(message)});

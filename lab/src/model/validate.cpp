@@ -47,8 +47,8 @@ class Validator {
     for (const auto& l : t_.links) {
       for (const Endpoint* e : {&l.a, &l.b}) {
         if (!t_.node(e->node)) {
-          d_.error(e->pos, fmt::format("unknown node '{}' in link endpoint '{}'", e->node,
-                                       e->str()));
+          d_.error(e->pos,
+                   fmt::format("unknown node '{}' in link endpoint '{}'", e->node, e->str()));
           continue;
         }
         if (e->ifname == "lo") {
@@ -116,12 +116,12 @@ class Validator {
                         ? (b[0] == 0 || b[0] >= 224 || b[0] == 127)
                         : (b[0] == 0xff || a.prefix.address == IpAddress{Family::ipv6, {}});
     if (unusable && i.name != "lo") {
-      d_.error(a.pos, fmt::format("'{}' is not a usable unicast interface address",
-                                  a.prefix.str()));
+      d_.error(a.pos,
+               fmt::format("'{}' is not a usable unicast interface address", a.prefix.str()));
       return;
     }
-    if (ip.family == Family::ipv4 && a.prefix.length < 31 &&
-        a.prefix.network().address == ip && a.prefix.length > 0) {
+    if (ip.family == Family::ipv4 && a.prefix.length < 31 && a.prefix.network().address == ip &&
+        a.prefix.length > 0) {
       d_.error(a.pos, fmt::format("'{}' is the network address of its subnet", a.prefix.str()));
       return;
     }
@@ -163,21 +163,20 @@ class Validator {
                                     r.to.str(), r.to.network().str()));
       auto key = std::make_tuple(r.family, r.to.network().str(), r.metric ? r.metric->value : 0);
       if (auto [it, fresh] = seen.emplace(key, &r); !fresh)
-        d_.error(r.pos, fmt::format("duplicate route to {} (first at {})",
-                                    r.is_default ? "default" : r.to.str(), it->second->pos.line_col()));
+        d_.error(r.pos,
+                 fmt::format("duplicate route to {} (first at {})",
+                             r.is_default ? "default" : r.to.str(), it->second->pos.line_col()));
       if (r.dev && !interface_exists(n, r.dev->value))
         d_.error(r.dev->pos, fmt::format("route dev '{}' is not an interface of node '{}'",
                                          r.dev->value, n.name));
       if (r.mtu) {
         check_mtu_range(r.mtu->value, r.mtu->pos, "route mtu");
-        if (r.family == Family::ipv6 && r.mtu->value < kMinMtuIpv6 &&
-            r.mtu->value >= kMinMtuIpv4)
-          d_.error(r.mtu->pos, fmt::format("route mtu {} is below 1280, the IPv6 minimum",
-                                           r.mtu->value));
+        if (r.family == Family::ipv6 && r.mtu->value < kMinMtuIpv6 && r.mtu->value >= kMinMtuIpv4)
+          d_.error(r.mtu->pos,
+                   fmt::format("route mtu {} is below 1280, the IPv6 minimum", r.mtu->value));
       }
       if (r.via) gateway(n, r);
-      if (!r.via && !r.dev)
-        d_.error(r.pos, "a route needs 'via' or 'dev'");
+      if (!r.via && !r.dev) d_.error(r.pos, "a route needs 'via' or 'dev'");
     }
   }
 
@@ -189,8 +188,7 @@ class Validator {
       return;
     }
     if (gw.family == Family::ipv6 && gw.is_link_local()) {
-      if (!r.dev)
-        d_.error(r.via->pos, fmt::format("link-local gateway {} needs 'dev'", gw.str()));
+      if (!r.dev) d_.error(r.via->pos, fmt::format("link-local gateway {} needs 'dev'", gw.str()));
       return;
     }
     bool on_subnet = false;
@@ -198,8 +196,8 @@ class Validator {
       if (r.dev && i.name != r.dev->value) continue;
       for (const auto& a : i.addresses) {
         if (a.prefix.address == gw) {
-          d_.error(r.via->pos, fmt::format("gateway {} is an address of node '{}' itself",
-                                           gw.str(), n.name));
+          d_.error(r.via->pos,
+                   fmt::format("gateway {} is an address of node '{}' itself", gw.str(), n.name));
           return;
         }
         if (a.prefix.contains(gw)) on_subnet = true;

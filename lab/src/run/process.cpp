@@ -30,7 +30,9 @@ namespace nslab {
 
 namespace {
 
-int pidfd_open(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+}
 
 // Runs in the child between fork and exec: async-signal-safe calls only.
 struct EnterNode : bp::extend::handler {
@@ -101,8 +103,8 @@ NodeProcess NodeProcess::spawn(const Netns& ns, const std::vector<std::string>& 
     if (options.inherit_stdio) {
       impl->child = bp::child(bp::exe = exe, bp::args = args, enter);
     } else {
-      impl->child = bp::child(bp::exe = exe, bp::args = args, enter, bp::std_in<bp::null,
-                              bp::std_out> bp::null, bp::std_err > bp::null);
+      impl->child = bp::child(bp::exe = exe, bp::args = args, enter,
+                              bp::std_in<bp::null, bp::std_out> bp::null, bp::std_err > bp::null);
     }
   } catch (const bp::process_error& e) {
     int err = e.code().value();
@@ -113,8 +115,12 @@ NodeProcess NodeProcess::spawn(const Netns& ns, const std::vector<std::string>& 
   return NodeProcess(std::move(impl));
 }
 
-int NodeProcess::pid() const { return impl_->child.id(); }
-int NodeProcess::pidfd() const { return impl_->pidfd; }
+int NodeProcess::pid() const {
+  return impl_->child.id();
+}
+int NodeProcess::pidfd() const {
+  return impl_->pidfd;
+}
 
 void NodeProcess::signal(int sig) {
   if (!impl_->reaped) kill(impl_->child.id(), sig);
@@ -145,7 +151,7 @@ int exit_status_of(int st) {
 int kill_processes_in(const std::vector<const Netns*>& namespaces) {
   std::set<std::pair<dev_t, ino_t>> ours;
   for (const Netns* ns : namespaces) {
-    struct stat st{};
+    struct stat st {};
     if (fstat(ns->fd(), &st) == 0) ours.insert({st.st_dev, st.st_ino});
   }
   std::vector<int> pidfds;
@@ -154,7 +160,7 @@ int kill_processes_in(const std::vector<const Netns*>& namespaces) {
       char* end = nullptr;
       long pid = std::strtol(e->d_name, &end, 10);
       if (*end || pid <= 0 || pid == getpid()) continue;
-      struct stat st{};
+      struct stat st {};
       if (stat(fmt::format("/proc/{}/ns/net", pid).c_str(), &st) != 0) continue;
       if (!ours.count({st.st_dev, st.st_ino})) continue;
       int fd = pidfd_open(static_cast<pid_t>(pid));

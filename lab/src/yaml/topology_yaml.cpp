@@ -57,11 +57,10 @@ class TopologyParser {
     node.pos = r_.pos(key);
     if (auto e = check_node_name(node.name)) r_.error(key, *e);
     const std::string what = fmt::format("node '{}'", node.name);
-    if (!v.IsNull() && r_.check_map(v, what,
-                                    {"interfaces", "routes", "forwarding", "sysctl", "nftables",
-                                     "bridges"})) {
-      if (auto f = v["forwarding"])
-        node.forwarding = r_.boolean(f, "forwarding").value_or(false);
+    if (!v.IsNull() &&
+        r_.check_map(v, what,
+                     {"interfaces", "routes", "forwarding", "sysctl", "nftables", "bridges"})) {
+      if (auto f = v["forwarding"]) node.forwarding = r_.boolean(f, "forwarding").value_or(false);
       if (auto i = v["interfaces"]; i && r_.check_map(i, what + " interfaces"))
         for (const auto& kv : i) interface(node, kv.first, kv.second);
       if (auto b = v["bridges"]; b && r_.check_map(b, what + " bridges"))
@@ -135,9 +134,12 @@ class TopologyParser {
     std::optional<Family> family;
     if (auto f = v["family"]) {
       auto s = r_.string(f, "family");
-      if (s == "ipv4") family = Family::ipv4;
-      else if (s == "ipv6") family = Family::ipv6;
-      else if (s) r_.error(f, fmt::format("family must be ipv4 or ipv6, not '{}'", *s));
+      if (s == "ipv4")
+        family = Family::ipv4;
+      else if (s == "ipv6")
+        family = Family::ipv6;
+      else if (s)
+        r_.error(f, fmt::format("family must be ipv4 or ipv6, not '{}'", *s));
     }
     if (auto via = v["via"]) {
       if (auto s = r_.string(via, "via")) {
@@ -166,16 +168,16 @@ class TopologyParser {
     } else {
       auto p = IpPrefix::parse(*s, true);
       if (!p) {
-        r_.error(to, fmt::format("invalid route destination '{}' (expected default or a prefix)",
-                                 *s));
+        r_.error(to,
+                 fmt::format("invalid route destination '{}' (expected default or a prefix)", *s));
         return;
       }
       rt.to = *p;
       rt.family = p->address.family;
       rt.is_default = p->length == 0;
       if (family && *family != rt.family)
-        r_.error(v["family"], fmt::format("family {} does not match destination {}",
-                                          family_name(*family), *s));
+        r_.error(v["family"],
+                 fmt::format("family {} does not match destination {}", family_name(*family), *s));
     }
     if (auto d = v["dev"])
       if (auto name = r_.string(d, "dev")) rt.dev = Located<std::string>{*name, r_.pos(d)};
@@ -218,9 +220,8 @@ class TopologyParser {
       if (n.indent < 0) n.indent = 0;
     } else {
       n.first_line = n.pos.line;
-      n.indent = n.pos.column - 1 + ((col < here.size() && (here[col] == '"' || here[col] == '\''))
-                                         ? 1
-                                         : 0);
+      n.indent = n.pos.column - 1 +
+                 ((col < here.size() && (here[col] == '"' || here[col] == '\'')) ? 1 : 0);
     }
     node.nftables = std::move(n);
   }
@@ -290,8 +291,7 @@ Topology parse_topology(Reader& reader, const YAML::Node& root) {
 }
 }  // namespace yaml
 
-Topology parse_topology_text(const std::string& text, const std::string& file,
-                             Diagnostics& diags) {
+Topology parse_topology_text(const std::string& text, const std::string& file, Diagnostics& diags) {
   yaml::Reader reader(file, text, diags);
   YAML::Node root = reader.parse();
   if (!root.IsDefined()) return Topology{file};

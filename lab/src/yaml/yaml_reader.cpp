@@ -47,11 +47,16 @@ static std::size_t edit_distance(const std::string& a, const std::string& b) {
 
 static const char* kind(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Scalar: return "a scalar";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    default: return "nothing";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "nothing";
   }
 }
 
@@ -82,7 +87,8 @@ bool Reader::check_map(const YAML::Node& n, const std::string& what,
       if (!near.empty())
         error(kv.first, fmt::format("unknown key '{}' in {}; did you mean '{}'?", key, what, near));
       else
-        error(kv.first, fmt::format("unknown key '{}' in {} (expected one of: {})", key, what, list));
+        error(kv.first,
+              fmt::format("unknown key '{}' in {} (expected one of: {})", key, what, list));
     }
   }
   return true;

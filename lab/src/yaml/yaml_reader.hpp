@@ -20,7 +20,9 @@ class Reader {
   Reader(std::string file, std::string text, Diagnostics& diags);
 
   SourcePos pos(const YAML::Node& n) const;
-  void error(const YAML::Node& at, std::string message) { diags_.error(pos(at), std::move(message)); }
+  void error(const YAML::Node& at, std::string message) {
+    diags_.error(pos(at), std::move(message));
+  }
   Diagnostics& diags() { return diags_; }
   const std::string& file() const { return file_; }
 
