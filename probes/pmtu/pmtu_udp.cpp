@@ -1,0 +1,145 @@
+// pmtu_udp: sends UDP datagrams of a given size with a given path-MTU discovery mode and reports
+// what the kernel did: each send's result, each error-queue entry (sock_extended_err and the
+// offender), and the socket's path MTU afterwards. IPv4 and IPv6.
+
+#include <time.h>
+
+#include <linux/errqueue.h>
+#include <netinet/ip.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+#include <vector>
+
+#include "../common/probe.hpp"
+
+namespace {
+
+const std::map<std::string, std::pair<int, int>> kModes = {
+    {"want", {IP_PMTUDISC_WANT, IPV6_PMTUDISC_WANT}},
+    {"do", {IP_PMTUDISC_DO, IPV6_PMTUDISC_DO}},
+    {"dont", {IP_PMTUDISC_DONT, IPV6_PMTUDISC_DONT}},
+    {"probe", {IP_PMTUDISC_PROBE, IPV6_PMTUDISC_PROBE}},
+};
+
+const char* origin_name(int origin) {
+  switch (origin) {
+    case SO_EE_ORIGIN_NONE:
+      return "none";
+    case SO_EE_ORIGIN_LOCAL:
+      return "local";
+    case SO_EE_ORIGIN_ICMP:
+      return "icmp";
+    case SO_EE_ORIGIN_ICMP6:
+      return "icmp6";
+    case SO_EE_ORIGIN_TXSTATUS:
+      return "txstatus";
+    default:
+      return "other";
+  }
+}
+
+int path_mtu(int fd, bool v6) {
+  int mtu = 0;
+  socklen_t len = sizeof mtu;
+  if (getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &len) < 0)
+    return -errno;
+  return mtu;
+}
+
+// Reads every queued error; returns how many there were.
+int drain_errqueue(int fd, long seq, std::chrono::steady_clock::time_point sent) {
+  int n = 0;
+  for (;;) {
+    std::vector<char> payload(65536);
+    alignas(cmsghdr) char control[512];
+    iovec iov{payload.data(), payload.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t len = recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+    if (len < 0) break;
+    ++n;
+    probe::for_each_cmsg(msg, [&](cmsghdr* c) {
+      bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR;
+      bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR;
+      if (!v4 && !v6) return;
+      auto* ee = reinterpret_cast<sock_extended_err*>(CMSG_DATA(c));
+      auto* offender = SO_EE_OFFENDER(ee);
+      probe::emit("errqueue",
+                  {{"seq", seq},
+                   {"ee_errno", probe::errno_name(static_cast<int>(ee->ee_errno))},
+                   {"ee_origin", origin_name(ee->ee_origin)},
+                   {"ee_type", ee->ee_type},
+                   {"ee_code", ee->ee_code},
+                   {"ee_info", ee->ee_info},
+                   {"ee_data", ee->ee_data},
+                   {"offender", offender->sa_family == AF_UNSPEC ? std::string("none")
+                                                                 : probe::address_text(offender)},
+                   {"payload_len", len},
+                   {"elapsed_us", probe::micros_since(sent)}});
+    });
+  }
+  return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  probe::Options o("pmtu_udp",
+                   "Send UDP datagrams with a path-MTU discovery mode and report send results, "
+                   "error-queue entries and the path MTU.");
+  o.value("dst", "destination address (IPv4 or IPv6)")
+      .value("port", "destination port", "9000")
+      .value("size", "payload bytes per datagram", "1400")
+      .value("pmtudisc", "want, do, dont or probe", "want")
+      .value("count", "datagrams to send", "1")
+      .value("timeout", "how long to wait for an error after each send", "1s")
+      .flag("no-recverr", "leave IP_RECVERR off");
+  o.parse(argc, argv);
+  auto mode = kModes.find(o.str("pmtudisc"));
+  if (mode == kModes.end()) {
+    std::fprintf(stderr, "pmtu_udp: --pmtudisc must be want, do, dont or probe\n");
+    return probe::kUsage;
+  }
+
+  auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
+  bool v6 = dst.family() == AF_INET6;
+  int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  int fd = socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) probe::fail("socket", errno);
+  int on = !o.on("no-recverr");
+  if (setsockopt(fd, level, v6 ? IPV6_RECVERR : IP_RECVERR, &on, sizeof on) < 0)
+    probe::fail("setsockopt RECVERR", errno);
+  int m = v6 ? mode->second.second : mode->second.first;
+  if (setsockopt(fd, level, v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER, &m, sizeof m) < 0)
+    probe::fail("setsockopt MTU_DISCOVER", errno);
+  if (connect(fd, dst.get(), dst.length) < 0) probe::fail("connect", errno);
+  probe::emit("socket", {{"family", v6 ? "ipv6" : "ipv4"},
+                         {"pmtudisc", o.str("pmtudisc")},
+                         {"recverr", on == 1},
+                         {"mtu", path_mtu(fd, v6)}});
+
+  std::vector<char> payload(static_cast<std::size_t>(o.integer("size")), 'x');
+  for (long seq = 1; seq <= o.integer("count"); ++seq) {
+    auto sent = std::chrono::steady_clock::now();
+    ssize_t r = send(fd, payload.data(), payload.size(), 0);
+    int err = errno;
+    probe::Json rec = {{"seq", seq}, {"size", payload.size()}};
+    rec["result"] = r < 0 ? probe::errno_name(err) : "ok";
+    probe::emit("send", rec);
+    // The ICMP error (or a local one) arrives as POLLERR; wait for it, bounded.
+    probe::Deadline deadline(o.duration("timeout"));
+    if (probe::wait_fd(fd, 0, deadline) & POLLERR) {
+      drain_errqueue(fd, seq, sent);
+    } else {
+      probe::emit("timeout", {{"waiting_for", "error"}, {"seq", seq}});
+    }
+  }
+  probe::emit("ip_mtu", {{"family", v6 ? "ipv6" : "ipv4"}, {"mtu", path_mtu(fd, v6)}});
+  close(fd);
+  return probe::kRan;
+}
