@@ -63,7 +63,7 @@ int run_exec(const ExecArgs& a) {
 
 }  // namespace
 
-Runner add_exec(CLI::App& app) {
+Command add_exec(CLI::App& app) {
   auto a = std::make_shared<ExecArgs>();
   auto* sub = app.add_subcommand(
       "exec",

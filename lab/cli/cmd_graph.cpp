@@ -7,7 +7,7 @@
 
 namespace nslab::cli {
 
-Runner add_graph(CLI::App& app) {
+Command add_graph(CLI::App& app) {
   auto file = std::make_shared<std::string>();
   auto* sub = app.add_subcommand("graph", "Print a topology as Graphviz DOT (dot -Tsvg to draw).");
   sub->add_option("TOPOLOGY", *file, "topology file")->required();

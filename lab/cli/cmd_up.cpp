@@ -52,7 +52,7 @@ int run_up(const std::string& file) {
 
 }  // namespace
 
-Runner add_up(CLI::App& app) {
+Command add_up(CLI::App& app) {
   auto file = std::make_shared<std::string>();
   auto* sub = app.add_subcommand(
       "up",

@@ -4,17 +4,32 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "nslab/load.hpp"
+#include "nslab/scenario.hpp"
 
 namespace nslab::cli {
 
-Runner add_validate(CLI::App& app) {
+Command add_validate(CLI::App& app) {
   auto files = std::make_shared<std::vector<std::string>>();
   auto* sub = app.add_subcommand(
-      "validate", "Parse and validate topology files without touching the kernel (no privileges).");
-  sub->add_option("FILE", *files, "topology files")->required();
+      "validate",
+      "Parse and validate topology and scenario files without touching the kernel (no "
+      "privileges).");
+  sub->add_option("FILE", *files, "topology or scenario files")->required();
   return [files] {
     int rc = kOk;
     for (const auto& f : *files) {
+      if (is_scenario_file(f)) {
+        try {
+          Scenario s = load_scenario_file(f);
+          fmt::print("{}: ok (scenario {}: {} steps on topology {})\n", f, s.name, s.steps.size(),
+                     s.topology.name);
+        } catch (const InputError& e) {
+          for (const auto& d : e.diagnostics()) fmt::print(stderr, "{}\n", d.str());
+          rc = kFailed;
+        }
+        continue;
+      }
       auto t = load_topology_or_report(f);
       if (!t) {
         rc = kFailed;

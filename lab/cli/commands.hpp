@@ -12,7 +12,7 @@
 
 namespace nslab::cli {
 
-using Runner = std::function<int()>;
+using Command = std::function<int()>;
 
 // Exit codes of SPEC section 1.
 inline constexpr int kOk = 0;
@@ -20,10 +20,11 @@ inline constexpr int kFailed = 1;  // a scenario failed, or an input file is inv
 inline constexpr int kSetup = 2;   // usage, or the lab could not be set up
 inline constexpr int kSkipped = 77;
 
-Runner add_validate(CLI::App& app);
-Runner add_graph(CLI::App& app);
-Runner add_exec(CLI::App& app);
-Runner add_up(CLI::App& app);
+Command add_validate(CLI::App& app);
+Command add_graph(CLI::App& app);
+Command add_exec(CLI::App& app);
+Command add_up(CLI::App& app);
+Command add_run(CLI::App& app);
 
 // Shared helpers (common.cpp).
 // Loads and validates a topology; prints every diagnostic to stderr and returns nullopt if invalid.

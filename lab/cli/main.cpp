@@ -13,19 +13,23 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", NSLAB_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);
-  Runner validate = add_validate(app);
-  Runner graph = add_graph(app);
-  Runner exec = add_exec(app);
-  Runner up = add_up(app);
+  Command validate = add_validate(app);
+  Command graph = add_graph(app);
+  Command exec = add_exec(app);
+  Command up = add_up(app);
+  Command run = add_run(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? kOk : kSetup;
   }
-  for (auto [name, run] :
-       {std::pair{"validate", &validate}, {"graph", &graph}, {"exec", &exec}, {"up", &up}}) {
-    if (app.got_subcommand(name)) return (*run)();
+  for (auto [name, command] : {std::pair{"run", &run},
+                               {"validate", &validate},
+                               {"graph", &graph},
+                               {"exec", &exec},
+                               {"up", &up}}) {
+    if (app.got_subcommand(name)) return (*command)();
   }
   return kSetup;
 }

@@ -12,8 +12,10 @@
 namespace nslab {
 
 struct SpawnOptions {
-  bool inherit_stdio = true;  // stdin/stdout/stderr of nslab
-  bool own_sysfs = true;      // a private mount namespace with the node's sysfs on /sys
+  bool inherit_stdio = true;       // stdin/stdout/stderr of nslab; else stdin is /dev/null and...
+  bool capture = false;            // ...stdout and stderr go to pipes (stdout_fd(), stderr_fd())
+  bool own_process_group = false;  // so that signal_group() reaches its children too
+  bool own_sysfs = true;           // a private mount namespace with the node's sysfs on /sys
 };
 
 class NodeProcess {
@@ -27,8 +29,13 @@ class NodeProcess {
   ~NodeProcess();  // kills (SIGKILL) and reaps a child that is still running
 
   int pid() const;
-  int pidfd() const;  // readable once the child has exited
+  int pidfd() const;      // readable once the child has exited
+  int stdout_fd() const;  // with capture: non-blocking read ends, -1 once closed
+  int stderr_fd() const;
+  void close_stdout();
+  void close_stderr();
   void signal(int sig);
+  void signal_group(int sig);  // the whole process group (own_process_group), else the child
   // Reaps the child (blocks until it exits); returns the raw wait status.
   int wait();
 

@@ -89,7 +89,9 @@ class Rtnl {
   void add_bridge(const std::string& name, int ifindex, std::optional<int> mtu);
   void change_link(int ifindex, const LinkChange& change);
   void add_address(int ifindex, const IpPrefix& prefix);
+  void del_address(int ifindex, const IpPrefix& prefix);
   void add_route(const RouteRequest& req);
+  void del_route(const RouteRequest& req);
 
   std::vector<LinkState> links();
   std::vector<AddressState> addresses();

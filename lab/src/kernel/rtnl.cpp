@@ -89,6 +89,7 @@ template <class T, void (*Put)(T*)>
 struct Ref {
   T* p = nullptr;
   explicit Ref(T* x) : p(x) {}
+  Ref(Ref&& o) noexcept : p(o.p) { o.p = nullptr; }
   Ref(const Ref&) = delete;
   Ref& operator=(const Ref&) = delete;
   ~Ref() {
@@ -225,7 +226,18 @@ void Rtnl::add_address(int ifindex, const IpPrefix& prefix) {
         fmt::format("add address {}", prefix.str()));
 }
 
-void Rtnl::add_route(const RouteRequest& req) {
+void Rtnl::del_address(int ifindex, const IpPrefix& prefix) {
+  AddrRef addr(rtnl_addr_alloc());
+  NlAddrRef local(to_nl(prefix.address, prefix.length));
+  rtnl_addr_set_ifindex(addr.get(), ifindex);
+  rtnl_addr_set_family(addr.get(), family_af(prefix.address.family));
+  rtnl_addr_set_local(addr.get(), local.get());
+  rtnl_addr_set_prefixlen(addr.get(), prefix.length);
+  check(rtnl_addr_delete(sk_, addr.get(), 0), fmt::format("delete address {}", prefix.str()));
+}
+
+namespace {
+RouteRef route_object(const RouteRequest& req) {
   RouteRef route(rtnl_route_alloc());
   rtnl_route_set_family(route.get(), static_cast<std::uint8_t>(family_af(req.family)));
   NlAddrRef dst(to_nl(req.to.network().address, req.to.length));
@@ -245,9 +257,25 @@ void Rtnl::add_route(const RouteRequest& req) {
   if (req.oif) rtnl_route_nh_set_ifindex(nh, req.oif);
   rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh now
   rtnl_route_set_scope(route.get(), req.via ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
-  std::string what = fmt::format("add route {}", req.to.length == 0 ? "default" : req.to.str());
+  return route;
+}
+
+std::string route_text(const char* verb, const RouteRequest& req) {
+  std::string what =
+      fmt::format("{} route {}", verb, req.to.length == 0 ? "default" : req.to.str());
   if (req.via) what += " via " + req.via->str();
-  check(rtnl_route_add(sk_, route.get(), NLM_F_CREATE | NLM_F_EXCL), what);
+  return what;
+}
+}  // namespace
+
+void Rtnl::add_route(const RouteRequest& req) {
+  RouteRef route = route_object(req);
+  check(rtnl_route_add(sk_, route.get(), NLM_F_CREATE | NLM_F_EXCL), route_text("add", req));
+}
+
+void Rtnl::del_route(const RouteRequest& req) {
+  RouteRef route = route_object(req);
+  check(rtnl_route_delete(sk_, route.get(), 0), route_text("delete", req));
 }
 
 std::vector<LinkState> Rtnl::links() {

@@ -39,6 +39,8 @@ struct EnterNode : bp::extend::handler {
   int netns_fd;
   pid_t parent;
   bool own_sysfs;
+  bool new_group = false;
+  int out_fd = -1, err_fd = -1;  // write ends for stdout/stderr, -1: inherit
 
   template <class Exec>
   void on_exec_setup(Exec&) const {
@@ -49,16 +51,33 @@ struct EnterNode : bp::extend::handler {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD}) signal(s, SIG_DFL);
+    if (new_group) setpgid(0, 0);
+    if (out_fd >= 0) {
+      int null = open("/dev/null", O_RDONLY);
+      dup2(null, 0);
+      dup2(out_fd, 1);
+      dup2(err_fd, 2);
+    }
     if (setns(netns_fd, CLONE_NEWNET) < 0) {
       static const char msg[] = "nslab: setns into the node failed\n";
       (void)!write(2, msg, sizeof msg - 1);
       _exit(127);  // set_error would only report; the exec must not happen outside the node
     }
     // sysfs shows the namespace of whoever mounted it: give the child the node's own /sys.
-    if (own_sysfs && unshare(CLONE_NEWNS) == 0 &&
-        mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) == 0) {
-      umount2("/sys", MNT_DETACH);
-      mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+    // Making "/" a slave first keeps the new mount from propagating back to the host.
+    if (own_sysfs) {
+      bool ok = unshare(CLONE_NEWNS) == 0 &&
+                mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) == 0;
+      if (ok) {
+        umount2("/sys", MNT_DETACH);
+        ok = mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
+      }
+      if (!ok) {
+        static const char msg[] =
+            "nslab: warning: could not mount the node's own sysfs; /sys shows another "
+            "namespace's interfaces\n";
+        (void)!write(2, msg, sizeof msg - 1);
+      }
     }
   }
 };
@@ -68,6 +87,8 @@ struct EnterNode : bp::extend::handler {
 struct NodeProcess::Impl {
   bp::child child;
   int pidfd = -1;
+  int out = -1, err = -1;
+  bool group = false;
   bool reaped = false;
   int status = 0;
 };
@@ -79,10 +100,11 @@ NodeProcess& NodeProcess::operator=(NodeProcess&&) noexcept = default;
 NodeProcess::~NodeProcess() {
   if (!impl_) return;
   if (!impl_->reaped && impl_->child.valid()) {
-    kill(impl_->child.id(), SIGKILL);
+    signal_group(SIGKILL);
     wait();
   }
-  if (impl_->pidfd >= 0) close(impl_->pidfd);
+  for (int fd : {impl_->pidfd, impl_->out, impl_->err})
+    if (fd >= 0) close(fd);
 }
 
 NodeProcess NodeProcess::spawn(const Netns& ns, const std::vector<std::string>& argv,
@@ -99,8 +121,27 @@ NodeProcess NodeProcess::spawn(const Netns& ns, const std::vector<std::string>& 
   enter.netns_fd = ns.fd();
   enter.parent = getpid();
   enter.own_sysfs = options.own_sysfs;
+  enter.new_group = options.own_process_group;
+  impl->group = options.own_process_group;
+  int out[2] = {-1, -1}, err[2] = {-1, -1};
+  if (options.capture) {
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) throw_errno("pipe2", errno);
+    enter.out_fd = out[1];
+    enter.err_fd = err[1];
+    impl->out = out[0];
+    impl->err = err[0];
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    fcntl(err[0], F_SETFL, O_NONBLOCK);
+  }
+  struct CloseWriteEnds {
+    int a, b;
+    ~CloseWriteEnds() {
+      if (a >= 0) close(a);
+      if (b >= 0) close(b);
+    }
+  } close_write_ends{out[1], err[1]};
   try {
-    if (options.inherit_stdio) {
+    if (options.capture || options.inherit_stdio) {
       impl->child = bp::child(bp::exe = exe, bp::args = args, enter);
     } else {
       impl->child = bp::child(bp::exe = exe, bp::args = args, enter,
@@ -122,8 +163,33 @@ int NodeProcess::pidfd() const {
   return impl_->pidfd;
 }
 
+int NodeProcess::stdout_fd() const {
+  return impl_->out;
+}
+int NodeProcess::stderr_fd() const {
+  return impl_->err;
+}
+
+void NodeProcess::close_stdout() {
+  if (impl_->out >= 0) close(impl_->out);
+  impl_->out = -1;
+}
+
+void NodeProcess::close_stderr() {
+  if (impl_->err >= 0) close(impl_->err);
+  impl_->err = -1;
+}
+
 void NodeProcess::signal(int sig) {
   if (!impl_->reaped) kill(impl_->child.id(), sig);
+}
+
+void NodeProcess::signal_group(int sig) {
+  // The group outlives its leader: its children may remain after the leader was reaped.
+  if (impl_->group)
+    kill(-impl_->child.id(), sig);
+  else
+    signal(sig);
 }
 
 int NodeProcess::wait() {

@@ -1,0 +1,70 @@
+#pragma once
+// Runs a scenario in a fresh lab: steps in order, background processes alongside, every wait
+// bounded by the step's and the scenario's timeout. Reporters format its outcome.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nslab/scenario.hpp"
+
+namespace nslab {
+
+class SignalWatch;
+
+struct RunOptions {
+  std::string probes_dir;  // where probe short names are found
+  bool verbose = false;
+  std::string capture_dir;   // a pcap per interface when set
+  bool capture_all = false;  // keep captures of passing scenarios too
+  bool keep = false;         // hold a failed scenario's lab (like `nslab up`) until a signal
+};
+
+struct StepOutcome {
+  std::string name;
+  std::string kind;  // run, background, change, wait
+  std::string node;
+  std::string command;  // expanded
+  bool ran = false;
+  bool passed = true;
+  std::string reason;                // why it failed: "timed out after 5000 ms", ...
+  std::vector<std::string> details;  // expected / closest records / stderr tail
+  std::vector<Json> records;
+  std::string stdout_text, stderr_text;
+  std::optional<int> exit_status;  // exit code, or 128 + signal
+  double ms = 0;
+};
+
+enum class Verdict { passed, failed, skipped };
+const char* verdict_name(Verdict v);
+
+struct ScenarioOutcome {
+  std::string file;
+  std::string name;
+  std::vector<std::string> labels;
+  Verdict verdict = Verdict::passed;
+  std::string reason;  // skip reason, or the first failure
+  std::vector<StepOutcome> steps;
+  std::vector<std::string> captures;  // pcap files kept
+  double build_ms = 0;
+  double ms = 0;
+};
+
+// Why `scenario` cannot run here (an unmet `requires`), or nullopt.
+std::optional<std::string> unmet_requirement(const Scenario& scenario);
+
+class Runner {
+ public:
+  Runner(RunOptions options, SignalWatch& signals)
+      : options_(std::move(options)), signals_(signals) {}
+  ScenarioOutcome run(const Scenario& scenario);
+  bool interrupted() const { return interrupted_; }
+
+ private:
+  RunOptions options_;
+  SignalWatch& signals_;
+  bool interrupted_ = false;
+};
+
+}  // namespace nslab

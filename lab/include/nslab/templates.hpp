@@ -1,0 +1,32 @@
+#pragma once
+// ${node.ifname.ipv4|ipv6|mtu|ifindex} and ${lab.dir} in scenario strings (SPEC section 3).
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nslab/topology.hpp"
+
+namespace nslab {
+
+struct TemplateRef {
+  std::string text;  // "${router.eth1.ipv4}"
+  bool lab_dir = false;
+  std::string node, ifname, attribute;
+};
+
+// Every ${...} in `s`; a malformed one ("${x}", "${a.b}") is reported through `error`.
+std::vector<TemplateRef> find_templates(std::string_view s,
+                                        const std::function<void(std::string)>& error = {});
+// Why `ref` cannot be resolved in `topology`, or nullopt.
+std::optional<std::string> check_template(const TemplateRef& ref, const Topology& topology);
+
+using TemplateResolver = std::function<std::string(const TemplateRef&)>;
+std::string expand_templates(std::string_view s, const TemplateResolver& resolve);
+nlohmann::ordered_json expand_templates_json(const nlohmann::ordered_json& j,
+                                             const TemplateResolver& resolve);
+
+}  // namespace nslab

@@ -1,0 +1,85 @@
+#include "nslab/templates.hpp"
+
+#include <fmt/format.h>
+
+namespace nslab {
+
+std::vector<TemplateRef> find_templates(std::string_view s,
+                                        const std::function<void(std::string)>& error) {
+  std::vector<TemplateRef> out;
+  for (std::size_t at = s.find("${"); at != std::string_view::npos; at = s.find("${", at + 2)) {
+    auto end = s.find('}', at);
+    if (end == std::string_view::npos) {
+      if (error) error(fmt::format("unterminated template '{}'", s.substr(at)));
+      break;
+    }
+    TemplateRef r;
+    r.text = std::string(s.substr(at, end - at + 1));
+    std::string body(s.substr(at + 2, end - at - 2));
+    if (body == "lab.dir") {
+      r.lab_dir = true;
+      out.push_back(r);
+      continue;
+    }
+    auto first = body.find('.'), last = body.rfind('.');
+    if (first == std::string::npos || first == last || first == 0 || last + 1 == body.size() ||
+        last == first + 1) {
+      if (error)
+        error(fmt::format("template '{}' must be ${{lab.dir}} or ${{node.interface.attribute}}",
+                          r.text));
+      continue;
+    }
+    r.node = body.substr(0, first);
+    r.ifname = body.substr(first + 1, last - first - 1);
+    r.attribute = body.substr(last + 1);
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::optional<std::string> check_template(const TemplateRef& ref, const Topology& t) {
+  if (ref.lab_dir) return std::nullopt;
+  const NodeSpec* node = t.node(ref.node);
+  if (!node) return fmt::format("template '{}' names unknown node '{}'", ref.text, ref.node);
+  auto ifs = t.created_interfaces(ref.node);
+  if (ref.ifname != "lo" && std::find(ifs.begin(), ifs.end(), ref.ifname) == ifs.end())
+    return fmt::format("template '{}': node '{}' has no interface '{}'", ref.text, ref.node,
+                       ref.ifname);
+  if (ref.attribute == "mtu" || ref.attribute == "ifindex") return std::nullopt;
+  if (ref.attribute != "ipv4" && ref.attribute != "ipv6")
+    return fmt::format("template '{}': unknown attribute '{}' (ipv4, ipv6, mtu or ifindex)",
+                       ref.text, ref.attribute);
+  const InterfaceSpec* ifc = node->interface(ref.ifname);
+  Family f = ref.attribute == "ipv4" ? Family::ipv4 : Family::ipv6;
+  if (!ifc || !ifc->first(f))
+    return fmt::format("template '{}': '{}:{}' has no {} address", ref.text, ref.node, ref.ifname,
+                       ref.attribute == "ipv4" ? "IPv4" : "IPv6");
+  return std::nullopt;
+}
+
+std::string expand_templates(std::string_view s, const TemplateResolver& resolve) {
+  std::string out;
+  std::size_t pos = 0;
+  for (const auto& ref : find_templates(s)) {
+    auto at = s.find(ref.text, pos);
+    out.append(s.substr(pos, at - pos));
+    out += resolve(ref);
+    pos = at + ref.text.size();
+  }
+  out.append(s.substr(pos));
+  return out;
+}
+
+nlohmann::ordered_json expand_templates_json(const nlohmann::ordered_json& j,
+                                             const TemplateResolver& resolve) {
+  if (j.is_string())
+    return expand_templates(std::string_view(j.get_ref<const std::string&>()), resolve);
+  if (j.is_array() || j.is_object()) {
+    nlohmann::ordered_json out = j;
+    for (auto& [k, v] : out.items()) v = expand_templates_json(v, resolve);
+    return out;
+  }
+  return j;
+}
+
+}  // namespace nslab

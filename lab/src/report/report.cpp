@@ -1,0 +1,145 @@
+#include "nslab/report.hpp"
+
+#include <fmt/format.h>
+
+namespace nslab {
+
+namespace {
+
+const char* tag(Verdict v) {
+  switch (v) {
+    case Verdict::passed:
+      return "PASS";
+    case Verdict::failed:
+      return "FAIL";
+    case Verdict::skipped:
+      return "SKIP";
+  }
+  return "????";
+}
+
+std::string xml(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+          out += '?';
+        else
+          out += c;
+    }
+  }
+  return out;
+}
+
+std::string step_line(const StepOutcome& s) {
+  std::string status = !s.ran ? "not run" : s.passed ? "ok" : "FAILED: " + s.reason;
+  std::string where = s.node.empty() ? "" : " on " + s.node;
+  return fmt::format("{:<14} {:<10}{:<10} {:>8.1f} ms  {}  {}", s.name, s.kind, where, s.ms, status,
+                     s.command);
+}
+
+}  // namespace
+
+void print_scenario(std::FILE* out, const ScenarioOutcome& o, bool verbose) {
+  fmt::print(out, "{}  {}  ({:.0f} ms)\n", tag(o.verdict), o.file, o.ms);
+  if (o.verdict == Verdict::skipped) {
+    fmt::print(out, "      {}\n", o.reason);
+    return;
+  }
+  if (o.verdict == Verdict::failed) fmt::print(out, "      {}\n", o.reason);
+  for (const auto& s : o.steps) {
+    if (verbose) fmt::print(out, "      {}\n", step_line(s));
+    if (!s.passed)
+      for (const auto& d : s.details) fmt::print(out, "        {}\n", d);
+  }
+  for (const auto& c : o.captures) fmt::print(out, "      capture: {}\n", c);
+}
+
+void print_summary(std::FILE* out, const std::vector<ScenarioOutcome>& all, double ms) {
+  int passed = 0, failed = 0, skipped = 0;
+  for (const auto& o : all) {
+    if (o.verdict == Verdict::passed) ++passed;
+    if (o.verdict == Verdict::failed) ++failed;
+    if (o.verdict == Verdict::skipped) ++skipped;
+  }
+  fmt::print(out, "\n{} scenarios in {:.1f} s\n", all.size(), ms / 1000.0);
+  fmt::print(out, "{} passed, {} failed, {} skipped\n", passed, failed, skipped);
+}
+
+std::string junit_xml(const std::vector<ScenarioOutcome>& all) {
+  int failures = 0, skipped = 0;
+  double total = 0;
+  for (const auto& o : all) {
+    failures += o.verdict == Verdict::failed;
+    skipped += o.verdict == Verdict::skipped;
+    total += o.ms;
+  }
+  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  x += fmt::format(
+      "<testsuite name=\"nslab\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3f}\">\n",
+      all.size(), failures, skipped, total / 1000);
+  for (const auto& o : all) {
+    x += fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\">\n", xml(o.file),
+                     xml(o.name), o.ms / 1000);
+    if (o.verdict == Verdict::failed)
+      x += fmt::format("    <failure message=\"{}\"/>\n", xml(o.reason));
+    if (o.verdict == Verdict::skipped)
+      x += fmt::format("    <skipped message=\"{}\"/>\n", xml(o.reason));
+    std::string out;
+    for (const auto& s : o.steps) {
+      out += step_line(s) + "\n";
+      for (const auto& d : s.details) out += "  " + d + "\n";
+    }
+    x += "    <system-out>" + xml(out) + "</system-out>\n  </testcase>\n";
+  }
+  return x + "</testsuite>\n";
+}
+
+nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all) {
+  nlohmann::ordered_json a = nlohmann::ordered_json::array();
+  for (const auto& o : all) {
+    nlohmann::ordered_json steps = nlohmann::ordered_json::array();
+    for (const auto& s : o.steps) {
+      nlohmann::ordered_json j = {{"name", s.name},
+                                  {"kind", s.kind},
+                                  {"node", s.node},
+                                  {"command", s.command},
+                                  {"ran", s.ran},
+                                  {"passed", s.passed},
+                                  {"reason", s.reason},
+                                  {"details", s.details},
+                                  {"records", s.records},
+                                  {"stdout", s.stdout_text},
+                                  {"stderr", s.stderr_text},
+                                  {"ms", s.ms}};
+      j["exit"] =
+          s.exit_status ? nlohmann::ordered_json(*s.exit_status) : nlohmann::ordered_json(nullptr);
+      steps.push_back(j);
+    }
+    a.push_back({{"file", o.file},
+                 {"name", o.name},
+                 {"labels", o.labels},
+                 {"verdict", verdict_name(o.verdict)},
+                 {"reason", o.reason},
+                 {"build_ms", o.build_ms},
+                 {"ms", o.ms},
+                 {"captures", o.captures},
+                 {"steps", steps}});
+  }
+  return {{"scenarios", a}};
+}
+
+}  // namespace nslab

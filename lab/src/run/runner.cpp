@@ -1,0 +1,643 @@
+// The scenario runner. One event loop (poll) serves every live process of a scenario: their
+// stdout becomes records line by line, their exit is seen on a pidfd, termination signals on a
+// signalfd; every wait ends on an event or at its deadline, never after a sleep.
+
+#include "nslab/runner.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "nslab/error.hpp"
+#include "nslab/lab.hpp"
+#include "nslab/match.hpp"
+#include "nslab/nft.hpp"
+#include "nslab/process.hpp"
+#include "nslab/signals.hpp"
+#include "nslab/sysctl.hpp"
+#include "nslab/templates.hpp"
+#include "nslab/userns.hpp"
+
+namespace fs = std::filesystem;
+
+namespace nslab {
+
+using Clock = std::chrono::steady_clock;
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::passed:
+      return "passed";
+    case Verdict::failed:
+      return "failed";
+    case Verdict::skipped:
+      return "skipped";
+  }
+  return "?";
+}
+
+std::optional<std::string> unmet_requirement(const Scenario& s) {
+  for (const auto& r : s.requires_) {
+    if (r.kind == Requirement::Kind::real_root && !is_real_root())
+      return "requires real-root: running as root of nslab's own user namespace, not real root";
+    if (r.kind == Requirement::Kind::kernel) {
+      utsname u{};
+      uname(&u);
+      int major = 0, minor = 0;
+      std::sscanf(u.release, "%d.%d", &major, &minor);
+      if (major < r.major || (major == r.major && minor < r.minor))
+        return fmt::format("requires kernel >= {}.{}: this is {}", r.major, r.minor, u.release);
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+int ms_until(Clock::time_point t) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
+  return left > 0 ? static_cast<int>(left) : 0;
+}
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// Shell-like words: whitespace separates, '...' and "..." quote, backslash escapes.
+std::vector<std::string> split_command(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool in_word = false;
+  char quote = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (quote) {
+      if (c == quote)
+        quote = 0;
+      else if (c == '\\' && quote == '"' && i + 1 < s.size())
+        cur += s[++i];
+      else
+        cur += c;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == '\\' && i + 1 < s.size()) {
+      cur += s[++i];
+      in_word = true;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) out.push_back(cur);
+      cur.clear();
+      in_word = false;
+    } else {
+      cur += c;
+      in_word = true;
+    }
+  }
+  if (in_word) out.push_back(cur);
+  return out;
+}
+
+std::string tail(const std::string& text, int lines) {
+  std::size_t pos = text.size();
+  if (pos && text[pos - 1] == '\n') --pos;
+  for (int n = 0; n < lines && pos != std::string::npos && pos > 0; ++n)
+    pos = text.rfind('\n', pos - 1);
+  return pos == std::string::npos || pos == 0 ? text : text.substr(pos + 1);
+}
+
+struct Live {
+  const StepSpec* spec;
+  std::size_t index;  // into ScenarioOutcome::steps
+  NodeProcess proc;
+  std::string partial;
+  bool exited = false;
+  Clock::time_point started;
+};
+
+class Execution {
+ public:
+  Execution(const Scenario& s, const RunOptions& o, SignalWatch& sig, bool& interrupted)
+      : s_(s), opt_(o), signals_(sig), interrupted_(interrupted) {}
+
+  ScenarioOutcome run() {
+    auto t0 = Clock::now();
+    out_.file = s_.file;
+    out_.name = s_.name;
+    out_.labels = s_.labels;
+    if (auto why = unmet_requirement(s_)) {
+      out_.verdict = Verdict::skipped;
+      out_.reason = *why;
+      return out_;
+    }
+    deadline_ = t0 + s_.timeout;
+    make_lab_dir();
+    try {
+      auto b0 = Clock::now();
+      lab_ = Lab::build(s_.topology);
+      out_.build_ms = ms_since(b0);
+    } catch (const Error& e) {
+      fail_scenario("lab could not be set up: " + e.describe());
+      cleanup();
+      out_.ms = ms_since(t0);
+      return out_;
+    }
+    for (const auto& st : s_.steps) {
+      StepOutcome& so = out_.steps.emplace_back();
+      so.name = st.name;
+      so.node = st.node;
+      if (failed_ || interrupted_) continue;  // not run after a failure
+      so.ran = true;
+      auto s0 = Clock::now();
+      switch (st.kind) {
+        case StepSpec::Kind::run:
+          run_step(st, out_.steps.size() - 1);
+          break;
+        case StepSpec::Kind::change:
+          change_step(st, out_.steps.back());
+          break;
+        case StepSpec::Kind::wait:
+          wait_step(st, out_.steps.back());
+          break;
+      }
+      out_.steps.back().ms = ms_since(s0);
+      if (!out_.steps.back().passed)
+        fail_scenario(fmt::format("step '{}': {}", st.name, out_.steps.back().reason));
+    }
+    stop_background();
+    if (interrupted_ && !failed_) fail_scenario("interrupted by a signal");
+    cleanup();
+    out_.ms = ms_since(t0);
+    return out_;
+  }
+
+ private:
+  void fail_scenario(const std::string& reason) {
+    if (!failed_) out_.reason = reason;
+    failed_ = true;
+    out_.verdict = Verdict::failed;
+  }
+
+  void make_lab_dir() {
+    char tmpl[] = "/tmp/nslab-lab-XXXXXX";
+    if (mkdtemp(tmpl)) lab_dir_ = tmpl;
+  }
+
+  void cleanup() {
+    live_.clear();  // kills (SIGKILL) and reaps whatever still runs
+    if (lab_) kill_processes_in(lab_->namespaces());
+    lab_.reset();
+    std::error_code ec;
+    if (!lab_dir_.empty()) fs::remove_all(lab_dir_, ec);
+  }
+
+  std::string resolve(const TemplateRef& r) {
+    if (r.lab_dir) return lab_dir_;
+    LabNode& node = lab_->node(r.node);
+    if (r.attribute == "ifindex") return std::to_string(node.ifindex(r.ifname));
+    if (r.attribute == "mtu") {
+      for (const auto& l : node.rtnl().links())
+        if (l.name == r.ifname) return std::to_string(l.mtu);
+      return "0";
+    }
+    const InterfaceSpec* ifc = s_.topology.node(r.node)->interface(r.ifname);
+    auto a = ifc ? ifc->first(r.attribute == "ipv4" ? Family::ipv4 : Family::ipv6) : std::nullopt;
+    return a ? a->str() : "";
+  }
+
+  TemplateResolver resolver() {
+    return [this](const TemplateRef& r) { return resolve(r); };
+  }
+
+  Clock::time_point step_deadline(const StepSpec& st) {
+    auto d = Clock::now() + (st.timeout ? st.timeout->value : kDefaultStepTimeout);
+    return std::min(d, deadline_);
+  }
+
+  std::string timeout_reason(const StepSpec& st, Clock::time_point deadline) {
+    if (deadline == deadline_)
+      return fmt::format("scenario timed out after {} ms", s_.timeout.count());
+    return fmt::format("timed out after {} ms",
+                       (st.timeout ? st.timeout->value : kDefaultStepTimeout).count());
+  }
+
+  // --- the event loop ---------------------------------------------------------------------
+
+  void take_line(Live& l, std::string line) {
+    StepOutcome& so = out_.steps[l.index];
+    so.stdout_text += line + "\n";
+    if (!line.empty() && line.front() == '{') {
+      Json j = Json::parse(line, nullptr, false);
+      if (j.is_object()) so.records.push_back(std::move(j));
+    }
+  }
+
+  // Reads what is there; false at end of file.
+  bool read_from(Live& l, bool is_stdout) {
+    int fd = is_stdout ? l.proc.stdout_fd() : l.proc.stderr_fd();
+    char buf[65536];
+    for (;;) {
+      ssize_t n = read(fd, buf, sizeof buf);
+      if (n > 0) {
+        if (!is_stdout) {
+          out_.steps[l.index].stderr_text.append(buf, static_cast<std::size_t>(n));
+          continue;
+        }
+        l.partial.append(buf, static_cast<std::size_t>(n));
+        for (auto nl = l.partial.find('\n'); nl != std::string::npos; nl = l.partial.find('\n')) {
+          take_line(l, l.partial.substr(0, nl));
+          l.partial.erase(0, nl + 1);
+        }
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return true;
+      if (is_stdout) {
+        if (!l.partial.empty()) take_line(l, std::move(l.partial));
+        l.partial.clear();
+        l.proc.close_stdout();
+      } else {
+        l.proc.close_stderr();
+      }
+      return false;
+    }
+  }
+
+  void reap(Live& l) {
+    int status = l.proc.wait();
+    l.exited = true;
+    out_.steps[l.index].exit_status = exit_status_of(status);
+    // What it wrote before exiting is in the pipes; a child of its own may keep them open, so
+    // take what is there now rather than waiting for end of file.
+    if (l.proc.stdout_fd() >= 0) read_from(l, true);
+    if (l.proc.stderr_fd() >= 0) read_from(l, false);
+    if (!l.partial.empty()) take_line(l, std::move(l.partial));
+    l.partial.clear();
+    l.proc.close_stdout();
+    l.proc.close_stderr();
+  }
+
+  // Serves every live process until done() or the deadline (or a signal). Returns done().
+  bool pump(Clock::time_point deadline, const std::function<bool()>& done) {
+    for (;;) {
+      if (done()) return true;
+      if (interrupted_) return false;
+      std::vector<pollfd> fds;
+      std::vector<std::pair<Live*, int>> who;  // 0 stdout, 1 stderr, 2 exit
+      for (auto& l : live_) {
+        if (l->proc.stdout_fd() >= 0)
+          fds.push_back({l->proc.stdout_fd(), POLLIN, 0}), who.push_back({l.get(), 0});
+        if (l->proc.stderr_fd() >= 0)
+          fds.push_back({l->proc.stderr_fd(), POLLIN, 0}), who.push_back({l.get(), 1});
+        if (!l->exited) fds.push_back({l->proc.pidfd(), POLLIN, 0}), who.push_back({l.get(), 2});
+      }
+      fds.push_back({signals_.fd(), POLLIN, 0});
+      int left = ms_until(deadline);
+      if (left == 0) return done();
+      int n = poll(fds.data(), fds.size(), left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw_errno("poll", errno);
+      if (fds.back().revents & POLLIN) {
+        if (signals_.take()) {
+          interrupted_ = true;
+          return false;
+        }
+      }
+      for (std::size_t i = 0; i + 1 < fds.size(); ++i) {
+        if (!fds[i].revents) continue;
+        auto [l, what] = who[i];
+        if (what == 2) {
+          if (!l->exited) reap(*l);
+        } else if ((what == 0 ? l->proc.stdout_fd() : l->proc.stderr_fd()) >= 0) {
+          read_from(*l, what == 0);
+        }
+      }
+    }
+  }
+
+  // --- steps ------------------------------------------------------------------------------
+
+  std::string resolve_program(const std::string& name) {
+    if (name.find('/') != std::string::npos || opt_.probes_dir.empty()) return name;
+    fs::path p = fs::path(opt_.probes_dir) / name;
+    return access(p.c_str(), X_OK) == 0 ? p.string() : name;
+  }
+
+  void run_step(const StepSpec& st, std::size_t index) {
+    StepOutcome& so = out_.steps[index];
+    so.kind = st.background ? "background" : "run";
+    so.command = expand_templates(st.command.value, resolver());
+    auto argv = split_command(so.command);
+    if (argv.empty()) {
+      so.passed = false;
+      so.reason = "empty command";
+      return;
+    }
+    argv[0] = resolve_program(argv[0]);
+    SpawnOptions spawn{.inherit_stdio = false, .capture = true, .own_process_group = true};
+    try {
+      auto proc = NodeProcess::spawn(lab_->node(st.node).netns(), argv, spawn);
+      live_.push_back(
+          std::make_unique<Live>(Live{&st, index, std::move(proc), {}, false, Clock::now()}));
+    } catch (const Error& e) {
+      so.passed = false;
+      so.reason = fmt::format("could not start: {}", e.what());
+      return;
+    }
+    Live& l = *live_.back();
+    auto deadline = step_deadline(st);
+    if (!st.background) {
+      if (!pump(deadline, [&] { return l.exited; })) {
+        l.proc.signal_group(SIGKILL);
+        reap(l);
+        out_.steps[index].passed = false;
+        out_.steps[index].reason =
+            interrupted_ ? "interrupted by a signal" : timeout_reason(st, deadline);
+        out_.steps[index].exit_status.reset();
+      }
+      live_.pop_back();
+      if (out_.steps[index].passed) check(st, out_.steps[index]);
+      return;
+    }
+    if (!st.ready) return;
+    Json ready = expand_templates_json(st.ready->value, resolver());
+    auto is_ready = [&] {
+      for (const auto& r : out_.steps[index].records)
+        if (record_matches(ready, r)) return true;
+      return false;
+    };
+    if (pump(deadline, [&] { return is_ready() || l.exited; }) && is_ready()) return;
+    StepOutcome& o = out_.steps[index];
+    o.passed = false;
+    if (interrupted_)
+      o.reason = "interrupted by a signal";
+    else if (l.exited)
+      o.reason = fmt::format("exited with status {} before its ready record {}", *o.exit_status,
+                             ready.dump());
+    else
+      o.reason = fmt::format("no ready record {} ({})", ready.dump(), timeout_reason(st, deadline));
+    add_closest(o, ready);
+  }
+
+  void add_closest(StepOutcome& o, const Json& pattern) {
+    std::vector<std::pair<int, const Json*>> scored;
+    for (const auto& r : o.records) scored.push_back({match_score(pattern, r), &r});
+    std::stable_sort(scored.begin(), scored.end(),
+                     [](auto& a, auto& b) { return a.first > b.first; });
+    if (scored.empty()) {
+      o.details.push_back("  (no records)");
+    } else {
+      o.details.push_back("  closest records:");
+      for (std::size_t i = 0; i < scored.size() && i < 3; ++i)
+        o.details.push_back("    " + scored[i].second->dump());
+    }
+    if (!o.stderr_text.empty()) {
+      o.details.push_back("  stderr tail:");
+      std::string t = tail(o.stderr_text, 5);
+      std::size_t p = 0;
+      while (p < t.size()) {
+        auto nl = t.find('\n', p);
+        o.details.push_back("    " + t.substr(p, nl - p));
+        if (nl == std::string::npos) break;
+        p = nl + 1;
+      }
+    }
+  }
+
+  void expectation_failed(StepOutcome& o, const std::string& why, const Json* pattern) {
+    if (o.passed) o.reason = why;
+    o.passed = false;
+    o.details.push_back(why);
+    if (pattern) add_closest(o, *pattern);
+  }
+
+  void check(const StepSpec& st, StepOutcome& o) {
+    const Expectation& ex = st.expect;
+    if (ex.exit && o.exit_status != ex.exit->value)
+      expectation_failed(
+          o,
+          fmt::format("exit status {}, expected {}",
+                      o.exit_status ? std::to_string(*o.exit_status) : "none", ex.exit->value),
+          nullptr);
+    std::size_t from = 0;
+    for (const auto& p : ex.records) {
+      Json want = expand_templates_json(p.value, resolver());
+      bool found = false;
+      for (std::size_t i = ex.ordered ? from : 0; i < o.records.size(); ++i) {
+        if (record_matches(want, o.records[i])) {
+          found = true;
+          from = i + 1;
+          break;
+        }
+      }
+      if (!found)
+        expectation_failed(o,
+                           fmt::format("no record matches {}{} ({})", want.dump(),
+                                       ex.ordered ? " in order" : "", p.pos.line_col()),
+                           &want);
+    }
+    for (const auto& p : ex.absent) {
+      Json never = expand_templates_json(p.value, resolver());
+      for (const auto& r : o.records)
+        if (record_matches(never, r)) {
+          expectation_failed(
+              o, fmt::format("a record matches absent {}: {}", never.dump(), r.dump()), nullptr);
+          break;
+        }
+    }
+    for (auto [name, pat, text] : {std::tuple{"stdout", &ex.stdout_text, &o.stdout_text},
+                                   {"stderr", &ex.stderr_text, &o.stderr_text}}) {
+      if (!*pat) continue;
+      Json want = expand_templates_json((*pat)->value, resolver());
+      if (!value_matches(want, *text))
+        expectation_failed(o,
+                           fmt::format("{} does not match {}; it was: {}", name, want.dump(),
+                                       Json(tail(*text, 3)).dump()),
+                           nullptr);
+    }
+  }
+
+  void change_step(const StepSpec& st, StepOutcome& o) {
+    o.kind = "change";
+    const ChangeSpec& c = st.change;
+    o.node = c.node;
+    try {
+      LabNode& node = lab_->node(c.node);
+      auto text = [&](const Json& j) {
+        Json e = expand_templates_json(j, resolver());
+        return e.is_string() ? e.get<std::string>() : e.dump();
+      };
+      switch (c.kind) {
+        case ChangeSpec::Kind::link: {
+          LinkChange lc;
+          if (c.mtu) lc.mtu = std::stoi(text(c.mtu->value));
+          if (c.up) lc.up = c.up->value.get<bool>();
+          o.command = fmt::format("link {}:{}{}{}", c.node, c.ifname,
+                                  lc.mtu ? fmt::format(" mtu {}", *lc.mtu) : "",
+                                  lc.up ? (*lc.up ? " up" : " down") : "");
+          node.rtnl().change_link(node.ifindex(c.ifname), lc);
+          break;
+        }
+        case ChangeSpec::Kind::address: {
+          std::string a = text(c.address.value);
+          auto p = IpPrefix::parse(a);
+          if (!p) throw Error(fmt::format("invalid address '{}'", a), EINVAL);
+          o.command =
+              fmt::format("address {} {} on {}:{}", c.add ? "add" : "del", a, c.node, c.ifname);
+          if (c.add)
+            node.rtnl().add_address(node.ifindex(c.ifname), *p);
+          else
+            node.rtnl().del_address(node.ifindex(c.ifname), *p);
+          break;
+        }
+        case ChangeSpec::Kind::route: {
+          RouteRequest r = route_request(c, node);
+          o.command = fmt::format("route {} {} in {}", c.add ? "add" : "del",
+                                  expand_templates_json(c.route, resolver()).dump(), c.node);
+          if (c.add)
+            node.rtnl().add_route(r);
+          else
+            node.rtnl().del_route(r);
+          break;
+        }
+        case ChangeSpec::Kind::nftables: {
+          std::string rules = expand_templates(c.ruleset, resolver());
+          o.command = "nftables in " + c.node;
+          NetnsScope scope(node.netns(), lab_->home());
+          if (auto f = nft::apply_here(rules))
+            throw Error(fmt::format("nftables: {} (line {} of the ruleset)", f->message, f->line),
+                        EINVAL);
+          break;
+        }
+        case ChangeSpec::Kind::sysctl: {
+          NetnsScope scope(node.netns(), lab_->home());
+          for (const auto& s : c.sysctls) {
+            std::string v = expand_templates(s.value, resolver());
+            o.command += fmt::format("{}{}={}", o.command.empty() ? "sysctl " : " ", s.key, v);
+            sysctl::write(s.key, v);
+          }
+          break;
+        }
+      }
+    } catch (const std::exception& e) {
+      o.passed = false;
+      o.reason = e.what();
+    }
+  }
+
+  RouteRequest route_request(const ChangeSpec& c, LabNode& node) {
+    Json r = expand_templates_json(c.route, resolver());
+    auto str = [&](const char* k) {
+      return r.contains(k) ? (r[k].is_string() ? r[k].get<std::string>() : r[k].dump()) : "";
+    };
+    RouteRequest req;
+    if (!str("via").empty()) {
+      auto via = IpAddress::parse(str("via"));
+      if (!via) throw Error(fmt::format("invalid gateway '{}'", str("via")), EINVAL);
+      req.via = *via;
+    }
+    std::string to = str("to");
+    if (to == "default") {
+      std::string fam = str("family");
+      req.family = fam == "ipv6"   ? Family::ipv6
+                   : fam == "ipv4" ? Family::ipv4
+                   : req.via       ? req.via->family
+                                   : Family::ipv4;
+      req.to = IpPrefix{IpAddress{req.family, {}}, 0};
+    } else {
+      auto p = IpPrefix::parse(to, true);
+      if (!p) throw Error(fmt::format("invalid route destination '{}'", to), EINVAL);
+      req.to = *p;
+      req.family = p->address.family;
+    }
+    if (!str("dev").empty()) req.oif = node.ifindex(str("dev"));
+    if (!str("mtu").empty()) req.mtu = std::stoi(str("mtu"));
+    req.lock_mtu = r.value("lock_mtu", false);
+    if (!str("metric").empty()) req.metric = static_cast<std::uint32_t>(std::stoul(str("metric")));
+    return req;
+  }
+
+  void wait_step(const StepSpec& st, StepOutcome& o) {
+    o.kind = "wait";
+    std::size_t target = 0;
+    for (std::size_t i = 0; i < out_.steps.size(); ++i)
+      if (out_.steps[i].name == st.wait_step.value) target = i;
+    Live* bg = nullptr;
+    for (auto& l : live_)
+      if (l->index == target) bg = l.get();
+    Json want = expand_templates_json(st.wait_record.value, resolver());
+    o.command = fmt::format("wait for {} from {}", want.dump(), st.wait_step.value);
+    auto seen = [&] {
+      for (const auto& r : out_.steps[target].records)
+        if (record_matches(want, r)) return true;
+      return false;
+    };
+    auto deadline = step_deadline(st);
+    if (pump(deadline, [&] { return seen() || !bg || bg->exited; }) && seen()) return;
+    o.passed = false;
+    if (interrupted_)
+      o.reason = "interrupted by a signal";
+    else if (!bg || bg->exited)
+      o.reason = fmt::format("step '{}' ended without a record matching {}", st.wait_step.value,
+                             want.dump());
+    else
+      o.reason = fmt::format("no record matching {} from step '{}' ({})", want.dump(),
+                             st.wait_step.value, timeout_reason(st, deadline));
+    StepOutcome copy = out_.steps[target];
+    add_closest(copy, want);
+    o.details = copy.details;
+  }
+
+  // Background steps end with the scenario: SIGTERM, a bounded wait, then SIGKILL; then their
+  // expectations are checked on everything they reported.
+  void stop_background() {
+    for (auto& l : live_)
+      if (!l->exited) l->proc.signal_group(SIGTERM);
+    bool was_interrupted = interrupted_;
+    interrupted_ = false;  // still collect their last words
+    pump(Clock::now() + std::chrono::seconds(2), [&] {
+      for (auto& l : live_)
+        if (!l->exited || l->proc.stdout_fd() >= 0) return false;
+      return true;
+    });
+    interrupted_ = interrupted_ || was_interrupted;
+    for (auto& l : live_) {
+      if (!l->exited) {
+        l->proc.signal_group(SIGKILL);
+        reap(*l);
+      }
+      StepOutcome& o = out_.steps[l->index];
+      if (o.passed && !failed_) {
+        check(*l->spec, o);
+        if (!o.passed) fail_scenario(fmt::format("step '{}': {}", o.name, o.reason));
+      }
+    }
+    live_.clear();
+  }
+
+  const Scenario& s_;
+  const RunOptions& opt_;
+  SignalWatch& signals_;
+  bool& interrupted_;
+  ScenarioOutcome out_;
+  std::unique_ptr<Lab> lab_;
+  std::string lab_dir_;
+  std::vector<std::unique_ptr<Live>> live_;
+  Clock::time_point deadline_;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+ScenarioOutcome Runner::run(const Scenario& scenario) {
+  return Execution(scenario, options_, signals_, interrupted_).run();
+}
+
+}  // namespace nslab
