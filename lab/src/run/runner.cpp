@@ -411,10 +411,13 @@ class Execution {
     }
   }
 
+  // The first failure is the step's reason; later ones are listed under it.
   void expectation_failed(StepOutcome& o, const std::string& why, const Json* pattern) {
-    if (o.passed) o.reason = why;
+    if (o.passed)
+      o.reason = why;
+    else
+      o.details.push_back("also: " + why);
     o.passed = false;
-    o.details.push_back(why);
     if (pattern) add_closest(o, *pattern);
   }
 
