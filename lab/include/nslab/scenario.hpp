@@ -55,6 +55,7 @@ struct StepSpec {
   std::string name;
   SourcePos pos;
   Kind kind = Kind::run;
+  bool parsed = true;  // false when the loader already reported it (no cascade of errors)
   // run
   std::string node;
   SourcePos on_pos;
@@ -87,6 +88,7 @@ struct Scenario {
   std::vector<Requirement> requires_;
   std::chrono::milliseconds timeout{60000};
   std::vector<StepSpec> steps;
+  bool topology_loaded = false;  // false when it could not be read: no cross-checks against it
 
   const StepSpec* step(const std::string& name) const;
 };
@@ -98,7 +100,7 @@ Scenario load_scenario_file(const std::string& path);
 // Structure only / cross references only, for `nslab validate`.
 Scenario parse_scenario_file(const std::string& path, Diagnostics& diags);
 void validate_scenario(const Scenario& scenario, Diagnostics& diags);
-// True when the file looks like a scenario (has `steps`), false for a topology.
+// True when the file looks like a scenario (has `steps` or `topology`), false for a topology.
 bool is_scenario_file(const std::string& path);
 
 }  // namespace nslab

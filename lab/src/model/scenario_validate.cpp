@@ -19,11 +19,13 @@ class ScenarioValidator {
   ScenarioValidator(const Scenario& s, Diagnostics& d) : s_(s), t_(s.topology), d_(d) {}
 
   void run() {
-    if (!t_.name.empty() || !t_.nodes.empty()) validate_topology(t_, d_);
+    if (!s_.topology_loaded) return;  // reported by the loader; nothing to check against
+    validate_topology(t_, d_);
     std::set<std::string> names;
     for (const auto& st : s_.steps) {
       if (!names.insert(st.name).second)
         d_.error(st.pos, fmt::format("duplicate step name '{}'", st.name));
+      if (!st.parsed) continue;
       switch (st.kind) {
         case StepSpec::Kind::run:
           run(st);

@@ -114,6 +114,7 @@ class ScenarioParser {
     }
     if (n.IsMap()) {
       s.topology = yaml::parse_topology(r_, n);
+      s.topology_loaded = true;
       return;
     }
     auto path = r_.string(n, "topology");
@@ -121,10 +122,13 @@ class ScenarioParser {
     fs::path p =
         fs::path(*path).is_absolute() ? fs::path(*path) : fs::path(r_.file()).parent_path() / *path;
     if (!fs::is_regular_file(p)) {
-      r_.error(n, fmt::format("topology file '{}' not found (looked for {})", *path, p.string()));
+      r_.error(n, fmt::format("topology file '{}' not found (paths are relative to the scenario's "
+                              "folder)",
+                              *path));
       return;
     }
     s.topology = parse_topology_file(p.lexically_normal().string(), diags);
+    s.topology_loaded = true;
   }
 
   void requirement(Scenario& s, const YAML::Node& q) {
@@ -179,6 +183,7 @@ class ScenarioParser {
     int kinds = (n["run"] ? 1 : 0) + (n["change"] ? 1 : 0) + (n["wait"] ? 1 : 0);
     if (kinds != 1) {
       r_.error(n, fmt::format("step '{}' needs exactly one of run, change or wait", st.name));
+      st.parsed = false;
       s.steps.push_back(st);
       return;
     }
@@ -373,7 +378,7 @@ Scenario load_scenario_file(const std::string& path) {
 bool is_scenario_file(const std::string& path) {
   try {
     YAML::Node root = YAML::LoadFile(path);
-    return root.IsMap() && root["steps"];
+    return root.IsMap() && (root["steps"] || root["topology"]);
   } catch (const YAML::Exception&) {
     return false;
   }

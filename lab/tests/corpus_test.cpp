@@ -1,5 +1,6 @@
-// The bad-topology corpus: every file in bad-topologies/ ends with "# expect: LINE:COL: message"
-// lines, and validation must report exactly those, all at once, in that order.
+// The bad-input corpora: every file in bad-topologies/ and bad-scenarios/ ends with
+// "# expect: LINE:COL: message" lines, and loading must report exactly those, all at once, in
+// that order, each pointing into the file itself.
 
 #include <gtest/gtest.h>
 
@@ -9,18 +10,26 @@
 #include <vector>
 
 #include "nslab/load.hpp"
+#include "nslab/scenario.hpp"
 
 namespace fs = std::filesystem;
 using namespace nslab;
 
 namespace {
 
-std::vector<std::string> corpus() {
+std::vector<std::string> corpus(const char* dir = NSLAB_BAD_TOPOLOGIES) {
   std::vector<std::string> files;
-  for (const auto& e : fs::directory_iterator(NSLAB_BAD_TOPOLOGIES))
+  for (const auto& e : fs::directory_iterator(dir))
     if (e.path().extension() == ".yaml") files.push_back(e.path().filename().string());
   std::sort(files.begin(), files.end());
   return files;
+}
+
+std::string param_name(const testing::TestParamInfo<std::string>& info) {
+  std::string n = fs::path(info.param).stem().string();
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
 }
 
 std::vector<std::string> expectations(const fs::path& file) {
@@ -52,13 +61,34 @@ TEST_P(BadTopology, ReportsExactlyTheExpectedErrorsWithPositions) {
   EXPECT_EQ(got, expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, BadTopology, testing::ValuesIn(corpus()),
-                         [](const testing::TestParamInfo<std::string>& info) {
-                           std::string n = fs::path(info.param).stem().string();
-                           for (char& c : n)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Corpus, BadTopology, testing::ValuesIn(corpus()), param_name);
+
+class BadScenario : public testing::TestWithParam<std::string> {};
+
+TEST_P(BadScenario, ReportsExactlyTheExpectedErrorsWithPositions) {
+  const fs::path file = fs::path(NSLAB_BAD_SCENARIOS) / GetParam();
+  auto expected = expectations(file);
+  ASSERT_FALSE(expected.empty()) << file << " has no '# expect:' lines";
+  ASSERT_TRUE(is_scenario_file(file.string()));
+  std::vector<std::string> got;
+  try {
+    load_scenario_file(file.string());
+    FAIL() << file << " was accepted";
+  } catch (const InputError& e) {
+    for (const auto& d : e.diagnostics()) {
+      EXPECT_EQ(d.pos.file, file.string());
+      got.push_back(d.pos.line_col() + ": " + d.message);
+    }
+  }
+  EXPECT_EQ(got, expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, BadScenario, testing::ValuesIn(corpus(NSLAB_BAD_SCENARIOS)),
+                         param_name);
+
+TEST(BadScenarioCorpus, HasAtLeast20Files) {
+  EXPECT_GE(corpus(NSLAB_BAD_SCENARIOS).size(), 20u);
+}
 
 TEST(BadTopologyCorpus, HasAtLeast25Files) {
   EXPECT_GE(corpus().size(), 25u);
