@@ -29,4 +29,8 @@ std::string expand_templates(std::string_view s, const TemplateResolver& resolve
 nlohmann::ordered_json expand_templates_json(const nlohmann::ordered_json& j,
                                              const TemplateResolver& resolve);
 
+// A `run:` command split into words: whitespace separates, '...' and "..." quote, backslash
+// escapes (no other shell syntax: use `sh -c '...'` for pipes and redirections).
+std::vector<std::string> split_command(const std::string& command);
+
 }  // namespace nslab

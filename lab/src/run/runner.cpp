@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "nslab/captured.hpp"
 #include "nslab/error.hpp"
 #include "nslab/lab.hpp"
 #include "nslab/match.hpp"
@@ -71,40 +72,6 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-// Shell-like words: whitespace separates, '...' and "..." quote, backslash escapes.
-std::vector<std::string> split_command(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool in_word = false;
-  char quote = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (quote) {
-      if (c == quote)
-        quote = 0;
-      else if (c == '\\' && quote == '"' && i + 1 < s.size())
-        cur += s[++i];
-      else
-        cur += c;
-    } else if (c == '\'' || c == '"') {
-      quote = c;
-      in_word = true;
-    } else if (c == '\\' && i + 1 < s.size()) {
-      cur += s[++i];
-      in_word = true;
-    } else if (c == ' ' || c == '\t' || c == '\n') {
-      if (in_word) out.push_back(cur);
-      cur.clear();
-      in_word = false;
-    } else {
-      cur += c;
-      in_word = true;
-    }
-  }
-  if (in_word) out.push_back(cur);
-  return out;
-}
-
 std::string tail(const std::string& text, int lines) {
   std::size_t pos = text.size();
   if (pos && text[pos - 1] == '\n') --pos;
@@ -116,10 +83,7 @@ std::string tail(const std::string& text, int lines) {
 struct Live {
   const StepSpec* spec;
   std::size_t index;  // into ScenarioOutcome::steps
-  NodeProcess proc;
-  std::string partial;
-  bool exited = false;
-  Clock::time_point started;
+  CapturedProcess proc;
 };
 
 class Execution {
@@ -230,58 +194,13 @@ class Execution {
 
   // --- the event loop ---------------------------------------------------------------------
 
-  void take_line(Live& l, std::string line) {
-    StepOutcome& so = out_.steps[l.index];
-    so.stdout_text += line + "\n";
-    if (!line.empty() && line.front() == '{') {
-      Json j = Json::parse(line, nullptr, false);
-      if (j.is_object()) so.records.push_back(std::move(j));
-    }
-  }
-
-  // Reads what is there; false at end of file.
-  bool read_from(Live& l, bool is_stdout) {
-    int fd = is_stdout ? l.proc.stdout_fd() : l.proc.stderr_fd();
-    char buf[65536];
-    for (;;) {
-      ssize_t n = read(fd, buf, sizeof buf);
-      if (n > 0) {
-        if (!is_stdout) {
-          out_.steps[l.index].stderr_text.append(buf, static_cast<std::size_t>(n));
-          continue;
-        }
-        l.partial.append(buf, static_cast<std::size_t>(n));
-        for (auto nl = l.partial.find('\n'); nl != std::string::npos; nl = l.partial.find('\n')) {
-          take_line(l, l.partial.substr(0, nl));
-          l.partial.erase(0, nl + 1);
-        }
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EAGAIN) return true;
-      if (is_stdout) {
-        if (!l.partial.empty()) take_line(l, std::move(l.partial));
-        l.partial.clear();
-        l.proc.close_stdout();
-      } else {
-        l.proc.close_stderr();
-      }
-      return false;
-    }
-  }
-
-  void reap(Live& l) {
-    int status = l.proc.wait();
-    l.exited = true;
-    out_.steps[l.index].exit_status = exit_status_of(status);
-    // What it wrote before exiting is in the pipes; a child of its own may keep them open, so
-    // take what is there now rather than waiting for end of file.
-    if (l.proc.stdout_fd() >= 0) read_from(l, true);
-    if (l.proc.stderr_fd() >= 0) read_from(l, false);
-    if (!l.partial.empty()) take_line(l, std::move(l.partial));
-    l.partial.clear();
-    l.proc.close_stdout();
-    l.proc.close_stderr();
+  // Copies what a step's process reported so far into its outcome.
+  void sync(const Live& l) {
+    StepOutcome& o = out_.steps[l.index];
+    o.records = l.proc.records();
+    o.stdout_text = l.proc.stdout_text();
+    o.stderr_text = l.proc.stderr_text();
+    o.exit_status = l.proc.exit_status();
   }
 
   // Serves every live process until done() or the deadline (or a signal). Returns done().
@@ -289,14 +208,11 @@ class Execution {
     for (;;) {
       if (done()) return true;
       if (interrupted_) return false;
+      std::vector<std::vector<pollfd>> per(live_.size());
       std::vector<pollfd> fds;
-      std::vector<std::pair<Live*, int>> who;  // 0 stdout, 1 stderr, 2 exit
-      for (auto& l : live_) {
-        if (l->proc.stdout_fd() >= 0)
-          fds.push_back({l->proc.stdout_fd(), POLLIN, 0}), who.push_back({l.get(), 0});
-        if (l->proc.stderr_fd() >= 0)
-          fds.push_back({l->proc.stderr_fd(), POLLIN, 0}), who.push_back({l.get(), 1});
-        if (!l->exited) fds.push_back({l->proc.pidfd(), POLLIN, 0}), who.push_back({l.get(), 2});
+      for (std::size_t i = 0; i < live_.size(); ++i) {
+        per[i] = live_[i]->proc.fds();
+        fds.insert(fds.end(), per[i].begin(), per[i].end());
       }
       fds.push_back({signals_.fd(), POLLIN, 0});
       int left = ms_until(deadline);
@@ -304,20 +220,16 @@ class Execution {
       int n = poll(fds.data(), fds.size(), left);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) throw_errno("poll", errno);
-      if (fds.back().revents & POLLIN) {
-        if (signals_.take()) {
-          interrupted_ = true;
-          return false;
-        }
+      if ((fds.back().revents & POLLIN) && signals_.take()) {
+        interrupted_ = true;
+        return false;
       }
-      for (std::size_t i = 0; i + 1 < fds.size(); ++i) {
-        if (!fds[i].revents) continue;
-        auto [l, what] = who[i];
-        if (what == 2) {
-          if (!l->exited) reap(*l);
-        } else if ((what == 0 ? l->proc.stdout_fd() : l->proc.stderr_fd()) >= 0) {
-          read_from(*l, what == 0);
-        }
+      std::size_t at = 0;
+      for (std::size_t i = 0; i < live_.size(); ++i) {
+        std::vector<pollfd> mine(fds.begin() + static_cast<long>(at),
+                                 fds.begin() + static_cast<long>(at + per[i].size()));
+        at += per[i].size();
+        live_[i]->proc.handle(mine);
       }
     }
   }
@@ -341,11 +253,9 @@ class Execution {
       return;
     }
     argv[0] = resolve_program(argv[0]);
-    SpawnOptions spawn{.inherit_stdio = false, .capture = true, .own_process_group = true};
     try {
-      auto proc = NodeProcess::spawn(lab_->node(st.node).netns(), argv, spawn);
-      live_.push_back(
-          std::make_unique<Live>(Live{&st, index, std::move(proc), {}, false, Clock::now()}));
+      live_.push_back(std::make_unique<Live>(
+          Live{&st, index, CapturedProcess(lab_->node(st.node).netns(), argv)}));
     } catch (const Error& e) {
       so.passed = false;
       so.reason = fmt::format("could not start: {}", e.what());
@@ -354,31 +264,35 @@ class Execution {
     Live& l = *live_.back();
     auto deadline = step_deadline(st);
     if (!st.background) {
-      if (!pump(deadline, [&] { return l.exited; })) {
-        l.proc.signal_group(SIGKILL);
-        reap(l);
-        out_.steps[index].passed = false;
-        out_.steps[index].reason =
-            interrupted_ ? "interrupted by a signal" : timeout_reason(st, deadline);
-        out_.steps[index].exit_status.reset();
-      }
+      bool ended = pump(deadline, [&] { return l.proc.exited(); });
+      if (!ended) l.proc.kill_group(SIGKILL);
+      sync(l);
       live_.pop_back();
-      if (out_.steps[index].passed) check(st, out_.steps[index]);
+      StepOutcome& o = out_.steps[index];
+      if (!ended) {
+        o.passed = false;
+        o.reason = interrupted_ ? "interrupted by a signal" : timeout_reason(st, deadline);
+        o.exit_status.reset();
+        return;
+      }
+      check(st, o);
       return;
     }
     if (!st.ready) return;
     Json ready = expand_templates_json(st.ready->value, resolver());
     auto is_ready = [&] {
-      for (const auto& r : out_.steps[index].records)
+      for (const auto& r : l.proc.records())
         if (record_matches(ready, r)) return true;
       return false;
     };
-    if (pump(deadline, [&] { return is_ready() || l.exited; }) && is_ready()) return;
+    bool ok = pump(deadline, [&] { return is_ready() || l.proc.exited(); }) && is_ready();
+    sync(l);
+    if (ok) return;
     StepOutcome& o = out_.steps[index];
     o.passed = false;
     if (interrupted_)
       o.reason = "interrupted by a signal";
-    else if (l.exited)
+    else if (l.proc.exited())
       o.reason = fmt::format("exited with status {} before its ready record {}", *o.exit_status,
                              ready.dump());
     else
@@ -578,16 +492,19 @@ class Execution {
     Json want = expand_templates_json(st.wait_record.value, resolver());
     o.command = fmt::format("wait for {} from {}", want.dump(), st.wait_step.value);
     auto seen = [&] {
-      for (const auto& r : out_.steps[target].records)
+      if (!bg) return false;
+      for (const auto& r : bg->proc.records())
         if (record_matches(want, r)) return true;
       return false;
     };
     auto deadline = step_deadline(st);
-    if (pump(deadline, [&] { return seen() || !bg || bg->exited; }) && seen()) return;
+    bool ok = pump(deadline, [&] { return seen() || !bg || bg->proc.exited(); }) && seen();
+    if (bg) sync(*bg);
+    if (ok) return;
     o.passed = false;
     if (interrupted_)
       o.reason = "interrupted by a signal";
-    else if (!bg || bg->exited)
+    else if (!bg || bg->proc.exited())
       o.reason = fmt::format("step '{}' ended without a record matching {}", st.wait_step.value,
                              want.dump());
     else
@@ -601,21 +518,18 @@ class Execution {
   // Background steps end with the scenario: SIGTERM, a bounded wait, then SIGKILL; then their
   // expectations are checked on everything they reported.
   void stop_background() {
-    for (auto& l : live_)
-      if (!l->exited) l->proc.signal_group(SIGTERM);
+    for (auto& l : live_) l->proc.kill_group(SIGTERM);
     bool was_interrupted = interrupted_;
     interrupted_ = false;  // still collect their last words
     pump(Clock::now() + std::chrono::seconds(2), [&] {
       for (auto& l : live_)
-        if (!l->exited || l->proc.stdout_fd() >= 0) return false;
+        if (!l->proc.exited()) return false;
       return true;
     });
     interrupted_ = interrupted_ || was_interrupted;
     for (auto& l : live_) {
-      if (!l->exited) {
-        l->proc.signal_group(SIGKILL);
-        reap(*l);
-      }
+      l->proc.kill_group(SIGKILL);
+      sync(*l);
       StepOutcome& o = out_.steps[l->index];
       if (o.passed && !failed_) {
         check(*l->spec, o);

@@ -1,0 +1,64 @@
+#pragma once
+// A process in a node whose output is collected: stdout lines that are JSON objects become
+// records, everything is kept as text too. The owner drives it from its own poll loop (fds()),
+// or waits for it alone (run_in_node).
+
+#include <poll.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nslab/process.hpp"
+
+namespace nslab {
+
+class Lab;
+
+class CapturedProcess {
+ public:
+  // Spawns argv in `ns` with stdin from /dev/null, stdout/stderr captured, own process group.
+  CapturedProcess(const Netns& ns, const std::vector<std::string>& argv);
+
+  // The fds to poll now (stdout, stderr while open; the pidfd until reaped).
+  std::vector<pollfd> fds() const;
+  // Handles poll results for the fds() it returned.
+  void handle(const std::vector<pollfd>& polled);
+  // Kills the whole group with `sig` and, for SIGKILL, reaps it.
+  void kill_group(int sig);
+
+  bool exited() const { return exited_; }
+  std::optional<int> exit_status() const { return exit_status_; }  // code, or 128 + signal
+  const std::vector<nlohmann::ordered_json>& records() const { return records_; }
+  const std::string& stdout_text() const { return out_; }
+  const std::string& stderr_text() const { return err_; }
+
+ private:
+  bool read_from(bool is_stdout);
+  void take_line(std::string line);
+  void reap();
+
+  NodeProcess proc_;
+  std::string partial_, out_, err_;
+  std::vector<nlohmann::ordered_json> records_;
+  bool exited_ = false;
+  std::optional<int> exit_status_;
+};
+
+// What one program run in a node reported.
+struct ProbeResult {
+  std::optional<int> exit_status;  // none when it timed out (and was killed)
+  bool timed_out = false;
+  std::vector<nlohmann::ordered_json> records;
+  std::string stdout_text, stderr_text;
+  // Records with this "event", in order.
+  std::vector<nlohmann::ordered_json> events(const std::string& event) const;
+};
+
+// Runs argv inside `node` until it exits or `timeout` passes (then its group is killed).
+ProbeResult run_in_node(Lab& lab, const std::string& node, const std::vector<std::string>& argv,
+                        std::chrono::milliseconds timeout);
+
+}  // namespace nslab
