@@ -8,6 +8,8 @@
 #include <memory>
 #include <regex>
 
+#include <unistd.h>
+
 #include "commands.hpp"
 #include "nslab/load.hpp"
 #include "nslab/report.hpp"
@@ -55,6 +57,7 @@ std::vector<std::string> scenario_files(const std::vector<std::string>& paths, b
 }
 
 int run_scenarios(const RunArgs& a) {
+  bool own_userns = geteuid() != 0;
   if (!acquire_privileges_or_report()) return kSetup;
   std::regex filter;
   try {
@@ -74,8 +77,15 @@ int run_scenarios(const RunArgs& a) {
   opt.verbose = a.verbose;
   opt.capture_dir = a.capture;
   opt.capture_all = a.capture_all;
-  opt.keep = a.keep;
   SignalWatch signals;
+  if (a.keep) {
+    opt.on_failed_lab = [&](Lab& lab, const ScenarioOutcome& o) {
+      print_scenario(stdout, o, true);
+      fmt::print("--keep: holding the lab of {} for inspection.\n", o.file);
+      print_shell_commands(lab, own_userns);
+      signals.wait();
+    };
+  }
   nslab::Runner runner(opt, signals);
   std::vector<ScenarioOutcome> outcomes;
   bool invalid = false;

@@ -13,17 +13,6 @@ namespace nslab::cli {
 
 namespace {
 
-// A command a person can paste to get a shell in `node`: the namespace is reachable through our
-// fd in /proc; unprivileged, the shell must first join our user and mount namespaces.
-std::string shell_command(LabNode& node, bool own_userns) {
-  pid_t pid = getpid();
-  if (!own_userns) return fmt::format("nsenter --net=/proc/{}/fd/{}", pid, node.netns().fd());
-  return fmt::format(
-      "nsenter --preserve-credentials --user=/proc/{0}/ns/user --mount=/proc/{0}/ns/mnt "
-      "--net=/proc/{0}/fd/{1}",
-      pid, node.netns().fd());
-}
-
 int run_up(const std::string& file) {
   bool own_userns = geteuid() != 0;
   if (!acquire_privileges_or_report()) return kSetup;
@@ -34,12 +23,7 @@ int run_up(const std::string& file) {
     auto lab = Lab::build(*t);
     fmt::print("nslab: topology '{}' is up: {} nodes, {} links, built in {:.2f} ms\n", t->name,
                t->nodes.size(), t->links.size(), lab->build_time().count() / 1000.0);
-    fmt::print("a shell in each node (Ctrl-C or SIGTERM to nslab pid {} tears the lab down):\n",
-               getpid());
-    std::size_t width = 0;
-    for (auto& n : lab->nodes()) width = std::max(width, n.name().size());
-    for (auto& n : lab->nodes())
-      fmt::print("  {:<{}}  {}\n", n.name(), width, shell_command(n, own_userns));
+    print_shell_commands(*lab, own_userns);
     std::fflush(stdout);
     int sig = signals.wait();
     int killed = kill_processes_in(lab->namespaces());

@@ -10,6 +10,10 @@
 
 #include "nslab/topology.hpp"
 
+namespace nslab {
+class Lab;
+}
+
 namespace nslab::cli {
 
 using Command = std::function<int()>;
@@ -32,6 +36,8 @@ std::optional<Topology> load_topology_or_report(const std::string& path);
 // Runs `body`, turning exceptions into a message on stderr and an exit code: an error that points
 // into a YAML file is the user's input (1), anything else is setup (2).
 int guarded(const std::function<int()>& body);
+// Prints, for every node of `lab`, an nsenter command that opens a shell inside it.
+void print_shell_commands(Lab& lab, bool own_userns);
 // Enters a user namespace when not root; must run before any thread starts.
 bool acquire_privileges_or_report();
 

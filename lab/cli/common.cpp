@@ -3,8 +3,13 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "nslab/lab.hpp"
 #include "nslab/load.hpp"
 #include "nslab/userns.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
 
 namespace nslab::cli {
 
@@ -30,6 +35,27 @@ int guarded(const std::function<int()>& body) {
     fmt::print(stderr, "nslab: {}\n", e.what());
     return kSetup;
   }
+}
+
+// A command a person can paste to get a shell in `node`: the namespace is reachable through our
+// fd in /proc; unprivileged, the shell must first join our user and mount namespaces.
+static std::string shell_command(const LabNode& node, bool own_userns) {
+  pid_t pid = getpid();
+  if (!own_userns) return fmt::format("nsenter --net=/proc/{}/fd/{}", pid, node.netns().fd());
+  return fmt::format(
+      "nsenter --preserve-credentials --user=/proc/{0}/ns/user --mount=/proc/{0}/ns/mnt "
+      "--net=/proc/{0}/fd/{1}",
+      pid, node.netns().fd());
+}
+
+void print_shell_commands(Lab& lab, bool own_userns) {
+  fmt::print("a shell in each node (Ctrl-C or SIGTERM to nslab pid {} tears the lab down):\n",
+             getpid());
+  std::size_t width = 0;
+  for (auto& n : lab.nodes()) width = std::max(width, n.name().size());
+  for (auto& n : lab.nodes())
+    fmt::print("  {:<{}}  {}\n", n.name(), width, shell_command(n, own_userns));
+  std::fflush(stdout);
 }
 
 bool acquire_privileges_or_report() {

@@ -3,6 +3,7 @@
 // bounded by the step's and the scenario's timeout. Reporters format its outcome.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,13 +13,16 @@
 namespace nslab {
 
 class SignalWatch;
+class Lab;
+struct ScenarioOutcome;
 
 struct RunOptions {
   std::string probes_dir;  // where probe short names are found
   bool verbose = false;
   std::string capture_dir;   // a pcap per interface when set
   bool capture_all = false;  // keep captures of passing scenarios too
-  bool keep = false;         // hold a failed scenario's lab (like `nslab up`) until a signal
+  // Called with a failed scenario's lab before it is torn down (`--keep` holds it there).
+  std::function<void(Lab&, const ScenarioOutcome&)> on_failed_lab;
 };
 
 struct StepOutcome {

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "nslab/capture.hpp"
 #include "nslab/captured.hpp"
 #include "nslab/error.hpp"
 #include "nslab/lab.hpp"
@@ -107,6 +108,11 @@ class Execution {
       auto b0 = Clock::now();
       lab_ = Lab::build(s_.topology);
       out_.build_ms = ms_since(b0);
+      if (!opt_.capture_dir.empty()) {
+        capture_dir_ = (fs::path(opt_.capture_dir) / capture_name()).string();
+        fs::remove_all(capture_dir_);
+        capture_ = std::make_unique<Capture>(*lab_, capture_dir_);
+      }
     } catch (const Error& e) {
       fail_scenario("lab could not be set up: " + e.describe());
       cleanup();
@@ -137,6 +143,8 @@ class Execution {
     }
     stop_background();
     if (interrupted_ && !failed_) fail_scenario("interrupted by a signal");
+    finish_capture();
+    if (failed_ && opt_.on_failed_lab && !interrupted_) opt_.on_failed_lab(*lab_, out_);
     cleanup();
     out_.ms = ms_since(t0);
     return out_;
@@ -149,6 +157,22 @@ class Execution {
     out_.verdict = Verdict::failed;
   }
 
+  // A capture folder per scenario, named by the scenario's name ([a-z0-9-], stable).
+  std::string capture_name() const { return s_.name.empty() ? "scenario" : s_.name; }
+
+  // Kept for a failed scenario (or all with capture_all); otherwise removed.
+  void finish_capture() {
+    if (!capture_) return;
+    capture_->stop();
+    if (failed_ || opt_.capture_all) {
+      out_.captures = capture_->files();
+    } else {
+      std::error_code ec;
+      fs::remove_all(capture_dir_, ec);
+    }
+    capture_.reset();
+  }
+
   void make_lab_dir() {
     char tmpl[] = "/tmp/nslab-lab-XXXXXX";
     if (mkdtemp(tmpl)) lab_dir_ = tmpl;
@@ -156,6 +180,7 @@ class Execution {
 
   void cleanup() {
     live_.clear();  // kills (SIGKILL) and reaps whatever still runs
+    capture_.reset();
     if (lab_) kill_processes_in(lab_->namespaces());
     lab_.reset();
     std::error_code ec;
@@ -545,6 +570,8 @@ class Execution {
   bool& interrupted_;
   ScenarioOutcome out_;
   std::unique_ptr<Lab> lab_;
+  std::unique_ptr<Capture> capture_;
+  std::string capture_dir_;
   std::string lab_dir_;
   std::vector<std::unique_ptr<Live>> live_;
   Clock::time_point deadline_;
