@@ -7,9 +7,13 @@
 // Prints Google Benchmark's table, then medians per iteration and the ip/nslab ratio.
 
 #include <benchmark/benchmark.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <filesystem>
 
 #include <algorithm>
 #include <chrono>
@@ -17,8 +21,12 @@
 #include <fstream>
 #include <map>
 
+#include "nslab/captured.hpp"
 #include "nslab/lab.hpp"
 #include "nslab/load.hpp"
+#include "nslab/runner.hpp"
+#include "nslab/scenario.hpp"
+#include "nslab/signals.hpp"
 #include "nslab/userns.hpp"
 
 using namespace nslab;
@@ -172,6 +180,68 @@ void BM_IpScript(benchmark::State& state, const Topology& t, const std::string& 
   }
 }
 
+// --- the runner's own cost per step ----------------------------------------------------------
+
+const char* kRecord = R"({"event":"x","n":1})";
+std::map<std::string, std::vector<double>> g_step_ms;
+
+// The floor: the program itself, spawned and reaped outside any namespace.
+void BM_SpawnBaseline(benchmark::State& state) {
+  for (auto _ : state) {
+    auto t0 = clock_type::now();
+    pid_t pid = 0;
+    const char* args[] = {"/bin/echo", kRecord, nullptr};
+    posix_spawn_file_actions_t quiet;
+    posix_spawn_file_actions_init(&quiet);
+    posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn(&pid, "/bin/echo", &quiet, nullptr, const_cast<char**>(args), environ);
+    waitpid(pid, nullptr, 0);
+    posix_spawn_file_actions_destroy(&quiet);
+    g_step_ms["spawn /bin/echo (baseline)"].push_back(ms_since(t0));
+  }
+}
+
+// The same program in a node: setns, its own /sys, pdeathsig, process group, stdout to records.
+void BM_RunInNode(benchmark::State& state, const Topology& t) {
+  auto lab = Lab::build(t);
+  for (auto _ : state) {
+    auto t0 = clock_type::now();
+    auto r =
+        run_in_node(*lab, t.nodes.front().name, {"/bin/echo", kRecord}, std::chrono::seconds(5));
+    g_step_ms["run_in_node /bin/echo"].push_back(ms_since(t0));
+    if (r.records.size() != 1) state.SkipWithError("no record");
+  }
+}
+
+// Whole scenarios through the runner: (21 steps - 1 step) / 20 is the cost of one step with
+// template expansion, spawning, collecting and matching, without the lab's build and teardown.
+std::string steps_scenario(const std::string& dir, int steps) {
+  std::string y = "name: bench\ntopology: {name: t, nodes: {a: {}}}\nsteps:\n";
+  for (int i = 0; i < steps; ++i)
+    y += fmt::format(
+        "  - on: a\n    run: /bin/echo '{}'\n    expect:\n      exit: 0\n"
+        "      records: [{{event: x, n: {{ge: 1}}}}]\n",
+        kRecord);
+  std::string path = fmt::format("{}/steps{}.yaml", dir, steps);
+  std::ofstream(path) << y;
+  return path;
+}
+
+void BM_RunnerSteps(benchmark::State& state, int steps) {
+  static SignalWatch signals;
+  char tmpl[] = "/tmp/nslab-bench-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  Scenario s = load_scenario_file(steps_scenario(dir, steps));
+  Runner runner(RunOptions{}, signals);
+  for (auto _ : state) {
+    auto t0 = clock_type::now();
+    auto o = runner.run(s);
+    g_step_ms[fmt::format("scenario of {} steps", steps)].push_back(ms_since(t0));
+    if (o.verdict != Verdict::passed) state.SkipWithError(o.reason.c_str());
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -192,6 +262,18 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond)
         ->Iterations(big ? 3 : 10);
   }
+  benchmark::RegisterBenchmark("step/spawn-baseline", BM_SpawnBaseline)
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(200);
+  benchmark::RegisterBenchmark("step/run-in-node", BM_RunInNode,
+                               std::cref(topologies.at("router-lowmtu")))
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(200);
+  for (int steps : {1, 21})
+    benchmark::RegisterBenchmark(fmt::format("step/scenario-{}-steps", steps).c_str(),
+                                 BM_RunnerSteps, steps)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(30);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
@@ -206,6 +288,17 @@ int main(int argc, char** argv) {
     double na = median(a->second.build_ms) + median(a->second.teardown_ms);
     double nb = median(b->second.build_ms) + median(b->second.teardown_ms);
     fmt::print("{:<14} ip script / nslab (build + teardown): {:.1f}x\n", key, nb / na);
+  }
+  if (!g_step_ms.empty()) {
+    fmt::print("\nper step, medians:\n");
+    for (const auto& [name, v] : g_step_ms) fmt::print("{:<32} {:>8.3f} ms\n", name, median(v));
+    auto one = g_step_ms.find("scenario of 1 steps"), many = g_step_ms.find("scenario of 21 steps");
+    auto base = g_step_ms.find("spawn /bin/echo (baseline)");
+    if (one != g_step_ms.end() && many != g_step_ms.end() && base != g_step_ms.end()) {
+      double step = (median(many->second) - median(one->second)) / 20;
+      fmt::print("{:<32} {:>8.3f} ms\n", "one runner step", step);
+      fmt::print("{:<32} {:>8.3f} ms\n", "runner overhead per step", step - median(base->second));
+    }
   }
   return 0;
 }
