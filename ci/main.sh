@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# nslab's main job: build, then bring up every bundled topology and prove with real clients
-# (ping, tracepath, nsenter into `nslab up`) that the networks are what the YAML says.
+# nslab's main job: build, run the bundled scenario suite (a readable report, JUnit and JSON in
+# build/reports/), then a tour of every bundled topology with real clients (ping, tracepath,
+# nsenter into `nslab up`) showing that the networks are what the YAML says.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ./ci/build.sh || exit 2
 nslab=build/lab/nslab
+mkdir -p build/reports
+echo "== the bundled scenario suite (nslab run -v)"
+"$nslab" run -v --junit build/reports/scenarios.xml --json build/reports/scenarios.json
+suite=$?
+echo "   reports: build/reports/scenarios.xml, build/reports/scenarios.json"
+echo
 T=topologies
 passed=0 failed=0
 
@@ -24,7 +31,7 @@ check() {  # check NAME EXPECTED-REGEX TOPOLOGY NODE -- CMD...
   fi
 }
 
-echo "nslab main job: bundled topologies built in fresh network namespaces, checked with real clients"
+echo "== the bundled topologies, built in fresh network namespaces, checked with real clients"
 echo
 echo "validate:"
 "$nslab" validate "$T"/*.yaml | sed 's/^/  /'
@@ -79,5 +86,6 @@ while IFS= read -r -t 10 -u "$up" line; do echo "  | $line"; done
 wait "$up_pid" 2>/dev/null
 
 echo
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+echo "scenario suite: $( ((suite == 0)) && echo passed || echo "FAILED (exit $suite)")"
+echo "tour: $passed passed, $failed failed"
+[[ $failed -eq 0 && $suite -eq 0 ]]

@@ -35,6 +35,12 @@ std::string env_or(const char* name, const char* fallback) {
   return v && *v ? v : fallback;
 }
 
+// A path as a person would type it from here: relative when below the current folder.
+std::string shortest(const fs::path& p) {
+  fs::path rel = p.lexically_proximate(fs::current_path());
+  return rel.empty() || rel.string().starts_with("..") ? p.string() : rel.string();
+}
+
 // Scenario files under the given paths (folders searched recursively), in a stable order.
 std::vector<std::string> scenario_files(const std::vector<std::string>& paths, bool& bad) {
   std::vector<std::string> out;
@@ -43,7 +49,7 @@ std::vector<std::string> scenario_files(const std::vector<std::string>& paths, b
       std::vector<std::string> found;
       for (const auto& e : fs::recursive_directory_iterator(p))
         if (e.is_regular_file() && e.path().extension() == ".yaml" && is_scenario_file(e.path()))
-          found.push_back(e.path().string());
+          found.push_back(shortest(e.path()));
       std::sort(found.begin(), found.end());
       out.insert(out.end(), found.begin(), found.end());
     } else if (fs::is_regular_file(p)) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace nslab {
 
 namespace {
@@ -44,11 +46,17 @@ std::string xml(const std::string& s) {
   return out;
 }
 
-std::string step_line(const StepOutcome& s) {
+std::string step_line(const StepOutcome& s, std::size_t name_width) {
   std::string status = !s.ran ? "not run" : s.passed ? "ok" : "FAILED: " + s.reason;
-  std::string where = s.node.empty() ? "" : " on " + s.node;
-  return fmt::format("{:<14} {:<10}{:<10} {:>8.1f} ms  {}  {}", s.name, s.kind, where, s.ms, status,
-                     s.command);
+  std::string where = s.node.empty() ? "" : "on " + s.node;
+  return fmt::format("{:<{}}  {:<10} {:<10} {:>8.1f} ms  {}  {}", s.name, name_width, s.kind, where,
+                     s.ms, status, s.command);
+}
+
+std::size_t name_width(const ScenarioOutcome& o) {
+  std::size_t w = 4;
+  for (const auto& s : o.steps) w = std::max(w, s.name.size());
+  return w;
 }
 
 }  // namespace
@@ -61,7 +69,7 @@ void print_scenario(std::FILE* out, const ScenarioOutcome& o, bool verbose) {
   }
   if (o.verdict == Verdict::failed) fmt::print(out, "      {}\n", o.reason);
   for (const auto& s : o.steps) {
-    if (verbose) fmt::print(out, "      {}\n", step_line(s));
+    if (verbose) fmt::print(out, "      {}\n", step_line(s, name_width(o)));
     if (!s.passed)
       for (const auto& d : s.details) fmt::print(out, "        {}\n", d);
   }
@@ -100,7 +108,7 @@ std::string junit_xml(const std::vector<ScenarioOutcome>& all) {
       x += fmt::format("    <skipped message=\"{}\"/>\n", xml(o.reason));
     std::string out;
     for (const auto& s : o.steps) {
-      out += step_line(s) + "\n";
+      out += step_line(s, name_width(o)) + "\n";
       for (const auto& d : s.details) out += "  " + d + "\n";
     }
     x += "    <system-out>" + xml(out) + "</system-out>\n  </testcase>\n";
