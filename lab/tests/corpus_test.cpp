@@ -41,24 +41,29 @@ std::vector<std::string> expectations(const fs::path& file) {
   return out;
 }
 
-class BadTopology : public testing::TestWithParam<std::string> {};
-
-TEST_P(BadTopology, ReportsExactlyTheExpectedErrorsWithPositions) {
-  const fs::path file = fs::path(NSLAB_BAD_TOPOLOGIES) / GetParam();
-  auto expected = expectations(file);
-  ASSERT_FALSE(expected.empty()) << file << " has no '# expect:' lines";
-
+// Loads `file` with `load`, expecting an InputError; returns "LINE:COL: message" per diagnostic.
+template <class Load>
+std::vector<std::string> diagnostics_of(const fs::path& file, Load load) {
   std::vector<std::string> got;
   try {
-    load_topology_file(file.string());
-    FAIL() << file << " was accepted";
+    load(file.string());
+    ADD_FAILURE() << file << " was accepted";
   } catch (const InputError& e) {
     for (const auto& d : e.diagnostics()) {
       EXPECT_EQ(d.pos.file, file.string());
       got.push_back(d.pos.line_col() + ": " + d.message);
     }
   }
-  EXPECT_EQ(got, expected);
+  return got;
+}
+
+class BadTopology : public testing::TestWithParam<std::string> {};
+
+TEST_P(BadTopology, ReportsExactlyTheExpectedErrorsWithPositions) {
+  const fs::path file = fs::path(NSLAB_BAD_TOPOLOGIES) / GetParam();
+  auto expected = expectations(file);
+  ASSERT_FALSE(expected.empty()) << file << " has no '# expect:' lines";
+  EXPECT_EQ(diagnostics_of(file, [](const std::string& f) { load_topology_file(f); }), expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, BadTopology, testing::ValuesIn(corpus()), param_name);
@@ -70,17 +75,7 @@ TEST_P(BadScenario, ReportsExactlyTheExpectedErrorsWithPositions) {
   auto expected = expectations(file);
   ASSERT_FALSE(expected.empty()) << file << " has no '# expect:' lines";
   ASSERT_TRUE(is_scenario_file(file.string()));
-  std::vector<std::string> got;
-  try {
-    load_scenario_file(file.string());
-    FAIL() << file << " was accepted";
-  } catch (const InputError& e) {
-    for (const auto& d : e.diagnostics()) {
-      EXPECT_EQ(d.pos.file, file.string());
-      got.push_back(d.pos.line_col() + ": " + d.message);
-    }
-  }
-  EXPECT_EQ(got, expected);
+  EXPECT_EQ(diagnostics_of(file, [](const std::string& f) { load_scenario_file(f); }), expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, BadScenario, testing::ValuesIn(corpus(NSLAB_BAD_SCENARIOS)),

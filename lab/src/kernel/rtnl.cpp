@@ -213,13 +213,20 @@ void Rtnl::change_link(int ifindex, const LinkChange& change) {
         fmt::format("change link {}", ifindex));
 }
 
-void Rtnl::add_address(int ifindex, const IpPrefix& prefix) {
+namespace {
+AddrRef address_object(int ifindex, const IpPrefix& prefix) {
   AddrRef addr(rtnl_addr_alloc());
   NlAddrRef local(to_nl(prefix.address, prefix.length));
   rtnl_addr_set_ifindex(addr.get(), ifindex);
   rtnl_addr_set_family(addr.get(), family_af(prefix.address.family));
   rtnl_addr_set_local(addr.get(), local.get());
   rtnl_addr_set_prefixlen(addr.get(), prefix.length);
+  return addr;
+}
+}  // namespace
+
+void Rtnl::add_address(int ifindex, const IpPrefix& prefix) {
+  AddrRef addr = address_object(ifindex, prefix);
   // No duplicate address detection: the address is usable at once.
   if (prefix.address.family == Family::ipv6) rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
   check(rtnl_addr_add(sk_, addr.get(), NLM_F_CREATE | NLM_F_EXCL),
@@ -227,12 +234,7 @@ void Rtnl::add_address(int ifindex, const IpPrefix& prefix) {
 }
 
 void Rtnl::del_address(int ifindex, const IpPrefix& prefix) {
-  AddrRef addr(rtnl_addr_alloc());
-  NlAddrRef local(to_nl(prefix.address, prefix.length));
-  rtnl_addr_set_ifindex(addr.get(), ifindex);
-  rtnl_addr_set_family(addr.get(), family_af(prefix.address.family));
-  rtnl_addr_set_local(addr.get(), local.get());
-  rtnl_addr_set_prefixlen(addr.get(), prefix.length);
+  AddrRef addr = address_object(ifindex, prefix);
   check(rtnl_addr_delete(sk_, addr.get(), 0), fmt::format("delete address {}", prefix.str()));
 }
 

@@ -1,5 +1,7 @@
 #include "nslab/match.hpp"
 
+#include "../model/names.hpp"
+
 #include <string.h>
 
 #include <charconv>
@@ -64,21 +66,6 @@ bool operator_matches(const std::string& op, const Json& arg, const Json& actual
   return *a <= *b;  // le
 }
 
-std::size_t distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 void check_value(const Json& v, const std::string& path, std::vector<std::string>& out) {
   if (!v.is_object()) {
     if (v.is_array())
@@ -89,7 +76,7 @@ void check_value(const Json& v, const std::string& path, std::vector<std::string
   if (v.size() == 1 && !is_operator(v.begin().key())) {
     const std::string& k = v.begin().key();
     for (const char* o : kOperators)
-      if (distance(k, o) == 1 || (k.size() > 2 && std::string(o).rfind(k, 0) == 0)) {
+      if (edit_distance(k, o) == 1 || (k.size() > 2 && std::string(o).rfind(k, 0) == 0)) {
         out.push_back(fmt::format("{}: unknown operator '{}' (did you mean '{}'?)", path, k, o));
         return;
       }

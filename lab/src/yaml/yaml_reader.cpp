@@ -1,5 +1,7 @@
 #include "yaml_reader.hpp"
 
+#include "../model/names.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <set>
@@ -27,22 +29,6 @@ YAML::Node Reader::parse() {
     diags_.error({file_, 1, 1}, std::string("YAML: ") + e.what());
   }
   return YAML::Node(YAML::NodeType::Undefined);
-}
-
-// Levenshtein distance, for "did you mean" on misspelt keys.
-static std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
 }
 
 static const char* kind(const YAML::Node& n) {
