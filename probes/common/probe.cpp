@@ -23,6 +23,12 @@ Options& Options::value(std::string name, std::string help, std::string fallback
   return *this;
 }
 
+Options& Options::optional(std::string name, std::string help) {
+  order_.push_back(name);
+  specs_[name] = {std::move(help), "", false, true};
+  return *this;
+}
+
 Options& Options::flag(std::string name, std::string help) {
   order_.push_back(name);
   specs_[name] = {std::move(help), "", true};
@@ -63,7 +69,7 @@ void Options::parse(int argc, char** argv) {
   }
   for (const auto& [name, s] : specs_) {
     if (values_.count(name)) continue;
-    if (!s.is_flag && s.fallback.empty()) usage("missing --" + name);
+    if (!s.is_flag && !s.is_optional && s.fallback.empty()) usage("missing --" + name);
     values_[name] = s.is_flag ? "" : s.fallback;
   }
 }

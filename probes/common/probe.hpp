@@ -26,6 +26,7 @@ class Options {
   Options(std::string program, std::string summary);
   // An option taking a value; `fallback` empty means required.
   Options& value(std::string name, std::string help, std::string fallback = "");
+  Options& optional(std::string name, std::string help);  // may be left out: str() is ""
   Options& flag(std::string name, std::string help);
   // Parses argv; --help prints the options and exits 0; a usage error exits 2.
   void parse(int argc, char** argv);
@@ -41,6 +42,7 @@ class Options {
   struct Spec {
     std::string help, fallback;
     bool is_flag = false;
+    bool is_optional = false;
   };
   std::string program_, summary_;
   std::vector<std::string> order_;

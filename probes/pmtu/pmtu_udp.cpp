@@ -6,6 +6,7 @@
 
 #include <linux/errqueue.h>
 #include <netinet/ip.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -97,6 +98,9 @@ int main(int argc, char** argv) {
       .value("size", "payload bytes per datagram", "1400")
       .value("pmtudisc", "want, do, dont or probe", "want")
       .value("count", "datagrams to send", "1")
+      .optional("sizes",
+                "comma-separated payload sizes, one datagram each (instead of --size, --count)")
+      .value("watch", "after sending, wait this long for the path MTU to change (expiry)", "0")
       .value("timeout", "how long to wait for an error after each send", "1s")
       .flag("no-recverr", "leave IP_RECVERR off");
   o.parse(argc, argv);
@@ -123,8 +127,23 @@ int main(int argc, char** argv) {
                          {"recverr", on == 1},
                          {"mtu", path_mtu(fd, v6)}});
 
-  std::vector<char> payload(static_cast<std::size_t>(o.integer("size")), 'x');
-  for (long seq = 1; seq <= o.integer("count"); ++seq) {
+  std::vector<std::size_t> sizes;
+  if (!o.str("sizes").empty()) {
+    std::string list = o.str("sizes");
+    for (std::size_t at = 0; at <= list.size();) {
+      auto comma = list.find(',', at);
+      sizes.push_back(std::stoul(list.substr(at, comma - at)));
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+  } else {
+    sizes.assign(static_cast<std::size_t>(o.integer("count")),
+                 static_cast<std::size_t>(o.integer("size")));
+  }
+  long seq = 0;
+  for (std::size_t size : sizes) {
+    ++seq;
+    std::vector<char> payload(size, 'x');
     auto sent = std::chrono::steady_clock::now();
     ssize_t r = send(fd, payload.data(), payload.size(), 0);
     int err = errno;
@@ -138,6 +157,28 @@ int main(int argc, char** argv) {
     } else {
       probe::emit("timeout", {{"waiting_for", "error"}, {"seq", seq}});
     }
+  }
+  // A learned path MTU expires on a kernel timer; nothing signals it, so sample IP_MTU on a
+  // timerfd every 50 ms until it changes or the bound passes.
+  if (auto watch = o.duration("watch"); watch.count() > 0) {
+    int before = path_mtu(fd, v6);
+    auto t0 = std::chrono::steady_clock::now();
+    probe::Deadline deadline(watch);
+    int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    itimerspec every{{0, 50'000'000}, {0, 50'000'000}};
+    timerfd_settime(tfd, 0, &every, nullptr);
+    int now = before;
+    while (now == before && probe::wait_fd(tfd, POLLIN, deadline)) {
+      uint64_t ticks;
+      (void)!read(tfd, &ticks, sizeof ticks);
+      now = path_mtu(fd, v6);
+    }
+    close(tfd);
+    if (now != before)
+      probe::emit("ip_mtu_changed",
+                  {{"from", before}, {"to", now}, {"after_ms", probe::micros_since(t0) / 1000}});
+    else
+      probe::emit("timeout", {{"waiting_for", "ip_mtu change"}, {"mtu", now}});
   }
   probe::emit("ip_mtu", {{"family", v6 ? "ipv6" : "ipv4"}, {"mtu", path_mtu(fd, v6)}});
   close(fd);

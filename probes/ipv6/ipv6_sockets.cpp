@@ -1,0 +1,190 @@
+// ipv6_sockets: IPv6 socket behaviour, one --case at a time:
+//   basics    sockaddr_in6 layout, address text round trips, port byte order
+//   server    a TCP listener on :: (dual stack unless --v6only): reports each peer's address
+//   connect   a TCP connect to --dst: result, local and peer addresses
+//   udp-send  sendto --dst (a link-local needs %scope): the result
+//   resolve   getaddrinfo/getnameinfo with numeric hosts and services
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "../common/probe.hpp"
+
+namespace {
+
+bool v4_mapped(const sockaddr* sa) {
+  return sa->sa_family == AF_INET6 &&
+         IN6_IS_ADDR_V4MAPPED(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
+}
+
+const char* family_name(int af) {
+  return af == AF_INET6 ? "inet6" : af == AF_INET ? "inet" : "other";
+}
+
+int basics() {
+  sockaddr_in6 sa{};
+  sa.sin6_family = AF_INET6;
+  sa.sin6_port = htons(9000);
+  for (const char* text : {"fd00:0:0::1", "FD00::0001", "::ffff:10.0.1.1", "::1", "::"}) {
+    in6_addr a{};
+    int ok = inet_pton(AF_INET6, text, &a);
+    char back[INET6_ADDRSTRLEN] = "";
+    if (ok == 1) inet_ntop(AF_INET6, &a, back, sizeof back);
+    probe::emit("text", {{"in", text},
+                         {"parsed", ok == 1},
+                         {"out", back},
+                         {"v4_mapped", ok == 1 && IN6_IS_ADDR_V4MAPPED(&a)}});
+  }
+  in6_addr bad{};
+  probe::emit("text",
+              {{"in", "fd00::1::2"}, {"parsed", inet_pton(AF_INET6, "fd00::1::2", &bad) == 1}});
+  const auto* port = reinterpret_cast<const unsigned char*>(&sa.sin6_port);
+  probe::emit("sockaddr_in6", {{"size", sizeof(sockaddr_in6)},
+                               {"family", sa.sin6_family},
+                               {"port_bytes", {port[0], port[1]}},
+                               {"has_scope_id", true},
+                               {"storage_size", sizeof(sockaddr_storage)}});
+  return probe::kRan;
+}
+
+int server(const probe::Options& o) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  int ls = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int v6only = o.on("v6only") ? 1 : 0, one = 1;
+  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (setsockopt(ls, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) < 0)
+    probe::fail("IPV6_V6ONLY", errno);
+  auto addr = probe::parse_address("::", static_cast<int>(o.integer("port")));
+  if (bind(ls, addr.get(), addr.length) < 0) probe::fail("bind", errno);
+  if (listen(ls, 8) < 0) probe::fail("listen", errno);
+  probe::emit("ready", {{"port", o.integer("port")}, {"v6only", v6only == 1}});
+  probe::Deadline deadline(o.duration("timeout"));
+  for (;;) {
+    pollfd p[2] = {{ls, POLLIN, 0}, {sfd, POLLIN, 0}};
+    int n = poll(p, 2, deadline.ms_left());
+    if (n == 0) {
+      probe::emit_timeout("connection");
+      break;
+    }
+    if (n < 0 || (p[1].revents & POLLIN)) break;
+    probe::SocketAddress peer;
+    peer.length = sizeof peer.storage;
+    int c = accept4(ls, peer.get(), &peer.length, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    probe::emit("accepted", {{"peer", probe::address_text(peer.get())},
+                             {"family", family_name(peer.family())},
+                             {"v4_mapped", v4_mapped(peer.get())},
+                             {"addrlen", peer.length}});
+    close(c);
+  }
+  return probe::kRan;
+}
+
+int connect_case(const probe::Options& o) {
+  auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
+  int fd = socket(dst.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int r = connect(fd, dst.get(), dst.length);
+  int err = r < 0 ? errno : 0;
+  if (err == EINPROGRESS) {
+    probe::Deadline deadline(o.duration("timeout"));
+    if (!probe::wait_fd(fd, POLLOUT, deadline)) {
+      probe::emit("connect", {{"result", "timeout"}});
+      return probe::kRan;
+    }
+    socklen_t len = sizeof err;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  }
+  probe::Json rec = {{"result", err ? probe::errno_name(err) : "ok"}};
+  if (!err) {
+    probe::SocketAddress local;
+    local.length = sizeof local.storage;
+    getsockname(fd, local.get(), &local.length);
+    rec["local"] = probe::address_text(local.get());
+    rec["family"] = family_name(local.family());
+  }
+  probe::emit("connect", rec);
+  close(fd);
+  return probe::kRan;
+}
+
+int udp_send(const probe::Options& o) {
+  auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
+  int fd = socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const char msg[] = "nslab";
+  ssize_t r = sendto(fd, msg, sizeof msg, 0, dst.get(), dst.length);
+  probe::Json rec = {{"dst", o.str("dst")}, {"result", r < 0 ? probe::errno_name(errno) : "ok"}};
+  if (dst.family() == AF_INET6)
+    rec["scope_id"] = reinterpret_cast<const sockaddr_in6*>(dst.get())->sin6_scope_id;
+  probe::emit("sendto", rec);
+  close(fd);
+  return probe::kRan;
+}
+
+int resolve(const probe::Options& o) {
+  addrinfo hints{};
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(o.str("host").c_str(), o.str("service").c_str(), &hints, &res);
+  if (rc != 0) {
+    const char* name = rc == EAI_NONAME    ? "EAI_NONAME"
+                       : rc == EAI_SERVICE ? "EAI_SERVICE"
+                                           : "EAI_OTHER";
+    probe::emit("getaddrinfo",
+                {{"host", o.str("host")}, {"result", name}, {"text", gai_strerror(rc)}});
+    return probe::kRan;
+  }
+  for (addrinfo* a = res; a; a = a->ai_next) {
+    char host[NI_MAXHOST], serv[NI_MAXSERV];
+    int n = getnameinfo(a->ai_addr, a->ai_addrlen, host, sizeof host, serv, sizeof serv,
+                        NI_NUMERICHOST | NI_NUMERICSERV);
+    probe::emit("getaddrinfo", {{"host", o.str("host")},
+                                {"result", "ok"},
+                                {"family", family_name(a->ai_family)},
+                                {"addrlen", a->ai_addrlen},
+                                {"address", probe::address_text(a->ai_addr)},
+                                {"port", probe::port_of(a->ai_addr)},
+                                {"getnameinfo", n == 0 ? std::string(host) : gai_strerror(n)},
+                                {"service", n == 0 ? std::string(serv) : ""}});
+  }
+  freeaddrinfo(res);
+  return probe::kRan;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  probe::Options o("ipv6_sockets",
+                   "IPv6 socket behaviour: --case basics|server|connect|udp-send|resolve.");
+  o.value("case", "basics, server, connect, udp-send or resolve")
+      .optional("dst", "connect, udp-send: destination (fe80::1%eth0 for a scope)")
+      .value("port", "port", "9200")
+      .flag("v6only", "server: set IPV6_V6ONLY")
+      .optional("host", "resolve: a numeric host")
+      .value("service", "resolve: a numeric service", "9200")
+      .value("timeout", "bound on waiting", "5s");
+  o.parse(argc, argv);
+  const std::string& c = o.str("case");
+  if (c == "basics") return basics();
+  if (c == "server") return server(o);
+  if (c == "resolve") return resolve(o);
+  if ((c == "connect" || c == "udp-send") && o.str("dst").empty()) {
+    std::fprintf(stderr, "ipv6_sockets: --case %s needs --dst\n", c.c_str());
+    return probe::kUsage;
+  }
+  if (c == "connect") return connect_case(o);
+  if (c == "udp-send") return udp_send(o);
+  std::fprintf(stderr, "ipv6_sockets: unknown --case '%s'\n", c.c_str());
+  return probe::kUsage;
+}

@@ -1,0 +1,167 @@
+// tcp_bulk: a TCP bulk transfer, server or client role. The client connects, sends --bytes,
+// half-closes and waits for the server's close (proof that everything arrived), all within
+// --timeout; it reports what TCP_INFO says (MSS, path MTU, retransmissions) and either `done` or
+// `stalled`. The server reports `ready`, then what it received.
+
+#include <fcntl.h>
+#include <linux/tcp.h>  // the kernel's tcp_info (glibc's lacks tcpi_bytes_acked)
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "../common/probe.hpp"
+
+namespace {
+
+probe::Json info_of(int fd) {
+  struct tcp_info ti {};
+  socklen_t len = sizeof ti;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+    return {{"error", probe::errno_name(errno)}};
+  return {{"snd_mss", ti.tcpi_snd_mss},
+          {"rcv_mss", ti.tcpi_rcv_mss},
+          {"pmtu", ti.tcpi_pmtu},
+          {"advmss", ti.tcpi_advmss},
+          {"total_retrans", ti.tcpi_total_retrans},
+          {"retransmits", ti.tcpi_retransmits},
+          {"probes", ti.tcpi_probes},
+          {"bytes_acked", ti.tcpi_bytes_acked},
+          {"rtt_us", ti.tcpi_rtt}};
+}
+
+int server(const probe::Options& o) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  auto addr = probe::parse_address(o.str("bind"), static_cast<int>(o.integer("port")));
+  int ls = socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1, off = 0;
+  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (addr.family() == AF_INET6) setsockopt(ls, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+  if (bind(ls, addr.get(), addr.length) < 0) probe::fail("bind", errno);
+  if (listen(ls, 8) < 0) probe::fail("listen", errno);
+  probe::emit("ready", {{"port", o.integer("port")}});
+  probe::Deadline deadline(o.duration("timeout"));
+  pollfd p[2] = {{ls, POLLIN, 0}, {sfd, POLLIN, 0}};
+  if (poll(p, 2, deadline.ms_left()) <= 0 || (p[1].revents & POLLIN)) {
+    if (!(p[1].revents & POLLIN)) probe::emit_timeout("connection");
+    return probe::kRan;
+  }
+  probe::SocketAddress peer;
+  peer.length = sizeof peer.storage;
+  int c = accept4(ls, peer.get(), &peer.length, SOCK_CLOEXEC);
+  if (c < 0) probe::fail("accept", errno);
+  probe::emit("accepted", {{"peer", probe::address_text(peer.get())}});
+  auto t0 = std::chrono::steady_clock::now();
+  long total = 0;
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    pollfd q[2] = {{c, POLLIN, 0}, {sfd, POLLIN, 0}};
+    if (poll(q, 2, deadline.ms_left()) <= 0 || (q[1].revents & POLLIN)) {
+      probe::emit(
+          "received",
+          {{"bytes", total}, {"eof", false}, {"duration_ms", probe::micros_since(t0) / 1000}});
+      return probe::kRan;
+    }
+    ssize_t n = read(c, buf.data(), buf.size());
+    if (n <= 0) {
+      probe::Json rec = {
+          {"bytes", total}, {"eof", n == 0}, {"duration_ms", probe::micros_since(t0) / 1000}};
+      if (n < 0) rec["result"] = probe::errno_name(errno);
+      probe::emit("received", rec);
+      break;
+    }
+    total += n;
+  }
+  close(c);
+  return probe::kRan;
+}
+
+int client(const probe::Options& o) {
+  auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
+  int fd = socket(dst.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  probe::Deadline deadline(o.duration("timeout"));
+  auto t0 = std::chrono::steady_clock::now();
+  int r = connect(fd, dst.get(), dst.length);
+  int err = r < 0 ? errno : 0;
+  if (err == EINPROGRESS) {
+    short ev = probe::wait_fd(fd, POLLOUT, deadline);
+    if (!ev) {
+      probe::emit("connect", {{"result", "timeout"}});
+      return probe::kRan;
+    }
+    socklen_t len = sizeof err;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  }
+  probe::emit("connect", {{"result", err ? probe::errno_name(err) : "ok"},
+                          {"duration_ms", probe::micros_since(t0) / 1000}});
+  if (err) return probe::kRan;
+
+  long want = o.integer("bytes"), sent = 0;
+  std::vector<char> buf(1 << 16, 'x');
+  bool stalled = false;
+  while (sent < want) {
+    if (!(probe::wait_fd(fd, POLLOUT, deadline) & POLLOUT)) {
+      stalled = true;
+      break;
+    }
+    ssize_t n = send(fd, buf.data(),
+                     std::min<std::size_t>(buf.size(), static_cast<std::size_t>(want - sent)),
+                     MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN) {
+      probe::emit("send", {{"result", probe::errno_name(errno)}, {"sent", sent}});
+      stalled = true;
+      break;
+    }
+    if (n > 0) sent += n;
+  }
+  // Everything is in the kernel's hands; the server's close says it all arrived.
+  if (!stalled) {
+    shutdown(fd, SHUT_WR);
+    char c;
+    short ev = probe::wait_fd(fd, POLLIN, deadline);
+    stalled = !ev || read(fd, &c, 1) != 0;
+  }
+  probe::Json info = info_of(fd);
+  probe::emit("tcp_info", info);
+  long ms = probe::micros_since(t0) / 1000;
+  if (stalled)
+    probe::emit(
+        "stalled",
+        {{"bytes_sent", sent}, {"bytes_acked", info.value("bytes_acked", 0)}, {"after_ms", ms}});
+  else
+    probe::emit("done", {{"bytes", sent}, {"duration_ms", ms}});
+  close(fd);
+  return probe::kRan;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  probe::Options o("tcp_bulk",
+                   "TCP bulk transfer. --role server listens and reports what it received; --role "
+                   "client sends --bytes and reports done (with TCP_INFO) or stalled.");
+  o.value("role", "server or client")
+      .value("port", "TCP port", "9100")
+      .value("bind", "server: local address (:: also accepts IPv4)", "::")
+      .optional("dst", "client: server address")
+      .value("bytes", "client: bytes to send", "1000000")
+      .value("timeout", "bound on the whole transfer (client) or on waiting (server)", "10s");
+  o.parse(argc, argv);
+  if (o.str("role") == "server") return server(o);
+  if (o.str("role") == "client") {
+    if (o.str("dst").empty()) {
+      std::fprintf(stderr, "tcp_bulk: --role client needs --dst\n");
+      return probe::kUsage;
+    }
+    return client(o);
+  }
+  std::fprintf(stderr, "tcp_bulk: --role must be server or client\n");
+  return probe::kUsage;
+}
