@@ -72,7 +72,7 @@ struct StepSpec {
 };
 
 struct Requirement {
-  enum class Kind { real_root, kernel };
+  enum class Kind { real_root, userns_root, kernel };
   Kind kind = Kind::real_root;
   int major = 0, minor = 0;  // kernel >= major.minor
   std::string text;

@@ -50,6 +50,8 @@ std::optional<std::string> unmet_requirement(const Scenario& s) {
   for (const auto& r : s.requires_) {
     if (r.kind == Requirement::Kind::real_root && !is_real_root())
       return "requires real-root: running as root of nslab's own user namespace, not real root";
+    if (r.kind == Requirement::Kind::userns_root && is_real_root())
+      return "requires userns-root: running as real root, not as root of a user namespace";
     if (r.kind == Requirement::Kind::kernel) {
       utsname u{};
       uname(&u);

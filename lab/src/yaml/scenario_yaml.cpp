@@ -139,13 +139,15 @@ class ScenarioParser {
     char ge[3] = {};
     if (*text == "real-root") {
       req.kind = Requirement::Kind::real_root;
+    } else if (*text == "userns-root") {
+      req.kind = Requirement::Kind::userns_root;
     } else if (std::sscanf(text->c_str(), "kernel %2[>=] %d.%d", ge, &major, &minor) == 3 &&
                std::string(ge) == ">=") {
       req.kind = Requirement::Kind::kernel;
       req.major = major;
       req.minor = minor;
     } else {
-      r_.error(q, fmt::format("unknown requirement '{}' (real-root or 'kernel >= X.Y')", *text));
+      r_.error(q, fmt::format("unknown requirement '{}' (real-root, userns-root or 'kernel >= X.Y')", *text));
       return;
     }
     s.requires_.push_back(req);

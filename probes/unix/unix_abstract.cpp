@@ -1,0 +1,184 @@
+// unix_abstract: Unix socket names. --case local checks, in one node, what the abstract
+// namespace does (no file, EADDRINUSE while held, free again on close, autobind, the length is
+// part of the name) for stream and datagram sockets. --case server binds an abstract name or a
+// path and accepts; --case connect tries to reach one: across network namespaces abstract names
+// are separate while filesystem paths are shared.
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "../common/probe.hpp"
+
+namespace {
+
+struct UnixAddress {
+  sockaddr_un sun{};
+  socklen_t len = 0;
+};
+
+// An abstract name: a leading NUL, then the bytes of `name` (no trailing NUL; the length counts).
+UnixAddress abstract(const std::string& name) {
+  UnixAddress a;
+  a.sun.sun_family = AF_UNIX;
+  a.sun.sun_path[0] = '\0';
+  std::memcpy(a.sun.sun_path + 1, name.data(), std::min(name.size(), sizeof a.sun.sun_path - 1));
+  a.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  return a;
+}
+
+UnixAddress path(const std::string& p) {
+  UnixAddress a;
+  a.sun.sun_family = AF_UNIX;
+  std::strncpy(a.sun.sun_path, p.c_str(), sizeof a.sun.sun_path - 1);
+  a.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + p.size() + 1);
+  return a;
+}
+
+// The name a socket is bound to, as text: "@name" for abstract ones (NULs shown as '@').
+std::string name_of(int fd, socklen_t* len_out = nullptr) {
+  UnixAddress a;
+  a.len = sizeof a.sun;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a.sun), &a.len);
+  if (len_out) *len_out = a.len;
+  std::size_t n =
+      a.len > offsetof(sockaddr_un, sun_path) ? a.len - offsetof(sockaddr_un, sun_path) : 0;
+  std::string s(a.sun.sun_path, n);
+  for (char& c : s)
+    if (c == '\0') c = '@';
+  return s;
+}
+
+std::string result(int r) {
+  return r < 0 ? probe::errno_name(errno) : "ok";
+}
+
+int bound_socket(int type, const UnixAddress& a) {
+  int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&a.sun), a.len) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+int local(const probe::Options& o) {
+  std::string name = o.str("name");
+  for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+    const char* t = type == SOCK_STREAM ? "stream" : "dgram";
+    UnixAddress a = abstract(name);
+    int first = bound_socket(type, a);
+    probe::emit("bind", {{"type", t}, {"name", "@" + name}, {"result", result(first)}});
+    if (first < 0) continue;
+    struct stat st {};
+    probe::emit("filesystem",
+                {{"type", t}, {"path", name}, {"exists", stat(name.c_str(), &st) == 0}});
+    int second = bound_socket(type, a);
+    probe::emit("bind_again", {{"type", t}, {"while_held", true}, {"result", result(second)}});
+    if (second >= 0) close(second);
+    // A different length is a different name: "name" plus a NUL byte.
+    UnixAddress longer = a;
+    longer.len += 1;
+    int other = bound_socket(type, longer);
+    probe::emit("bind_longer", {{"type", t}, {"extra_nul", true}, {"result", result(other)}});
+    if (other >= 0) close(other);
+    if (type == SOCK_STREAM) {
+      listen(first, 4);
+      int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      probe::emit("connect",
+                  {{"type", t},
+                   {"result", result(connect(c, reinterpret_cast<sockaddr*>(&a.sun), a.len))}});
+      int accepted = accept4(first, nullptr, nullptr, SOCK_CLOEXEC);
+      close(first);
+      // The listener is gone but an accepted socket still carries the name.
+      int again = bound_socket(type, a);
+      probe::emit("bind_after_close",
+                  {{"type", t}, {"accepted_still_open", accepted >= 0}, {"result", result(again)}});
+      if (again >= 0) close(again);
+      close(c);
+      if (accepted >= 0) close(accepted);
+    } else {
+      close(first);
+      int again = bound_socket(type, a);
+      probe::emit("bind_after_close", {{"type", t}, {"result", result(again)}});
+      if (again >= 0) close(again);
+    }
+    // Autobind: bind with only the family, and the kernel picks an abstract name.
+    int ab = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    sockaddr_un fam{};
+    fam.sun_family = AF_UNIX;
+    int r = bind(ab, reinterpret_cast<sockaddr*>(&fam), sizeof(sa_family_t));
+    socklen_t len = 0;
+    std::string got = name_of(ab, &len);
+    probe::emit("autobind", {{"type", t},
+                             {"result", result(r)},
+                             {"name", got},
+                             {"addrlen", len},
+                             {"hex_digits", got.size() > 1 ? got.size() - 1 : 0}});
+    close(ab);
+  }
+  return probe::kRan;
+}
+
+int server(const probe::Options& o) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  bool by_path = !o.str("path").empty();
+  UnixAddress a = by_path ? path(o.str("path")) : abstract(o.str("name"));
+  if (by_path) unlink(o.str("path").c_str());
+  int ls = bound_socket(SOCK_STREAM, a);
+  if (ls < 0) probe::fail("bind", errno);
+  listen(ls, 8);
+  probe::emit("ready", {{"name", by_path ? o.str("path") : "@" + o.str("name")}});
+  probe::Deadline deadline(o.duration("timeout"));
+  for (;;) {
+    pollfd p[2] = {{ls, POLLIN, 0}, {sfd, POLLIN, 0}};
+    int n = poll(p, 2, deadline.ms_left());
+    if (n <= 0 || (p[1].revents & POLLIN)) break;
+    int c = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    probe::emit("accepted", {});
+    close(c);
+  }
+  if (by_path) unlink(o.str("path").c_str());
+  return probe::kRan;
+}
+
+int connect_case(const probe::Options& o) {
+  bool by_path = !o.str("path").empty();
+  UnixAddress a = by_path ? path(o.str("path")) : abstract(o.str("name"));
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int r = connect(fd, reinterpret_cast<sockaddr*>(&a.sun), a.len);
+  probe::emit("connect",
+              {{"name", by_path ? o.str("path") : "@" + o.str("name")}, {"result", result(r)}});
+  close(fd);
+  return probe::kRan;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  probe::Options o("unix_abstract", "Unix socket names: --case local|server|connect.");
+  o.value("case", "local, server or connect")
+      .value("name", "an abstract name (without the leading NUL)", "nslab-abstract")
+      .optional("path", "server, connect: a filesystem path instead of an abstract name")
+      .value("timeout", "server: how long to accept", "10s");
+  o.parse(argc, argv);
+  const std::string& c = o.str("case");
+  if (c == "local") return local(o);
+  if (c == "server") return server(o);
+  if (c == "connect") return connect_case(o);
+  std::fprintf(stderr, "unix_abstract: unknown --case '%s'\n", c.c_str());
+  return probe::kUsage;
+}

@@ -1,0 +1,247 @@
+// unix_creds: credentials over Unix sockets. --case local (socket pairs in one process):
+// SO_PEERCRED; SO_PASSCRED with SCM_CREDENTIALS filled in by the kernel on datagram and stream
+// sockets; forged pid/uid/gid refused or accepted; SO_PEERPIDFD and SCM_PIDFD where the kernel
+// has them. --as-uid N drops to another uid first (needs real root). --case server / client
+// do SO_PEERCRED across nodes over a filesystem socket.
+
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "../common/probe.hpp"
+
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+#ifndef SCM_PIDFD
+#define SCM_PIDFD 0x04
+#endif
+
+namespace {
+
+probe::Json creds(const ucred& c) {
+  return {{"pid", c.pid}, {"uid", c.uid}, {"gid", c.gid}};
+}
+
+// The "Pid:" a pidfd refers to, from /proc/self/fdinfo.
+long pidfd_pid(int fd) {
+  std::ifstream in("/proc/self/fdinfo/" + std::to_string(fd));
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("Pid:", 0) == 0) return std::stol(line.substr(4));
+  return -1;
+}
+
+// Sends one byte, with SCM_CREDENTIALS `c` when given. Returns 0 or errno.
+int send_with(int fd, const ucred* c) {
+  char byte = 'x';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (c) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_CREDENTIALS;
+    cm->cmsg_len = CMSG_LEN(sizeof(ucred));
+    std::memcpy(CMSG_DATA(cm), c, sizeof(ucred));
+  }
+  return sendmsg(fd, &msg, 0) < 0 ? errno : 0;
+}
+
+// Receives one message and reports its SCM_CREDENTIALS / SCM_PIDFD.
+probe::Json receive(int fd) {
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[256];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  probe::Json out = probe::Json::object();
+  if (recvmsg(fd, &msg, MSG_DONTWAIT) < 0) return {{"result", probe::errno_name(errno)}};
+  out["result"] = "ok";
+  probe::for_each_cmsg(msg, [&](cmsghdr* c) {
+    if (c->cmsg_level != SOL_SOCKET) return;
+    if (c->cmsg_type == SCM_CREDENTIALS) {
+      ucred u;
+      std::memcpy(&u, CMSG_DATA(c), sizeof u);
+      out["scm_credentials"] = creds(u);
+    } else if (c->cmsg_type == SCM_PIDFD) {
+      int pfd;
+      std::memcpy(&pfd, CMSG_DATA(c), sizeof pfd);
+      out["scm_pidfd"] = {{"pid", pidfd_pid(pfd)},
+                          {"cloexec", (fcntl(pfd, F_GETFD) & FD_CLOEXEC) != 0}};
+      close(pfd);
+    }
+  });
+  return out;
+}
+
+int local(const probe::Options& o) {
+  if (!o.str("as-uid").empty()) {
+    auto id = static_cast<uid_t>(o.integer("as-uid"));
+    if (setgroups(0, nullptr) < 0 || setresgid(id, id, id) < 0 || setresuid(id, id, id) < 0) {
+      if (errno == EPERM || errno == EINVAL)
+        probe::skip("switching to another uid needs real root");
+      probe::fail("setresuid", errno);
+    }
+  }
+  ucred self{getpid(), getuid(), getgid()};
+  probe::emit("self", creds(self));
+
+  int sp[2];
+  socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp);
+  ucred peer{};
+  socklen_t len = sizeof peer;
+  getsockopt(sp[0], SOL_SOCKET, SO_PEERCRED, &peer, &len);
+  probe::emit("so_peercred", creds(peer));
+
+  int pidfd = -1;
+  len = sizeof pidfd;
+  if (getsockopt(sp[0], SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0) {
+    probe::emit("so_peerpidfd", {{"result", "ok"}, {"pid", pidfd_pid(pidfd)}});
+    close(pidfd);
+  } else {
+    probe::emit("so_peerpidfd", {{"result", probe::errno_name(errno)}});
+  }
+  close(sp[0]);
+  close(sp[1]);
+
+  for (int type : {SOCK_DGRAM, SOCK_STREAM}) {
+    const char* t = type == SOCK_DGRAM ? "dgram" : "stream";
+    int p[2];
+    socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, p);
+    int one = 1;
+    setsockopt(p[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+    // The kernel fills in the sender's credentials when it sends none.
+    send_with(p[0], nullptr);
+    probe::Json r = receive(p[1]);
+    r["type"] = t;
+    r["sent"] = "none";
+    probe::emit("received", r);
+    // Forgeries: another pid (our parent's), another uid, another gid.
+    struct {
+      const char* what;
+      ucred c;
+    } forged[] = {{"own", self},
+                  {"pid", {getppid(), self.uid, self.gid}},
+                  {"uid", {self.pid, self.uid + 4242, self.gid}},
+                  {"gid", {self.pid, self.uid, self.gid + 4242}}};
+    for (const auto& f : forged) {
+      int err = send_with(p[0], &f.c);
+      probe::Json rec = {{"type", t},
+                         {"forged", f.what},
+                         {"claimed", creds(f.c)},
+                         {"result", err ? probe::errno_name(err) : "ok"}};
+      if (!err) rec["received"] = receive(p[1]).value("scm_credentials", probe::Json());
+      probe::emit("send_credentials", rec);
+    }
+    if (type == SOCK_DGRAM) {
+      int on = 1;
+      if (setsockopt(p[1], SOL_SOCKET, SO_PASSPIDFD, &on, sizeof on) == 0) {
+        send_with(p[0], nullptr);
+        probe::Json r2 = receive(p[1]);
+        r2["type"] = t;
+        r2["passpidfd"] = true;
+        probe::emit("received", r2);
+      } else {
+        probe::emit("so_passpidfd", {{"result", probe::errno_name(errno)}});
+      }
+    }
+    close(p[0]);
+    close(p[1]);
+  }
+  return probe::kRan;
+}
+
+sockaddr_un path_address(const std::string& p, socklen_t& len) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, p.c_str(), sizeof a.sun_path - 1);
+  len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + p.size() + 1);
+  return a;
+}
+
+int server(const probe::Options& o) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  socklen_t len;
+  sockaddr_un a = path_address(o.str("path"), len);
+  unlink(a.sun_path);
+  int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (bind(ls, reinterpret_cast<sockaddr*>(&a), len) < 0) probe::fail("bind", errno);
+  chmod(a.sun_path, 0777);  // a client of another uid may connect
+  listen(ls, 4);
+  probe::emit("ready", {{"path", o.str("path")}});
+  probe::Deadline deadline(o.duration("timeout"));
+  pollfd p[2] = {{ls, POLLIN, 0}, {sfd, POLLIN, 0}};
+  if (poll(p, 2, deadline.ms_left()) > 0 && (p[0].revents & POLLIN)) {
+    int c = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    ucred peer{};
+    socklen_t l = sizeof peer;
+    getsockopt(c, SOL_SOCKET, SO_PEERCRED, &peer, &l);
+    // The client writes its own pid: compare what it says with what the kernel says.
+    char buf[32] = {};
+    probe::wait_fd(c, POLLIN, deadline);
+    ssize_t n = read(c, buf, sizeof buf - 1);
+    long claimed = n > 0 ? std::atol(buf) : -1;
+    probe::Json rec = creds(peer);
+    rec["client_says_pid"] = claimed;
+    rec["same_pid"] = claimed == peer.pid;
+    probe::emit("peer", rec);
+    close(c);
+  } else {
+    probe::emit_timeout("client");
+  }
+  unlink(a.sun_path);
+  return probe::kRan;
+}
+
+int client(const probe::Options& o) {
+  socklen_t len;
+  sockaddr_un a = path_address(o.str("path"), len);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int r = connect(fd, reinterpret_cast<sockaddr*>(&a), len);
+  probe::emit("connect", {{"result", r < 0 ? probe::errno_name(errno) : "ok"}, {"pid", getpid()}});
+  if (r == 0) {
+    std::string pid = std::to_string(getpid());
+    (void)!write(fd, pid.data(), pid.size());
+  }
+  close(fd);
+  return probe::kRan;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  probe::Options o("unix_creds", "Credentials over Unix sockets: --case local|server|client.");
+  o.value("case", "local, server or client")
+      .optional("as-uid", "local: switch to this uid (and gid) first; needs real root")
+      .value("path", "server, client: filesystem socket path", "/tmp/nslab-creds.sock")
+      .value("timeout", "server: how long to wait for the client", "10s");
+  o.parse(argc, argv);
+  const std::string& c = o.str("case");
+  if (c == "local") return local(o);
+  if (c == "server") return server(o);
+  if (c == "client") return client(o);
+  std::fprintf(stderr, "unix_creds: unknown --case '%s'\n", c.c_str());
+  return probe::kUsage;
+}

@@ -1,0 +1,293 @@
+// unix_fdpass: file descriptors over Unix sockets (SCM_RIGHTS). --case local (socket pairs):
+// stream and datagram with a 1-byte and a 0-byte payload, several fds in order, MSG_CTRUNC with a
+// short control buffer, the SCM_MAX_FD limit, MSG_CMSG_CLOEXEC. --case give / take: the "remote
+// dup": a socket created in one node's network namespace, passed over a filesystem socket to a
+// process in another node, keeps working in its own namespace.
+
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "../common/probe.hpp"
+
+namespace {
+
+constexpr int kScmMaxFd = 253;
+
+// Sends `fds` with a payload of `payload` bytes; returns sendmsg's result or -errno.
+ssize_t send_fds(int sock, const std::vector<int>& fds, std::size_t payload) {
+  char data[1] = {'x'};
+  iovec iov{data, payload};
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.data();
+  msg.msg_controllen = control.size();
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+  std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  ssize_t r = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  return r < 0 ? -errno : r;
+}
+
+struct Received {
+  ssize_t bytes = -1;
+  int err = 0;
+  bool ctrunc = false;
+  std::vector<int> fds;
+};
+
+Received receive_fds(int sock, std::size_t control_bytes, int flags = 0) {
+  char data[16];
+  iovec iov{data, sizeof data};
+  std::vector<char> control(control_bytes);
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.data();
+  msg.msg_controllen = control.size();
+  Received r;
+  r.bytes = recvmsg(sock, &msg, MSG_DONTWAIT | flags);
+  if (r.bytes < 0) {
+    r.err = errno;
+    return r;
+  }
+  r.ctrunc = msg.msg_flags & MSG_CTRUNC;
+  probe::for_each_cmsg(msg, [&](cmsghdr* c) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return;
+    std::size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < n; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      r.fds.push_back(fd);
+    }
+  });
+  return r;
+}
+
+std::string result_of(ssize_t r) {
+  return r < 0 ? probe::errno_name(static_cast<int>(-r)) : std::to_string(r);
+}
+
+ino_t inode_of(int fd) {
+  struct stat st {};
+  fstat(fd, &st);
+  return st.st_ino;
+}
+
+// Does the received fd work? It is the read end of a pipe whose write end we still hold.
+bool pipe_works(int received, int write_end) {
+  (void)!write(write_end, "y", 1);
+  char c = 0;
+  return read(received, &c, 1) == 1 && c == 'y';
+}
+
+void close_all(const std::vector<int>& fds) {
+  for (int fd : fds) close(fd);
+}
+
+int local() {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+    const char* t = type == SOCK_STREAM ? "stream" : "dgram";
+    for (std::size_t payload : {1u, 0u}) {
+      int sp[2], pp[2];
+      socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sp);
+      pipe2(pp, O_CLOEXEC);
+      ssize_t s = send_fds(sp[0], {pp[0]}, payload);
+      Received r = receive_fds(sp[1], 256);
+      probe::Json rec = {{"type", t},
+                         {"payload", payload},
+                         {"sent", result_of(s)},
+                         {"received_bytes", r.bytes < 0 ? probe::Json(probe::errno_name(r.err))
+                                                        : probe::Json(r.bytes)},
+                         {"fds", r.fds.size()}};
+      if (!r.fds.empty()) rec["works"] = pipe_works(r.fds[0], pp[1]);
+      probe::emit("pass_one", rec);
+      close_all(r.fds);
+      close_all({sp[0], sp[1], pp[0], pp[1]});
+    }
+  }
+
+  // Several fds in one message arrive in the order sent.
+  {
+    int sp[2];
+    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp);
+    std::vector<int> pipes;
+    std::vector<long> sent_inodes;
+    for (int i = 0; i < 3; ++i) {
+      int pp[2];
+      pipe2(pp, O_CLOEXEC);
+      pipes.push_back(pp[0]);
+      pipes.push_back(pp[1]);
+      sent_inodes.push_back(static_cast<long>(inode_of(pp[0])));
+    }
+    std::vector<int> to_send = {pipes[0], pipes[2], pipes[4]};
+    send_fds(sp[0], to_send, 1);
+    Received r = receive_fds(sp[1], 256);
+    std::vector<long> got;
+    for (int fd : r.fds) got.push_back(static_cast<long>(inode_of(fd)));
+    probe::emit(
+        "pass_several",
+        {{"sent", to_send.size()}, {"received", r.fds.size()}, {"in_order", got == sent_inodes}});
+    close_all(r.fds);
+    close_all(pipes);
+    close_all({sp[0], sp[1]});
+  }
+
+  // A control buffer too short for what was sent: MSG_CTRUNC, the rest closed by the kernel.
+  {
+    int sp[2];
+    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp);
+    std::vector<int> fds;
+    for (int i = 0; i < 4; ++i) fds.push_back(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    send_fds(sp[0], fds, 1);
+    std::size_t room = CMSG_SPACE(sizeof(int));  // 24 bytes on x86-64: room for two ints
+    Received r = receive_fds(sp[1], room);
+    probe::emit("ctrunc", {{"sent", fds.size()},
+                           {"control_bytes", room},
+                           {"msg_ctrunc", r.ctrunc},
+                           {"received", r.fds.size()}});
+    close_all(r.fds);
+    close_all(fds);
+    close_all({sp[0], sp[1]});
+  }
+
+  // SCM_MAX_FD: 253 per message; 254 is refused.
+  for (int n : {kScmMaxFd, kScmMaxFd + 1}) {
+    int sp[2];
+    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp);
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    std::vector<int> fds(static_cast<std::size_t>(n), null);
+    ssize_t s = send_fds(sp[0], fds, 1);
+    Received r = receive_fds(sp[1], CMSG_SPACE(sizeof(int) * 300));
+    probe::emit("max_fds", {{"sent_fds", n}, {"result", result_of(s)}, {"received", r.fds.size()}});
+    close_all(r.fds);
+    close_all({sp[0], sp[1], null});
+  }
+
+  // FD_CLOEXEC on a received fd only with MSG_CMSG_CLOEXEC.
+  for (bool flag : {false, true}) {
+    int sp[2];
+    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp);
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    send_fds(sp[0], {null}, 1);
+    Received r = receive_fds(sp[1], 64, flag ? MSG_CMSG_CLOEXEC : 0);
+    bool cloexec = !r.fds.empty() && (fcntl(r.fds[0], F_GETFD) & FD_CLOEXEC);
+    probe::emit("cloexec", {{"msg_cmsg_cloexec", flag}, {"fd_cloexec", cloexec}});
+    close_all(r.fds);
+    close_all({sp[0], sp[1], null});
+  }
+  return probe::kRan;
+}
+
+sockaddr_un path_address(const std::string& p, socklen_t& len) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, p.c_str(), sizeof a.sun_path - 1);
+  len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + p.size() + 1);
+  return a;
+}
+
+// The inode of the network namespace a socket belongs to (SIOCGSKNS), or of ours (fd -1).
+long netns_of(int sock) {
+  int ns =
+      sock < 0 ? open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC) : ioctl(sock, SIOCGSKNS);
+  if (ns < 0) return -1;
+  long ino = static_cast<long>(inode_of(ns));
+  close(ns);
+  return ino;
+}
+
+int give(const probe::Options& o) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  socklen_t len;
+  sockaddr_un a = path_address(o.str("path"), len);
+  unlink(a.sun_path);
+  int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (bind(ls, reinterpret_cast<sockaddr*>(&a), len) < 0) probe::fail("bind", errno);
+  listen(ls, 4);
+  // The socket to give away is born here, in this node's network namespace.
+  int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  probe::emit("ready", {{"path", o.str("path")}, {"netns", netns_of(-1)}});
+  probe::Deadline deadline(o.duration("timeout"));
+  pollfd p[2] = {{ls, POLLIN, 0}, {sfd, POLLIN, 0}};
+  if (poll(p, 2, deadline.ms_left()) > 0 && (p[0].revents & POLLIN)) {
+    int c = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    ssize_t s = send_fds(c, {udp}, 1);
+    probe::emit("given", {{"result", result_of(s)}, {"socket_netns", netns_of(udp)}});
+    // Wait for the taker to finish with it (it closes the connection).
+    probe::wait_fd(c, POLLIN, deadline);
+    close(c);
+  } else {
+    probe::emit_timeout("taker");
+  }
+  unlink(a.sun_path);
+  return probe::kRan;
+}
+
+int take(const probe::Options& o) {
+  socklen_t len;
+  sockaddr_un a = path_address(o.str("path"), len);
+  int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (connect(c, reinterpret_cast<sockaddr*>(&a), len) < 0)
+    probe::fail("connect " + o.str("path"), errno);
+  probe::Deadline deadline(o.duration("timeout"));
+  if (!probe::wait_fd(c, POLLIN, deadline)) {
+    probe::emit_timeout("fd");
+    return probe::kRan;
+  }
+  Received r = receive_fds(c, 64, MSG_CMSG_CLOEXEC);
+  if (r.fds.empty()) probe::fail("no fd received", r.err);
+  int sock = r.fds[0];
+  long own = netns_of(-1), theirs = netns_of(sock);
+  probe::emit("received",
+              {{"own_netns", own}, {"socket_netns", theirs}, {"same_netns", own == theirs}});
+  // Use it, and a socket of our own, towards the same address.
+  auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
+  const char msg[] = "passed";
+  ssize_t s1 = sendto(sock, msg, sizeof msg, 0, dst.get(), dst.length);
+  probe::emit("sendto",
+              {{"socket", "passed"}, {"result", s1 < 0 ? probe::errno_name(errno) : "ok"}});
+  int mine = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const char own_msg[] = "own-socket";
+  ssize_t s2 = sendto(mine, own_msg, sizeof own_msg, 0, dst.get(), dst.length);
+  probe::emit("sendto", {{"socket", "own"}, {"result", s2 < 0 ? probe::errno_name(errno) : "ok"}});
+  close(mine);
+  close(sock);
+  close(c);
+  return probe::kRan;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  probe::Options o("unix_fdpass", "SCM_RIGHTS over Unix sockets: --case local|give|take.");
+  o.value("case", "local, give or take")
+      .value("path", "give, take: filesystem socket path", "/tmp/nslab-fdpass.sock")
+      .value("dst", "take: IPv4 address to send to with the passed socket", "127.0.0.1")
+      .value("port", "take: UDP port", "9000")
+      .value("timeout", "bound on waiting", "10s");
+  o.parse(argc, argv);
+  const std::string& c = o.str("case");
+  if (c == "local") return local();
+  if (c == "give") return give(o);
+  if (c == "take") return take(o);
+  std::fprintf(stderr, "unix_fdpass: unknown --case '%s'\n", c.c_str());
+  return probe::kUsage;
+}
