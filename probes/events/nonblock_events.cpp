@@ -1,0 +1,204 @@
+// nonblock_events: what a non-blocking TCP socket sees, reported through poll() and epoll side
+// by side. --role server (in one node) accepts and then holds, closes, half-closes or sends
+// urgent data; --role client (in another) runs one --case: connect, refused, peer-close,
+// half-close or urgent.
+
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "../common/probe.hpp"
+
+namespace {
+
+probe::Json poll_flags(short ev) {
+  probe::Json a = probe::Json::array();
+  for (auto [bit, name] : {std::pair{POLLIN, "POLLIN"},
+                           {POLLPRI, "POLLPRI"},
+                           {POLLOUT, "POLLOUT"},
+                           {POLLERR, "POLLERR"},
+                           {POLLHUP, "POLLHUP"},
+                           {POLLRDHUP, "POLLRDHUP"},
+                           {POLLRDBAND, "POLLRDBAND"}})
+    if (ev & bit) a.push_back(name);
+  return a;
+}
+
+probe::Json epoll_flags(uint32_t ev) {
+  probe::Json a = probe::Json::array();
+  for (auto [bit, name] : {std::pair{EPOLLIN, "EPOLLIN"},
+                           {EPOLLPRI, "EPOLLPRI"},
+                           {EPOLLOUT, "EPOLLOUT"},
+                           {EPOLLERR, "EPOLLERR"},
+                           {EPOLLHUP, "EPOLLHUP"},
+                           {EPOLLRDHUP, "EPOLLRDHUP"},
+                           {EPOLLRDBAND, "EPOLLRDBAND"}})
+    if (ev & static_cast<uint32_t>(bit)) a.push_back(name);
+  return a;
+}
+
+// Waits (bounded) for any of `events` with poll(), then asks a level-triggered epoll about the
+// same socket at that moment; reports both.
+short wait_and_report(int fd, short events, const probe::Deadline& d, const std::string& what) {
+  short ev = probe::wait_fd(fd, events, d);
+  if (!ev) {
+    probe::emit_timeout(what);
+    return 0;
+  }
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  epoll_event e{};
+  e.events = EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP;
+  epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+  epoll_event got{};
+  int n = epoll_wait(ep, &got, 1, 0);
+  close(ep);
+  probe::emit("events", {{"waiting_for", what},
+                         {"poll", poll_flags(ev)},
+                         {"epoll", n == 1 ? epoll_flags(got.events) : probe::Json::array()}});
+  return ev;
+}
+
+std::string so_error(int fd) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  return err ? probe::errno_name(err) : "0";
+}
+
+std::string result(ssize_t r) {
+  return r < 0 ? probe::errno_name(errno) : std::to_string(r);
+}
+
+int server(const probe::Options& o) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  auto addr = probe::parse_address(o.str("bind"), static_cast<int>(o.integer("port")));
+  int ls = socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1, off = 0;
+  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (addr.family() == AF_INET6) setsockopt(ls, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+  if (bind(ls, addr.get(), addr.length) < 0) probe::fail("bind", errno);
+  listen(ls, 8);
+  probe::emit("ready", {{"port", o.integer("port")}, {"action", o.str("action")}});
+  probe::Deadline deadline(o.duration("timeout"));
+  std::vector<int> held;
+  for (;;) {
+    pollfd p[2] = {{ls, POLLIN, 0}, {sfd, POLLIN, 0}};
+    if (poll(p, 2, deadline.ms_left()) <= 0 || (p[1].revents & POLLIN)) break;
+    int c = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    const std::string& a = o.str("action");
+    if (a == "close") {
+      close(c);
+    } else if (a == "shutdown-write") {
+      shutdown(c, SHUT_WR);
+      held.push_back(c);
+    } else if (a == "urgent") {
+      send(c, "ab", 2, 0);
+      send(c, "!", 1, MSG_OOB);
+      held.push_back(c);
+    } else {
+      held.push_back(c);
+    }
+    probe::emit("accepted", {{"action", a}});
+  }
+  for (int c : held) close(c);
+  return probe::kRan;
+}
+
+int client(const probe::Options& o) {
+  const std::string& c = o.str("case");
+  auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
+  int fd = socket(dst.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  probe::Deadline d(o.duration("timeout"));
+  int sfd = -1;
+  if (c == "urgent") {
+    // SIGURG to this process when urgent data arrives (F_SETOWN), read from a signalfd.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGURG);
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+    sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    fcntl(fd, F_SETOWN, getpid());
+  }
+  int r = connect(fd, dst.get(), dst.length);
+  probe::emit("connect", {{"result", r < 0 ? probe::errno_name(errno) : "ok"}});
+  short ev = wait_and_report(fd, POLLOUT, d, "connect");
+  probe::emit("so_error", {{"error", so_error(fd)}});
+  if (c == "refused") {
+    probe::emit("so_error", {{"error", so_error(fd)}, {"again", true}});
+    return probe::kRan;
+  }
+  if (!ev) return probe::kRan;
+  if (c == "connect") {
+    probe::emit("connect_again", {{"result", result(connect(fd, dst.get(), dst.length))}});
+    probe::emit("connect_again", {{"result", result(connect(fd, dst.get(), dst.length))}});
+    char buf[16];
+    probe::emit("read", {{"result", result(read(fd, buf, sizeof buf))}, {"data_waiting", false}});
+    return probe::kRan;
+  }
+  if (c == "peer-close" || c == "half-close") {
+    // The wakeup can come a moment before the kernel marks the receive side shut (poll reads
+    // socket state without its lock): report it, and again once read() has returned 0.
+    wait_and_report(fd, POLLIN | POLLRDHUP, d, "peer");
+    char buf[16];
+    probe::emit("read", {{"result", result(read(fd, buf, sizeof buf))}});
+    pollfd settled{fd, POLLIN | POLLOUT | POLLRDHUP, 0};
+    poll(&settled, 1, 0);
+    probe::emit("after_read", {{"poll", poll_flags(settled.revents)}});
+    return probe::kRan;
+  }
+  if (c == "urgent") {
+    wait_and_report(fd, POLLPRI, d, "urgent data");
+    pollfd sp{sfd, POLLIN, 0};
+    bool sigurg = poll(&sp, 1, d.ms_left()) == 1;
+    probe::emit("sigurg", {{"received", sigurg}});
+    int mark = 0;
+    ioctl(fd, SIOCATMARK, &mark);
+    char buf[16];
+    ssize_t n = read(fd, buf, sizeof buf);
+    probe::emit("read", {{"result", result(n)},
+                         {"at_mark_before", mark == 1},
+                         {"data", n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : ""}});
+    ioctl(fd, SIOCATMARK, &mark);
+    char oob = 0;
+    ssize_t m = recv(fd, &oob, 1, MSG_OOB);
+    probe::emit("read_oob", {{"at_mark", mark == 1},
+                             {"result", result(m)},
+                             {"data", m == 1 ? std::string(1, oob) : ""}});
+    return probe::kRan;
+  }
+  std::fprintf(stderr, "nonblock_events: unknown --case '%s'\n", c.c_str());
+  return probe::kUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  probe::Options o("nonblock_events",
+                   "Non-blocking TCP events through poll and epoll. --role server --action "
+                   "hold|close|shutdown-write|urgent; --role client --case "
+                   "connect|refused|peer-close|half-close|urgent.");
+  o.value("role", "server or client")
+      .value("port", "TCP port", "9400")
+      .value("bind", "server: local address", "::")
+      .value("action", "server: what to do with each connection", "hold")
+      .optional("dst", "client: server address")
+      .value("case", "client: which behaviour to observe", "connect")
+      .value("timeout", "bound on every wait", "5s");
+  o.parse(argc, argv);
+  if (o.str("role") == "server") return server(o);
+  if (o.str("role") == "client" && !o.str("dst").empty()) return client(o);
+  std::fprintf(stderr, "nonblock_events: --role server, or --role client with --dst\n");
+  return probe::kUsage;
+}

@@ -1,0 +1,275 @@
+// sigio: signal-driven I/O on UDP sockets (O_ASYNC + F_SETOWN + F_SETSIG). --case send (in one
+// node) sends a datagram to each --ports, --rounds times. The receiving cases (in another):
+//   rt        F_SETSIG SIGRTMIN+1: each wakeup queues a signal carrying si_fd and si_band,
+//             consumed with sigtimedwait as the main loop
+//   plain     plain SIGIO: many events coalesce into one signal without an fd
+//   overflow  RLIMIT_SIGPENDING lowered: once the realtime queue is full, SIGIO signals the
+//             overflow; poll then finds the events
+//   thread    F_SETOWN_EX F_OWNER_TID: the signal is pending for one chosen thread only
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "../common/probe.hpp"
+
+namespace {
+
+std::vector<int> parse_ports(const std::string& list) {
+  std::vector<int> out;
+  for (std::size_t at = 0; at <= list.size();) {
+    auto comma = list.find(',', at);
+    out.push_back(std::stoi(list.substr(at, comma - at)));
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return out;
+}
+
+const char* code_name(int code) {
+  switch (code) {
+    case POLL_IN:
+      return "POLL_IN";
+    case POLL_OUT:
+      return "POLL_OUT";
+    case POLL_ERR:
+      return "POLL_ERR";
+    case POLL_HUP:
+      return "POLL_HUP";
+    case SI_KERNEL:
+      return "SI_KERNEL";
+    default:
+      return "other";
+  }
+}
+
+std::string signal_name(int sig) {
+  if (sig == SIGIO) return "SIGIO";
+  if (sig >= SIGRTMIN && sig <= SIGRTMAX) return "SIGRTMIN+" + std::to_string(sig - SIGRTMIN);
+  return std::to_string(sig);
+}
+
+int sender(const probe::Options& o) {
+  auto ports = parse_ports(o.str("ports"));
+  auto first = probe::parse_address(o.str("dst"), ports.front());
+  int fd = socket(first.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  long sent = 0;
+  for (long round = 0; round < o.integer("rounds"); ++round)
+    for (int port : ports) {
+      auto dst = probe::parse_address(o.str("dst"), port);
+      if (sendto(fd, "x", 1, 0, dst.get(), dst.length) == 1) ++sent;
+    }
+  probe::emit("sent", {{"datagrams", sent}});
+  return probe::kRan;
+}
+
+struct Receiver {
+  std::vector<int> fds;
+  std::vector<int> ports;
+  int index_of(int fd) const {
+    for (std::size_t i = 0; i < fds.size(); ++i)
+      if (fds[i] == fd) return static_cast<int>(i);
+    return -1;
+  }
+};
+
+// UDP sockets on --ports, each O_ASYNC to `owner` (a pid, or with `tid` a thread) with `sig`.
+Receiver open_sockets(const probe::Options& o, int sig, pid_t tid = 0) {
+  Receiver r;
+  r.ports = parse_ports(o.str("ports"));
+  for (int port : r.ports) {
+    auto a = probe::parse_address(o.str("bind"), port);
+    int fd = socket(a.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (bind(fd, a.get(), a.length) < 0) probe::fail("bind", errno);
+    if (tid) {
+      f_owner_ex owner{F_OWNER_TID, tid};
+      fcntl(fd, F_SETOWN_EX, &owner);
+    } else {
+      fcntl(fd, F_SETOWN, getpid());
+    }
+    fcntl(fd, F_SETSIG, sig);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC);
+    r.fds.push_back(fd);
+  }
+  return r;
+}
+
+int drain(int fd) {
+  int n = 0;
+  char buf[64];
+  while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) ++n;
+  return n;
+}
+
+// Reads every datagram until `want` have arrived, polling all sockets (bounded); signals stay
+// pending meanwhile because they are blocked.
+long collect_by_poll(const Receiver& r, long want, const probe::Deadline& d) {
+  long got = 0;
+  while (got < want) {
+    std::vector<pollfd> p;
+    for (int fd : r.fds) p.push_back({fd, POLLIN, 0});
+    if (poll(p.data(), p.size(), d.ms_left()) <= 0) break;
+    for (const auto& x : p)
+      if (x.revents & POLLIN) got += drain(x.fd);
+  }
+  return got;
+}
+
+// Is `sig` pending for thread `tid` alone (SigPnd) or for the whole process (ShdPnd)?
+std::pair<bool, bool> pending_in(pid_t tid, int sig) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/status");
+  unsigned long long thread = 0, shared = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("SigPnd:", 0) == 0) thread = std::stoull(line.substr(7), nullptr, 16);
+    if (line.rfind("ShdPnd:", 0) == 0) shared = std::stoull(line.substr(7), nullptr, 16);
+  }
+  unsigned long long bit = 1ULL << (sig - 1);
+  return {(thread & bit) != 0, (shared & bit) != 0};
+}
+
+// Two sockets owned by a worker thread: one with F_SETOWN_EX F_OWNER_TID (SIGRTMIN+1), one with
+// the legacy F_SETOWN and the thread's id (SIGRTMIN+2). Once both datagrams are in, the worker's
+// thread-pending and the process's shared-pending sets say where each signal went.
+int thread_case(const probe::Options& o, const probe::Deadline& d) {
+  int wake[2];
+  if (pipe2(wake, O_CLOEXEC) < 0) probe::fail("pipe", errno);
+  std::promise<pid_t> tid_promise;
+  std::thread worker([&] {
+    tid_promise.set_value(static_cast<pid_t>(syscall(SYS_gettid)));
+    char c;
+    (void)!read(wake[0], &c, 1);  // held here, signals blocked, until the main thread is done
+  });
+  pid_t tid = tid_promise.get_future().get();
+  auto ports = parse_ports(o.str("ports"));
+  if (ports.size() < 2) probe::fail("--case thread needs two --ports", EINVAL);
+  int sigs[2] = {SIGRTMIN + 1, SIGRTMIN + 2};
+  std::vector<int> fds;
+  for (int i = 0; i < 2; ++i) {
+    auto a = probe::parse_address(o.str("bind"), ports[static_cast<std::size_t>(i)]);
+    int fd = socket(a.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (bind(fd, a.get(), a.length) < 0) probe::fail("bind", errno);
+    if (i == 0) {
+      f_owner_ex owner{F_OWNER_TID, tid};
+      fcntl(fd, F_SETOWN_EX, &owner);
+    } else {
+      fcntl(fd, F_SETOWN, tid);  // a thread id through the legacy call
+    }
+    fcntl(fd, F_SETSIG, sigs[i]);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC);
+    fds.push_back(fd);
+  }
+  probe::emit("ready", {{"ports", {ports[0], ports[1]}}, {"owner_tid", tid}});
+  Receiver r;
+  r.fds = fds;
+  long got = collect_by_poll(r, 2, d);
+  probe::emit("datagrams", {{"count", got}});
+  const char* how[2] = {"F_SETOWN_EX F_OWNER_TID", "F_SETOWN tid"};
+  for (int i = 0; i < 2; ++i) {
+    auto [thread_pending, process_pending] = pending_in(tid, sigs[i]);
+    probe::emit("pending", {{"owner", how[i]},
+                            {"signo", signal_name(sigs[i])},
+                            {"thread_pending", thread_pending},
+                            {"process_pending", process_pending}});
+  }
+  (void)!write(wake[1], "x", 1);
+  worker.join();
+  return probe::kRan;
+}
+
+int receive(const probe::Options& o) {
+  const std::string& c = o.str("case");
+  int rt = SIGRTMIN + 1;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, rt);
+  sigaddset(&set, SIGIO);
+  sigset_t blocked = set;
+  sigaddset(&blocked, SIGRTMIN + 2);          // the thread case's second signal
+  sigprocmask(SIG_BLOCK, &blocked, nullptr);  // before any thread starts: all inherit it
+  long want = o.integer("expect");
+  probe::Deadline d(o.duration("timeout"));
+
+  if (c == "overflow") {
+    rlimit lim{static_cast<rlim_t>(o.integer("sigpending")),
+               static_cast<rlim_t>(o.integer("sigpending"))};
+    if (setrlimit(RLIMIT_SIGPENDING, &lim) < 0) probe::fail("setrlimit RLIMIT_SIGPENDING", errno);
+  }
+
+  if (c == "thread") return thread_case(o, d);
+
+  Receiver r = open_sockets(o, c == "plain" ? 0 : rt);
+  probe::emit("ready", {{"ports", r.ports}, {"signal", c == "plain" ? "SIGIO" : signal_name(rt)}});
+
+  if (c == "rt") {
+    // sigtimedwait as the main loop: each signal names the socket that woke up.
+    long got = 0;
+    while (got < want) {
+      siginfo_t si{};
+      int left = d.ms_left();
+      timespec ts{left / 1000, (left % 1000) * 1000000L};
+      int s = sigtimedwait(&set, &si, &ts);
+      if (s < 0) {
+        probe::emit_timeout("signal");
+        break;
+      }
+      int n = drain(si.si_fd);
+      got += n;
+      probe::emit("signal", {{"signo", signal_name(s)},
+                             {"si_code", code_name(si.si_code)},
+                             {"si_fd_index", r.index_of(si.si_fd)},
+                             {"si_band", si.si_band},
+                             {"datagrams", n}});
+    }
+    return probe::kRan;
+  }
+
+  // plain and overflow: take the datagrams by poll first, then look at what is pending.
+  long got = collect_by_poll(r, want, d);
+  probe::emit("datagrams", {{"count", got}});
+  int rt_signals = 0, sigio = 0;
+  for (;;) {
+    siginfo_t si{};
+    timespec zero{0, 0};
+    int s = sigtimedwait(&set, &si, &zero);
+    if (s < 0) break;
+    (s == SIGIO ? sigio : rt_signals)++;
+    probe::Json rec = {{"signo", signal_name(s)},
+                       {"si_code", code_name(si.si_code)},
+                       {"order", sigio + rt_signals}};
+    if (si.si_code == POLL_IN) rec["si_fd_index"] = r.index_of(si.si_fd);
+    probe::emit("signal", rec);
+  }
+  probe::emit("signals", {{"rt", rt_signals}, {"sigio", sigio}});
+  return probe::kRan;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  probe::Options o("sigio", "Signal-driven UDP I/O: --case send|rt|plain|overflow|thread.");
+  o.value("case", "send, rt, plain, overflow or thread")
+      .value("ports", "comma-separated UDP ports", "9500,9501,9502")
+      .value("bind", "receiver: local address", "0.0.0.0")
+      .optional("dst", "send: receiver's address")
+      .value("rounds", "send: datagrams per port", "1")
+      .value("expect", "receiver: datagrams to wait for", "3")
+      .value("sigpending", "overflow: RLIMIT_SIGPENDING", "2")
+      .value("timeout", "bound on waiting", "5s");
+  o.parse(argc, argv);
+  if (o.str("case") == "send") {
+    if (o.str("dst").empty()) {
+      std::fprintf(stderr, "sigio: --case send needs --dst\n");
+      return probe::kUsage;
+    }
+    return sender(o);
+  }
+  return receive(o);
+}
