@@ -1,0 +1,183 @@
+// rtnl_request: rtnetlink requests and their answers, one --op at a time: NEWADDR / DELADDR /
+// DELROUTE / NEWLINK (bridge) / SETLINK mtu / GETLINK, with NLM_F_ACK (an NLMSG_ERROR with error
+// 0), NLM_F_ECHO (the new object comes back first), errors as negative errno in nlmsgerr, and
+// the extended-ack text with NETLINK_EXT_ACK. --op burst adds --count addresses without waiting.
+
+#include <fcntl.h>
+#include <poll.h>
+
+#include "../common/rtnl.hpp"
+
+extern "C" unsigned int if_nametoindex(const char* ifname) noexcept;
+
+namespace {
+
+// Extended-ack text after an nlmsgerr (NLM_F_ACK_TLVS; NLM_F_CAPPED: the request is not echoed).
+std::string extack(const nlmsghdr* h) {
+  if (!(h->nlmsg_flags & NLM_F_ACK_TLVS)) return "";
+  auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+  std::size_t off = NLMSG_HDRLEN + sizeof(nlmsgerr);
+  if (!(h->nlmsg_flags & NLM_F_CAPPED)) off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+  const char* base = reinterpret_cast<const char*>(h);
+  int len = static_cast<int>(h->nlmsg_len) - static_cast<int>(off);
+  auto at = probe::rtnl::attrs(reinterpret_cast<const rtattr*>(base + off), len);
+  if (auto* m = at[NLMSGERR_ATTR_MSG]) return static_cast<const char*>(RTA_DATA(m));
+  return "";
+}
+
+// Reads replies for `seq` until the NLMSG_ERROR (ack or error) or the deadline.
+void replies(probe::rtnl::Socket& s, unsigned seq, const probe::Deadline& d, bool expect_any) {
+  alignas(nlmsghdr) char buf[65536];
+  for (;;) {
+    if (!probe::wait_fd(s.fd, POLLIN, d)) {
+      probe::emit(expect_any ? "timeout" : "no_reply", {{"waiting_for", "reply"}, {"seq", seq}});
+      return;
+    }
+    ssize_t len = recv(s.fd, buf, sizeof buf, 0);
+    if (len < 0) probe::fail("recv", errno);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, static_cast<unsigned>(len));
+         h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_seq != seq) continue;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        auto* e = static_cast<nlmsgerr*>(NLMSG_DATA(h));
+        if (e->error == 0) {
+          probe::emit("ack", {{"seq", seq}, {"error", 0}});
+        } else {
+          probe::Json rec = {{"seq", seq},
+                             {"error", probe::errno_name(-e->error)},
+                             {"errno", -e->error},
+                             {"ack_tlvs", (h->nlmsg_flags & NLM_F_ACK_TLVS) != 0}};
+          if (auto t = extack(h); !t.empty()) rec["extack"] = t;
+          probe::emit("error", rec);
+        }
+        if (!expect_any) continue;
+        return;
+      }
+      probe::Json o = probe::rtnl::describe(h);
+      o["seq"] = h->nlmsg_seq;
+      o["echo"] = true;
+      probe::emit("reply", o);
+    }
+  }
+}
+
+bool parse_prefix(const std::string& text, int& family, unsigned char* bytes, int& len) {
+  auto slash = text.find('/');
+  std::string a = text.substr(0, slash);
+  len = slash == std::string::npos ? -1 : std::stoi(text.substr(slash + 1));
+  family = a.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+  if (len < 0) len = family == AF_INET ? 32 : 128;
+  return inet_pton(family, a.c_str(), bytes) == 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  probe::Options o("rtnl_request", "One rtnetlink request and its answers over raw netlink.");
+  o.value("op", "add-address, del-address, del-route, add-bridge, set-mtu, get-link or burst")
+      .value("dev", "interface name", "eth0")
+      .value("address", "add/del-address: prefix, e.g. 10.0.9.1/24", "10.0.9.1/24")
+      .value("to", "del-route: destination prefix", "10.99.0.0/16")
+      .value("mtu", "set-mtu: the MTU to ask for", "1400")
+      .value("count", "burst: how many addresses to add", "100")
+      .optional("touch", "burst: create this file once all are acknowledged")
+      .flag("echo", "set NLM_F_ECHO")
+      .flag("no-ack", "leave NLM_F_ACK off")
+      .flag("no-ext-ack", "leave NETLINK_EXT_ACK off")
+      .value("timeout", "bound on waiting for replies", "2s");
+  o.parse(argc, argv);
+  probe::rtnl::Socket s;
+  if (!o.on("no-ext-ack")) s.enable(NETLINK_EXT_ACK);
+  probe::Deadline d(o.duration("timeout"));
+  unsigned short flags =
+      NLM_F_REQUEST | (o.on("no-ack") ? 0 : NLM_F_ACK) | (o.on("echo") ? NLM_F_ECHO : 0);
+  const std::string& op = o.str("op");
+  unsigned ifindex = if_nametoindex(o.str("dev").c_str());
+  probe::rtnl::Request r;
+
+  if (op == "add-address" || op == "del-address" || op == "burst") {
+    long count = op == "burst" ? o.integer("count") : 1;
+    std::vector<unsigned> seqs;
+    for (long i = 0; i < count; ++i) {
+      probe::rtnl::Request q;
+      unsigned char bytes[16] = {};
+      int family = 0, len = 0;
+      std::string text = op == "burst" ? "10.200." + std::to_string(i / 250) + "." +
+                                             std::to_string(i % 250 + 1) + "/32"
+                                       : o.str("address");
+      if (!parse_prefix(text, family, bytes, len)) probe::fail("bad address " + text, EINVAL);
+      bool add = op != "del-address";
+      auto* ifa = q.start<ifaddrmsg>(add ? RTM_NEWADDR : RTM_DELADDR,
+                                     flags | (add ? NLM_F_CREATE | NLM_F_EXCL : 0));
+      ifa->ifa_family = static_cast<unsigned char>(family);
+      ifa->ifa_prefixlen = static_cast<unsigned char>(len);
+      ifa->ifa_index = ifindex;
+      std::size_t n = family == AF_INET ? 4 : 16;
+      q.attr(IFA_LOCAL, bytes, n);
+      q.attr(IFA_ADDRESS, bytes, n);
+      seqs.push_back(s.send(q.h));
+      if (op != "burst")
+        probe::emit("request", {{"op", op},
+                                {"seq", seqs.back()},
+                                {"address", text},
+                                {"ack", !o.on("no-ack")},
+                                {"echo", o.on("echo")}});
+    }
+    if (op == "burst") {
+      long acked = 0;
+      alignas(nlmsghdr) char buf[65536];
+      while (acked < count && probe::wait_fd(s.fd, POLLIN, d)) {
+        ssize_t len = recv(s.fd, buf, sizeof buf, 0);
+        for (auto* h = reinterpret_cast<nlmsghdr*>(buf);
+             len > 0 && NLMSG_OK(h, static_cast<unsigned>(len)); h = NLMSG_NEXT(h, len))
+          if (h->nlmsg_type == NLMSG_ERROR) ++acked;
+      }
+      probe::emit("burst", {{"requests", count}, {"acked", acked}});
+      if (!o.str("touch").empty())
+        close(open(o.str("touch").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+      return probe::kRan;
+    }
+    replies(s, seqs.back(), d, !o.on("no-ack"));
+    return probe::kRan;
+  }
+  if (op == "del-route") {
+    unsigned char bytes[16] = {};
+    int family = 0, len = 0;
+    if (!parse_prefix(o.str("to"), family, bytes, len)) probe::fail("bad prefix", EINVAL);
+    auto* rt = r.start<rtmsg>(RTM_DELROUTE, flags);
+    rt->rtm_family = static_cast<unsigned char>(family);
+    rt->rtm_dst_len = static_cast<unsigned char>(len);
+    rt->rtm_table = RT_TABLE_MAIN;
+    rt->rtm_scope = RT_SCOPE_NOWHERE;
+    r.attr(RTA_DST, bytes, family == AF_INET ? 4 : 16);
+  } else if (op == "add-bridge") {
+    auto* ifi = r.start<ifinfomsg>(RTM_NEWLINK, flags | NLM_F_CREATE | NLM_F_EXCL);
+    ifi->ifi_family = AF_UNSPEC;
+    r.attr(IFLA_IFNAME, o.str("dev").c_str(), o.str("dev").size() + 1);
+    // IFLA_LINKINFO { IFLA_INFO_KIND "bridge" }, nested by hand.
+    char nested[64] = {};
+    auto* kind = reinterpret_cast<rtattr*>(nested);
+    kind->rta_type = IFLA_INFO_KIND;
+    kind->rta_len = static_cast<unsigned short>(RTA_LENGTH(7));
+    std::memcpy(RTA_DATA(kind), "bridge", 7);
+    r.attr(IFLA_LINKINFO, nested, RTA_ALIGN(kind->rta_len));
+  } else if (op == "set-mtu") {
+    auto* ifi = r.start<ifinfomsg>(RTM_NEWLINK, flags);
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = static_cast<int>(ifindex);
+    unsigned mtu = static_cast<unsigned>(o.integer("mtu"));
+    r.attr(IFLA_MTU, &mtu, sizeof mtu);
+  } else if (op == "get-link") {
+    auto* ifi = r.start<ifinfomsg>(RTM_GETLINK, NLM_F_REQUEST | (o.on("no-ack") ? 0 : NLM_F_ACK));
+    ifi->ifi_family = AF_UNSPEC;
+    r.attr(IFLA_IFNAME, o.str("dev").c_str(), o.str("dev").size() + 1);
+  } else {
+    std::fprintf(stderr, "rtnl_request: unknown --op '%s'\n", op.c_str());
+    return probe::kUsage;
+  }
+  unsigned seq = s.send(r.h);
+  probe::emit("request",
+              {{"op", op}, {"seq", seq}, {"ack", !o.on("no-ack")}, {"echo", o.on("echo")}});
+  replies(s, seq, d, !o.on("no-ack") || op == "get-link");
+  return probe::kRan;
+}
