@@ -1,15 +1,21 @@
 #include "probe.hpp"
 
+#include <time.h>
+
 #include <arpa/inet.h>
+#include <linux/errqueue.h>
 #include <net/if.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 namespace probe {
@@ -181,6 +187,54 @@ int port_of(const sockaddr* sa) {
   if (sa->sa_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port);
   if (sa->sa_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(sa)->sin6_port);
   return 0;
+}
+
+int termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+sockaddr_un unix_path(const std::string& path, socklen_t& length) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  return a;
+}
+
+int tcp_listener(const std::string& address, int port, bool v6only) {
+  auto addr = parse_address(address, port);
+  int ls = socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (ls < 0) fail("socket", errno);
+  int one = 1, only = v6only ? 1 : 0;
+  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (addr.family() == AF_INET6 &&
+      setsockopt(ls, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only) < 0)
+    fail("IPV6_V6ONLY", errno);
+  if (bind(ls, addr.get(), addr.length) < 0) fail("bind", errno);
+  if (listen(ls, 8) < 0) fail("listen", errno);
+  return ls;
+}
+
+const char* ee_origin_name(int origin) {
+  switch (origin) {
+    case SO_EE_ORIGIN_NONE:
+      return "none";
+    case SO_EE_ORIGIN_LOCAL:
+      return "local";
+    case SO_EE_ORIGIN_ICMP:
+      return "icmp";
+    case SO_EE_ORIGIN_ICMP6:
+      return "icmp6";
+    case SO_EE_ORIGIN_TXSTATUS:
+      return "txstatus";
+    default:
+      return "other";
+  }
 }
 
 int Deadline::ms_left() const {

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <chrono>
 #include <map>
@@ -89,6 +90,20 @@ class Deadline {
  private:
   std::chrono::steady_clock::time_point end_;
 };
+
+// SIGTERM and SIGINT as events: blocked, and readable on the returned signalfd, so that a probe
+// ends its loop in order (with a last record) when the lab stops it.
+int termination_signals();
+
+// A filesystem Unix socket address and its length.
+sockaddr_un unix_path(const std::string& path, socklen_t& length);
+
+// A bound, listening TCP socket on `address`:`port` (an IPv6 one accepts IPv4 too unless
+// v6only). Exits through fail() when it cannot.
+int tcp_listener(const std::string& address, int port, bool v6only = false);
+
+// SO_EE_ORIGIN_* as the names records use: "local", "icmp", "icmp6", ...
+const char* ee_origin_name(int origin);
 
 // poll() one fd for `events` until the deadline; returns revents, 0 on timeout.
 short wait_fd(int fd, short events, const Deadline& deadline);

@@ -27,19 +27,6 @@ probe::SocketAddress endpoint(const std::string& s) {
   return probe::parse_address(host, std::stoi(s.substr(colon + 1)));
 }
 
-const char* origin_name(int origin) {
-  switch (origin) {
-    case SO_EE_ORIGIN_LOCAL:
-      return "local";
-    case SO_EE_ORIGIN_ICMP:
-      return "icmp";
-    case SO_EE_ORIGIN_ICMP6:
-      return "icmp6";
-    default:
-      return "other";
-  }
-}
-
 int read_errqueue(int fd) {
   int n = 0;
   for (;;) {
@@ -64,7 +51,7 @@ int read_errqueue(int fd) {
       const sockaddr* off = SO_EE_OFFENDER(ee);
       ++n;
       probe::emit("errqueue", {{"ee_errno", probe::errno_name(static_cast<int>(ee->ee_errno))},
-                               {"ee_origin", origin_name(ee->ee_origin)},
+                               {"ee_origin", probe::ee_origin_name(ee->ee_origin)},
                                {"ee_type", ee->ee_type},
                                {"ee_code", ee->ee_code},
                                {"ee_info", ee->ee_info},

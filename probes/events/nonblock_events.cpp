@@ -76,19 +76,8 @@ std::string result(ssize_t r) {
 }
 
 int server(const probe::Options& o) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-  auto addr = probe::parse_address(o.str("bind"), static_cast<int>(o.integer("port")));
-  int ls = socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1, off = 0;
-  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (addr.family() == AF_INET6) setsockopt(ls, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
-  if (bind(ls, addr.get(), addr.length) < 0) probe::fail("bind", errno);
-  listen(ls, 8);
+  int sfd = probe::termination_signals();
+  int ls = probe::tcp_listener(o.str("bind"), static_cast<int>(o.integer("port")));
   probe::emit("ready", {{"port", o.integer("port")}, {"action", o.str("action")}});
   probe::Deadline deadline(o.duration("timeout"));
   std::vector<int> held;

@@ -54,21 +54,9 @@ int basics() {
 }
 
 int server(const probe::Options& o) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-  int ls = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int v6only = o.on("v6only") ? 1 : 0, one = 1;
-  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (setsockopt(ls, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) < 0)
-    probe::fail("IPV6_V6ONLY", errno);
-  auto addr = probe::parse_address("::", static_cast<int>(o.integer("port")));
-  if (bind(ls, addr.get(), addr.length) < 0) probe::fail("bind", errno);
-  if (listen(ls, 8) < 0) probe::fail("listen", errno);
-  probe::emit("ready", {{"port", o.integer("port")}, {"v6only", v6only == 1}});
+  int sfd = probe::termination_signals();
+  int ls = probe::tcp_listener("::", static_cast<int>(o.integer("port")), o.on("v6only"));
+  probe::emit("ready", {{"port", o.integer("port")}, {"v6only", o.on("v6only")}});
   probe::Deadline deadline(o.duration("timeout"));
   for (;;) {
     pollfd p[2] = {{ls, POLLIN, 0}, {sfd, POLLIN, 0}};

@@ -73,12 +73,7 @@ int main(int argc, char** argv) {
       .optional("hold-until", "start reading only once this file exists")
       .value("timeout", "stop after this long", "30s");
   o.parse(argc, argv);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  int sfd = probe::termination_signals();
 
   probe::rtnl::Socket s(0, static_cast<int>(o.integer("rcvbuf")));
   for (unsigned g : {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE,

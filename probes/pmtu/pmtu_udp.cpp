@@ -24,23 +24,6 @@ const std::map<std::string, std::pair<int, int>> kModes = {
     {"probe", {IP_PMTUDISC_PROBE, IPV6_PMTUDISC_PROBE}},
 };
 
-const char* origin_name(int origin) {
-  switch (origin) {
-    case SO_EE_ORIGIN_NONE:
-      return "none";
-    case SO_EE_ORIGIN_LOCAL:
-      return "local";
-    case SO_EE_ORIGIN_ICMP:
-      return "icmp";
-    case SO_EE_ORIGIN_ICMP6:
-      return "icmp6";
-    case SO_EE_ORIGIN_TXSTATUS:
-      return "txstatus";
-    default:
-      return "other";
-  }
-}
-
 int path_mtu(int fd, bool v6) {
   int mtu = 0;
   socklen_t len = sizeof mtu;
@@ -73,7 +56,7 @@ int drain_errqueue(int fd, long seq, std::chrono::steady_clock::time_point sent)
       probe::emit("errqueue",
                   {{"seq", seq},
                    {"ee_errno", probe::errno_name(static_cast<int>(ee->ee_errno))},
-                   {"ee_origin", origin_name(ee->ee_origin)},
+                   {"ee_origin", probe::ee_origin_name(ee->ee_origin)},
                    {"ee_type", ee->ee_type},
                    {"ee_code", ee->ee_code},
                    {"ee_info", ee->ee_info},

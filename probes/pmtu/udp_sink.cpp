@@ -19,12 +19,7 @@ int main(int argc, char** argv) {
   o.parse(argc, argv);
 
   // Termination signals as events on a signalfd, so the sink ends with a summary line.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  int sfd = probe::termination_signals();
 
   auto addr = probe::parse_address(o.str("bind"), static_cast<int>(o.integer("port")));
   int fd = socket(addr.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -128,12 +128,7 @@ int local(const probe::Options& o) {
 }
 
 int server(const probe::Options& o) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  int sfd = probe::termination_signals();
   bool by_path = !o.str("path").empty();
   UnixAddress a = by_path ? path(o.str("path")) : abstract(o.str("name"));
   if (by_path) unlink(o.str("path").c_str());

@@ -169,22 +169,10 @@ int local(const probe::Options& o) {
   return probe::kRan;
 }
 
-sockaddr_un path_address(const std::string& p, socklen_t& len) {
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, p.c_str(), sizeof a.sun_path - 1);
-  len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + p.size() + 1);
-  return a;
-}
-
 int server(const probe::Options& o) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  int sfd = probe::termination_signals();
   socklen_t len;
-  sockaddr_un a = path_address(o.str("path"), len);
+  sockaddr_un a = probe::unix_path(o.str("path"), len);
   unlink(a.sun_path);
   int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (bind(ls, reinterpret_cast<sockaddr*>(&a), len) < 0) probe::fail("bind", errno);
@@ -217,7 +205,7 @@ int server(const probe::Options& o) {
 
 int client(const probe::Options& o) {
   socklen_t len;
-  sockaddr_un a = path_address(o.str("path"), len);
+  sockaddr_un a = probe::unix_path(o.str("path"), len);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int r = connect(fd, reinterpret_cast<sockaddr*>(&a), len);
   probe::emit("connect", {{"result", r < 0 ? probe::errno_name(errno) : "ok"}, {"pid", getpid()}});

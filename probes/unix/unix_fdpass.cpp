@@ -192,14 +192,6 @@ int local() {
   return probe::kRan;
 }
 
-sockaddr_un path_address(const std::string& p, socklen_t& len) {
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, p.c_str(), sizeof a.sun_path - 1);
-  len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + p.size() + 1);
-  return a;
-}
-
 // The inode of the network namespace a socket belongs to (SIOCGSKNS), or of ours (fd -1).
 long netns_of(int sock) {
   int ns =
@@ -211,13 +203,9 @@ long netns_of(int sock) {
 }
 
 int give(const probe::Options& o) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  int sfd = probe::termination_signals();
   socklen_t len;
-  sockaddr_un a = path_address(o.str("path"), len);
+  sockaddr_un a = probe::unix_path(o.str("path"), len);
   unlink(a.sun_path);
   int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (bind(ls, reinterpret_cast<sockaddr*>(&a), len) < 0) probe::fail("bind", errno);
@@ -243,7 +231,7 @@ int give(const probe::Options& o) {
 
 int take(const probe::Options& o) {
   socklen_t len;
-  sockaddr_un a = path_address(o.str("path"), len);
+  sockaddr_un a = probe::unix_path(o.str("path"), len);
   int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (connect(c, reinterpret_cast<sockaddr*>(&a), len) < 0)
     probe::fail("connect " + o.str("path"), errno);

@@ -147,7 +147,9 @@ class ScenarioParser {
       req.major = major;
       req.minor = minor;
     } else {
-      r_.error(q, fmt::format("unknown requirement '{}' (real-root, userns-root or 'kernel >= X.Y')", *text));
+      r_.error(q,
+               fmt::format("unknown requirement '{}' (real-root, userns-root or 'kernel >= X.Y')",
+                           *text));
       return;
     }
     s.requires_.push_back(req);
