@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -33,6 +34,10 @@ namespace fs = std::filesystem;
 namespace nslab {
 
 using Clock = std::chrono::steady_clock;
+
+namespace {
+constexpr const char* kLabDirPrefix = "nslab-lab-";
+}
 
 const char* verdict_name(Verdict v) {
   switch (v) {
@@ -175,9 +180,11 @@ class Execution {
     capture_.reset();
   }
 
+  // /tmp/nslab-lab-PID-XXXXXX: a killed nslab cannot remove its folder, so the pid lets the next
+  // run find and remove it (sweep_stale_lab_dirs).
   void make_lab_dir() {
-    char tmpl[] = "/tmp/nslab-lab-XXXXXX";
-    if (mkdtemp(tmpl)) lab_dir_ = tmpl;
+    std::string tmpl = fmt::format("/tmp/{}{}-XXXXXX", kLabDirPrefix, getpid());
+    if (mkdtemp(tmpl.data())) lab_dir_ = tmpl;
   }
 
   void cleanup() {
@@ -581,6 +588,21 @@ class Execution {
 };
 
 }  // namespace
+
+int sweep_stale_lab_dirs() {
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/tmp", ec)) {
+    std::string name = e.path().filename().string();
+    if (!name.starts_with(kLabDirPrefix)) continue;
+    long pid = std::atol(name.c_str() + std::strlen(kLabDirPrefix));
+    if (pid <= 0 || pid == getpid() || kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
+      continue;  // its owner is alive (or not ours to judge)
+    fs::remove_all(e.path(), ec);
+    if (!ec) ++removed;
+  }
+  return removed;
+}
 
 ScenarioOutcome Runner::run(const Scenario& scenario) {
   return Execution(scenario, options_, signals_, interrupted_).run();
