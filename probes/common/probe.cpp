@@ -220,6 +220,33 @@ int tcp_listener(const std::string& address, int port, bool v6only) {
   return ls;
 }
 
+int unix_listener(const std::string& path) {
+  socklen_t len;
+  sockaddr_un a = unix_path(path, len);
+  unlink(a.sun_path);
+  int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (bind(ls, reinterpret_cast<sockaddr*>(&a), len) < 0) fail("bind " + path, errno);
+  if (listen(ls, 4) < 0) fail("listen " + path, errno);
+  return ls;
+}
+
+Connected tcp_connect(const SocketAddress& dst, const Deadline& deadline) {
+  Connected c;
+  c.fd = socket(dst.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (c.fd < 0) fail("socket", errno);
+  int err = connect(c.fd, dst.get(), dst.length) < 0 ? errno : 0;
+  if (err == EINPROGRESS) {
+    if (!wait_fd(c.fd, POLLOUT, deadline)) {
+      c.result = "timeout";
+      return c;
+    }
+    socklen_t len = sizeof err;
+    getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  }
+  c.result = err ? errno_name(err) : "ok";
+  return c;
+}
+
 const char* ee_origin_name(int origin) {
   switch (origin) {
     case SO_EE_ORIGIN_NONE:

@@ -102,8 +102,19 @@ sockaddr_un unix_path(const std::string& path, socklen_t& length);
 // v6only). Exits through fail() when it cannot.
 int tcp_listener(const std::string& address, int port, bool v6only = false);
 
+// A stream Unix socket listening on `path` (a stale socket file there is removed first).
+int unix_listener(const std::string& path);
+
 // SO_EE_ORIGIN_* as the names records use: "local", "icmp", "icmp6", ...
 const char* ee_origin_name(int origin);
+
+// A non-blocking TCP connect to `dst`, bounded by `deadline`. `result` is "ok", an errno name
+// (from connect or SO_ERROR), or "timeout"; the socket stays open (non-blocking) either way.
+struct Connected {
+  int fd = -1;
+  std::string result;
+};
+Connected tcp_connect(const SocketAddress& dst, const Deadline& deadline);
 
 // poll() one fd for `events` until the deadline; returns revents, 0 on timeout.
 short wait_fd(int fd, short events, const Deadline& deadline);

@@ -81,20 +81,9 @@ int server(const probe::Options& o) {
 
 int connect_case(const probe::Options& o) {
   auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
-  int fd = socket(dst.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  int r = connect(fd, dst.get(), dst.length);
-  int err = r < 0 ? errno : 0;
-  if (err == EINPROGRESS) {
-    probe::Deadline deadline(o.duration("timeout"));
-    if (!probe::wait_fd(fd, POLLOUT, deadline)) {
-      probe::emit("connect", {{"result", "timeout"}});
-      return probe::kRan;
-    }
-    socklen_t len = sizeof err;
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-  }
-  probe::Json rec = {{"result", err ? probe::errno_name(err) : "ok"}};
-  if (!err) {
+  auto [fd, result] = probe::tcp_connect(dst, probe::Deadline(o.duration("timeout")));
+  probe::Json rec = {{"result", result}};
+  if (result == "ok") {
     probe::SocketAddress local;
     local.length = sizeof local.storage;
     getsockname(fd, local.get(), &local.length);

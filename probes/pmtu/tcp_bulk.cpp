@@ -74,23 +74,15 @@ int server(const probe::Options& o) {
 
 int client(const probe::Options& o) {
   auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
-  int fd = socket(dst.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   probe::Deadline deadline(o.duration("timeout"));
   auto t0 = std::chrono::steady_clock::now();
-  int r = connect(fd, dst.get(), dst.length);
-  int err = r < 0 ? errno : 0;
-  if (err == EINPROGRESS) {
-    short ev = probe::wait_fd(fd, POLLOUT, deadline);
-    if (!ev) {
-      probe::emit("connect", {{"result", "timeout"}});
-      return probe::kRan;
-    }
-    socklen_t len = sizeof err;
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  auto [fd, result] = probe::tcp_connect(dst, deadline);
+  if (result == "timeout") {
+    probe::emit("connect", {{"result", "timeout"}});
+    return probe::kRan;
   }
-  probe::emit("connect", {{"result", err ? probe::errno_name(err) : "ok"},
-                          {"duration_ms", probe::micros_since(t0) / 1000}});
-  if (err) return probe::kRan;
+  probe::emit("connect", {{"result", result}, {"duration_ms", probe::micros_since(t0) / 1000}});
+  if (result != "ok") return probe::kRan;
 
   long want = o.integer("bytes"), sent = 0;
   std::vector<char> buf(1 << 16, 'x');

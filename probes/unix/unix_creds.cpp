@@ -171,13 +171,9 @@ int local(const probe::Options& o) {
 
 int server(const probe::Options& o) {
   int sfd = probe::termination_signals();
-  socklen_t len;
-  sockaddr_un a = probe::unix_path(o.str("path"), len);
-  unlink(a.sun_path);
-  int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (bind(ls, reinterpret_cast<sockaddr*>(&a), len) < 0) probe::fail("bind", errno);
-  chmod(a.sun_path, 0777);  // a client of another uid may connect
-  listen(ls, 4);
+  const std::string& path = o.str("path");
+  int ls = probe::unix_listener(path);
+  chmod(path.c_str(), 0777);  // a client of another uid may connect
   probe::emit("ready", {{"path", o.str("path")}});
   probe::Deadline deadline(o.duration("timeout"));
   pollfd p[2] = {{ls, POLLIN, 0}, {sfd, POLLIN, 0}};
@@ -199,7 +195,7 @@ int server(const probe::Options& o) {
   } else {
     probe::emit_timeout("client");
   }
-  unlink(a.sun_path);
+  unlink(path.c_str());
   return probe::kRan;
 }
 

@@ -204,12 +204,7 @@ long netns_of(int sock) {
 
 int give(const probe::Options& o) {
   int sfd = probe::termination_signals();
-  socklen_t len;
-  sockaddr_un a = probe::unix_path(o.str("path"), len);
-  unlink(a.sun_path);
-  int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (bind(ls, reinterpret_cast<sockaddr*>(&a), len) < 0) probe::fail("bind", errno);
-  listen(ls, 4);
+  int ls = probe::unix_listener(o.str("path"));
   // The socket to give away is born here, in this node's network namespace.
   int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   probe::emit("ready", {{"path", o.str("path")}, {"netns", netns_of(-1)}});
@@ -225,7 +220,7 @@ int give(const probe::Options& o) {
   } else {
     probe::emit_timeout("taker");
   }
-  unlink(a.sun_path);
+  unlink(o.str("path").c_str());
   return probe::kRan;
 }
 
