@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,9 +50,14 @@ struct LinkState {
   unsigned flags = 0;  // IFF_*
   int operstate = 0;   // IF_OPER_*
   int master = 0;
+  std::uint64_t tx_dropped = 0;  // e.g. packets that met a queue not yet activated (noop qdisc)
   bool up() const;
   bool lower_up() const;
-  bool can_send() const;  // up, carrier, and operationally up (or UNKNOWN, as the kernel counts)
+  // Up, with carrier, and its queue activated. A device whose carrier is driven by a peer (veth)
+  // is activated by linkwatch when it processes the carrier event, which also sets operstate UP;
+  // until then it reports RUNNING with operstate UNKNOWN, and what it sends meets the noop qdisc.
+  // Other kinds keep UNKNOWN when their carrier never changed, and were activated when opened.
+  bool can_send() const;
 };
 
 struct AddressState {
@@ -94,12 +100,19 @@ class Rtnl {
   void del_route(const RouteRequest& req);
 
   std::vector<LinkState> links();
+  // One link by RTM_GETLINK (not a dump): since Linux 6.8 the kernel first runs the device's
+  // pending linkwatch work (carrier, operstate, queue activation), so the answer is what the
+  // device will honour now.
+  LinkState link(int ifindex);
+  // IPv6 multicast groups joined per interface (RTM_GETMULTICAST dump): {ifindex, group}.
+  std::vector<std::pair<int, IpAddress>> ipv6_groups();
   std::vector<AddressState> addresses();
   std::vector<RouteState> routes(Family family);  // table main
 
-  // Waits until every listed interface can send (LinkState::can_send): the kernel activates a
-  // veth's queue asynchronously after its peer comes up. Throws Error(ETIMEDOUT) naming laggards.
-  void wait_oper_up(const std::vector<int>& ifindexes, std::chrono::milliseconds timeout);
+  // Waits until `pending()` returns an empty description, asking again after every link or IPv6
+  // address notification of this namespace (joined before the first ask, so none is missed).
+  // Throws Error(ETIMEDOUT) with the last description when `timeout` passes.
+  void wait_until(const std::function<std::string()>& pending, std::chrono::milliseconds timeout);
 
  private:
   explicit Rtnl(nl_sock* sk);

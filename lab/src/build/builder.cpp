@@ -4,11 +4,13 @@
 //   2. veth pairs, each end born in its own node (IFLA_NET_NS_FD), with fixed ifindexes,
 //   3. bridges, 4. sysctls and nftables (before anything is up), 5. ports enslaved and veths up,
 //   then bridges up once their ports are, 6. addresses, 7. routes (their gateways need connected
-//   subnets), 8. wait until every interface can send (a veth's queue is activated asynchronously
-//   once its peer is up).
+//   subnets), 8. wait until every interface can send and every IPv6 address can be solicited
+//   (the kernel finishes both asynchronously; see wait_for).
 
+#include <linux/if_addr.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -275,16 +277,58 @@ class Builder {
       if (const auto* br = spec.bridge(ifname); br && br->ports.empty()) continue;
       want.push_back(idx);
     }
-    wait_for(spec, node, want);
+    wait_for(spec, node, want, /*with_addresses=*/true);
   }
 
-  void wait_for(const NodeSpec& spec, LabNode& node, const std::vector<int>& ifindexes) {
+  // Ready means a packet sent now is transmitted and answered without a retry, so this waits,
+  // on events, for what the kernel finishes asynchronously after our requests returned:
+  //  - each interface's queue activation (LinkState::can_send, asked per device so that the
+  //    kernel first runs the device's pending linkwatch work);
+  //  - with addresses: each IPv6 address no longer tentative and its solicited-node group
+  //    joined. Both happen in addrconf's DAD work, which runs after the address exists even with
+  //    NODAD; a neighbour solicitation that arrives before the join is dropped, and the sender
+  //    tries again only a second later.
+  void wait_for(const NodeSpec& spec, LabNode& node, const std::vector<int>& ifindexes,
+                bool with_addresses = false) {
     if (ifindexes.empty()) return;
+    Rtnl& rtnl = node.rtnl();
+    auto pending = [&]() -> std::string {
+      for (int idx : ifindexes) {
+        LinkState l = rtnl.link(idx);
+        if (!l.can_send())
+          return fmt::format("interface {} cannot send yet (operstate {}, flags {:#x})", l.name,
+                             l.operstate, l.flags);
+      }
+      if (!with_addresses) return {};
+      std::optional<std::vector<std::pair<int, IpAddress>>> groups;
+      for (const auto& a : rtnl.addresses()) {
+        if (a.prefix.address.family != Family::ipv6) continue;
+        if (a.flags & IFA_F_TENTATIVE)
+          return fmt::format("IPv6 address {} is still tentative", a.prefix.str());
+        if (a.ifindex == 1) continue;  // lo joins no solicited-node group
+        if (!groups) groups = rtnl.ipv6_groups();
+        IpAddress solicited = solicited_node(a.prefix.address);
+        if (std::find(groups->begin(), groups->end(), std::pair{a.ifindex, solicited}) ==
+            groups->end())
+          return fmt::format("IPv6 address {} has not joined its group {} yet", a.prefix.str(),
+                             solicited.str());
+      }
+      return {};
+    };
     try {
-      node.rtnl().wait_oper_up(ifindexes, opt_.ready_timeout);
+      rtnl.wait_until(pending, opt_.ready_timeout);
     } catch (const Error& e) {
       throw Error(fmt::format("node '{}': {}", spec.name, e.what()), e.err());
     }
+  }
+
+  // ff02::1:ffXX:XXXX, the group a neighbour solicitation for `a` is sent to (RFC 4291 2.7.1).
+  static IpAddress solicited_node(const IpAddress& a) {
+    IpAddress g;
+    g.family = Family::ipv6;
+    g.bytes = {0xff, 0x02, 0, 0,    0,    0,           0,           0,
+               0,    0,    0, 0x01, 0xff, a.bytes[13], a.bytes[14], a.bytes[15]};
+    return g;
   }
 
   Lab& lab_;

@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <set>
 
 #include <fmt/format.h>
 
@@ -103,6 +102,19 @@ using RouteRef = Ref<rtnl_route, rtnl_route_put>;
 using NlAddrRef = Ref<nl_addr, nl_addr_put>;
 using CacheRef = Ref<nl_cache, nl_cache_free>;
 
+LinkState link_state(rtnl_link* l) {
+  LinkState s;
+  s.ifindex = rtnl_link_get_ifindex(l);
+  s.name = rtnl_link_get_name(l) ? rtnl_link_get_name(l) : "";
+  s.kind = rtnl_link_get_type(l) ? rtnl_link_get_type(l) : "";
+  s.mtu = static_cast<int>(rtnl_link_get_mtu(l));
+  s.flags = rtnl_link_get_flags(l);
+  s.operstate = rtnl_link_get_operstate(l);
+  s.master = rtnl_link_get_master(l);
+  s.tx_dropped = rtnl_link_get_stat(l, RTNL_LINK_TX_DROPPED);
+  return s;
+}
+
 }  // namespace
 
 bool LinkState::up() const {
@@ -112,10 +124,9 @@ bool LinkState::lower_up() const {
   return flags & IFF_LOWER_UP;
 }
 bool LinkState::can_send() const {
-  // RUNNING is the kernel's netif_oper_up(): operstate UP, or UNKNOWN for a device that never
-  // reported one (a bridge that found live ports when it opened).
-  return (flags & IFF_UP) && (flags & IFF_LOWER_UP) && (flags & IFF_RUNNING) &&
-         (operstate == IF_OPER_UP || operstate == IF_OPER_UNKNOWN);
+  if (!(flags & IFF_UP) || !(flags & IFF_LOWER_UP) || !(flags & IFF_RUNNING)) return false;
+  if (operstate == IF_OPER_UP) return true;
+  return operstate == IF_OPER_UNKNOWN && kind != "veth";
 }
 
 Rtnl::Rtnl(nl_sock* sk) : sk_(sk), ctx_(new ErrorContext) {
@@ -285,20 +296,56 @@ std::vector<LinkState> Rtnl::links() {
   check(rtnl_link_alloc_cache(sk_, AF_UNSPEC, &raw), "dump links");
   CacheRef cache(raw);
   std::vector<LinkState> out;
-  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-    auto* l = reinterpret_cast<rtnl_link*>(o);
-    LinkState s;
-    s.ifindex = rtnl_link_get_ifindex(l);
-    s.name = rtnl_link_get_name(l) ? rtnl_link_get_name(l) : "";
-    s.kind = rtnl_link_get_type(l) ? rtnl_link_get_type(l) : "";
-    s.mtu = static_cast<int>(rtnl_link_get_mtu(l));
-    s.flags = rtnl_link_get_flags(l);
-    s.operstate = rtnl_link_get_operstate(l);
-    s.master = rtnl_link_get_master(l);
-    out.push_back(std::move(s));
-  }
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o))
+    out.push_back(link_state(reinterpret_cast<rtnl_link*>(o)));
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.ifindex < b.ifindex; });
   return out;
+}
+
+LinkState Rtnl::link(int ifindex) {
+  rtnl_link* raw = nullptr;
+  check(rtnl_link_get_kernel(sk_, ifindex, nullptr, &raw), fmt::format("get link {}", ifindex));
+  LinkRef l(raw);
+  return link_state(l.get());
+}
+
+namespace {
+struct GroupDump {
+  std::vector<std::pair<int, IpAddress>> groups;
+};
+
+int on_group(nl_msg* msg, void* arg) {
+  auto* dump = static_cast<GroupDump*>(arg);
+  nlmsghdr* h = nlmsg_hdr(msg);
+  // Kernels before 6.13 answer with RTM_GETMULTICAST, later ones with RTM_NEWMULTICAST (56; not
+  // in the headers this builds with).
+  constexpr int kNewMulticast = 56;
+  if (h->nlmsg_type != kNewMulticast && h->nlmsg_type != RTM_GETMULTICAST) return NL_OK;
+  auto* ifa = static_cast<ifaddrmsg*>(nlmsg_data(h));
+  nlattr* tb[IFA_MAX + 1];
+  if (nlmsg_parse(h, sizeof(ifaddrmsg), tb, IFA_MAX, nullptr) < 0 || !tb[IFA_MULTICAST] ||
+      nla_len(tb[IFA_MULTICAST]) != 16)
+    return NL_OK;
+  IpAddress a;
+  a.family = Family::ipv6;
+  std::memcpy(a.bytes.data(), nla_data(tb[IFA_MULTICAST]), 16);
+  dump->groups.emplace_back(static_cast<int>(ifa->ifa_index), a);
+  return NL_OK;
+}
+}  // namespace
+
+std::vector<std::pair<int, IpAddress>> Rtnl::ipv6_groups() {
+  ifaddrmsg req{};
+  req.ifa_family = AF_INET6;
+  check(nl_send_simple(sk_, RTM_GETMULTICAST, NLM_F_DUMP, &req, sizeof req),
+        "dump IPv6 multicast groups");
+  GroupDump dump;
+  nl_cb* cb = nl_cb_clone(nl_socket_get_cb(sk_));
+  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_group, &dump);
+  int err = nl_recvmsgs(sk_, cb);
+  nl_cb_put(cb);
+  check(err, "dump IPv6 multicast groups");
+  return dump.groups;
 }
 
 std::vector<AddressState> Rtnl::addresses() {
@@ -346,54 +393,38 @@ std::vector<RouteState> Rtnl::routes(Family family) {
   return out;
 }
 
-void Rtnl::wait_oper_up(const std::vector<int>& ifindexes, std::chrono::milliseconds timeout) {
+void Rtnl::wait_until(const std::function<std::string()>& pending,
+                      std::chrono::milliseconds timeout) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + timeout;
   int fd = nl_socket_get_fd(ctx_->events);
-  unsigned group = RTNLGRP_LINK;
-  // Join before the dump, so that no change between the two is missed.
-  if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0)
-    throw_errno("join RTNLGRP_LINK", errno);
-  std::set<int> pending;
-  for (const auto& l : links())
-    if (std::count(ifindexes.begin(), ifindexes.end(), l.ifindex) && !l.can_send())
-      pending.insert(l.ifindex);
+  const unsigned groups[] = {RTNLGRP_LINK, RTNLGRP_IPV6_IFADDR};
+  // Join before the first ask, so that no change between the two is missed.
+  for (unsigned g : groups)
+    if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g, sizeof g) < 0)
+      throw_errno("join rtnetlink group", errno);
+  struct Leave {
+    int fd;
+    const unsigned* groups;
+    ~Leave() {
+      for (int i = 0; i < 2; ++i)
+        setsockopt(fd, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &groups[i], sizeof groups[i]);
+    }
+  } leave{fd, groups};
   alignas(nlmsghdr) char buf[32768];
-  while (!pending.empty()) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-    pollfd p{fd, POLLIN, 0};
-    int n = left.count() > 0 ? poll(&p, 1, static_cast<int>(left.count()) + 1) : 0;
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string names;
-      for (int i : pending) names += (names.empty() ? "" : ", ") + std::to_string(i);
-      throw Error(fmt::format("interfaces (ifindex {}) not up with carrier after {} ms", names,
-                              timeout.count()),
-                  ETIMEDOUT);
+  for (std::string what = pending(); !what.empty(); what = pending()) {
+    // Sleep until some notification arrives; its content does not matter, `pending` asks again.
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+      pollfd p{fd, POLLIN, 0};
+      int n = left.count() > 0 ? poll(&p, 1, static_cast<int>(left.count()) + 1) : 0;
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw Error(fmt::format("{} after {} ms", what, timeout.count()), ETIMEDOUT);
+      break;
     }
-    ssize_t len = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (len < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      if (errno == ENOBUFS) {  // events were lost: ask again
-        for (const auto& l : links())
-          if (l.can_send()) pending.erase(l.ifindex);
-        continue;
-      }
-      throw_errno("recv link events", errno);
-    }
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, static_cast<unsigned>(len));
-         h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_type != RTM_NEWLINK) continue;
-      auto* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(h));
-      LinkState s;
-      s.flags = ifi->ifi_flags;
-      int attrlen = static_cast<int>(IFLA_PAYLOAD(h));
-      for (auto* a = IFLA_RTA(ifi); RTA_OK(a, attrlen); a = RTA_NEXT(a, attrlen))
-        if (a->rta_type == IFLA_OPERSTATE) s.operstate = *static_cast<std::uint8_t*>(RTA_DATA(a));
-      if (s.can_send()) pending.erase(ifi->ifi_index);
+    while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0 || errno == ENOBUFS || errno == EINTR) {
     }
   }
-  setsockopt(fd, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &group, sizeof group);
 }
 
 }  // namespace nslab
