@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# ci/stress.sh [N]: runs the bundled scenario suite N times (default 30) under `ctest -j2`, as
+# root (one ctest test per scenario) and as uid 65534 (the scenarios-unprivileged test), while a
+# CPU hog spins on every core. Prints each run's result, then how often each scenario failed in
+# each mode. Exit 0 when nothing failed. Run it as root: the uid-65534 half switches users.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-30}
+[[ $n =~ ^[0-9]+$ && $n -gt 0 ]] || { echo "usage: ci/stress.sh [N]" >&2; exit 2; }
+./ci/build.sh
+out=$(mktemp -d "${TMPDIR:-/tmp}/nslab-stress-XXXXXX")
+hogs=()
+stop_hogs() { ((${#hogs[@]})) && kill "${hogs[@]}" 2>/dev/null; wait 2>/dev/null || true; }
+trap stop_hogs EXIT
+for _ in $(seq "$(nproc)"); do
+  (while :; do :; done) &
+  hogs+=($!)
+done
+echo "stress: $n runs of the bundled suite under ctest -j2, $(nproc) CPU hogs; logs in $out"
+for i in $(seq "$n"); do
+  start=$SECONDS
+  (cd build && ctest -j2 -L scenario --timeout 300 --output-junit "$out/run-$i.xml" \
+    >"$out/run-$i.log" 2>&1) || true
+  printf 'run %d/%d (%ds): %s\n' "$i" "$n" $((SECONDS - start)) \
+    "$(grep -E 'tests passed' "$out/run-$i.log" || echo 'no summary')"
+done
+stop_hogs
+hogs=()
+
+# Root: a failed ctest test is a failed scenario. uid 65534: the FAIL lines of the suite's report.
+{
+  cat "$out"/run-*.xml | { grep -oE '<testcase name="scenarios/[^"]*"[^>]*status="fail"' || true; } |
+    sed -E 's/<testcase name="([^"]*)".*/root       \1/'
+  cat "$out"/run-*.xml | { grep -oE 'FAIL  [^ ]*/nslab-suite-[^/]*/scenarios/[^ ]*' || true; } |
+    sed -E 's#.*/(scenarios/[^ ]*)#uid-65534  \1#'
+} | sort | uniq -c | sort -rn >"$out/failures.txt"
+echo
+if [[ -s $out/failures.txt ]]; then
+  echo "stress: failures per scenario in $n runs (count, mode, scenario):"
+  cat "$out/failures.txt"
+  exit 1
+fi
+echo "stress: 0 failures in $n runs, as root and as uid 65534 ($(grep -c '<testcase' "$out/run-1.xml") tests a run)"
