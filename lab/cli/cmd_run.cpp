@@ -6,12 +6,16 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <regex>
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "commands.hpp"
 #include "nslab/load.hpp"
+#include "nslab/match.hpp"
 #include "nslab/report.hpp"
 #include "nslab/runner.hpp"
 #include "nslab/scenario.hpp"
@@ -35,43 +39,79 @@ std::string env_or(const char* name, const char* fallback) {
   return v && *v ? v : fallback;
 }
 
-// A path as a person would type it from here: relative when below the current folder.
-std::string shortest(const fs::path& p) {
-  fs::path rel = p.lexically_proximate(fs::current_path());
-  return rel.empty() || rel.string().starts_with("..") ? p.string() : rel.string();
-}
-
 // Scenario files under the given paths (folders searched recursively), in a stable order.
 std::vector<std::string> scenario_files(const std::vector<std::string>& paths, bool& bad) {
   std::vector<std::string> out;
   for (const auto& p : paths) {
-    if (fs::is_directory(p)) {
-      std::vector<std::string> found;
-      for (const auto& e : fs::recursive_directory_iterator(p))
-        if (e.is_regular_file() && e.path().extension() == ".yaml" && is_scenario_file(e.path()))
-          found.push_back(shortest(e.path()));
-      std::sort(found.begin(), found.end());
-      out.insert(out.end(), found.begin(), found.end());
-    } else if (fs::is_regular_file(p)) {
-      out.push_back(p);
-    } else {
-      fmt::print(stderr, "nslab: {}: no such file or folder\n", p);
-      bad = true;
-    }
+    std::error_code ec;
+    bool folder = fs::is_directory(p, ec);
+    for (const auto& f : yaml_files({p}, bad))
+      if (!folder || is_scenario_file(f)) out.push_back(f);
   }
   return out;
 }
 
+// A report file the user asked for: checked before anything runs, then written whole at the end
+// into a temporary file beside it and renamed into place, so a run never ends with a half-written
+// report, and one that cannot be written is an error, not silence. Only a regular file (or
+// nothing) at the path is replaced.
+class ReportFile {
+ public:
+  ReportFile(const char* option, std::string path) : option_(option), path_(std::move(path)) {}
+  ReportFile(const ReportFile&) = delete;
+  ReportFile& operator=(const ReportFile&) = delete;
+  ~ReportFile() {
+    if (!tmp_.empty()) unlink(tmp_.c_str());
+  }
+
+  bool wanted() const { return !path_.empty(); }
+
+  // Creates the temporary file; false (after saying why) when the report could not be written.
+  bool prepare() {
+    struct stat st {};
+    if (lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+      return fail("exists and is not a regular file");
+    std::string tmpl = path_ + ".XXXXXX";
+    int fd = mkstemp(tmpl.data());
+    if (fd < 0) return fail(std::strerror(errno));
+    close(fd);
+    tmp_ = tmpl;
+    return true;
+  }
+
+  bool write(const std::string& text) {
+    {
+      std::ofstream out(tmp_, std::ios::binary | std::ios::trunc);
+      out << text;
+      out.flush();
+      if (!out) return fail("write failed");
+    }
+    if (rename(tmp_.c_str(), path_.c_str()) < 0) return fail(std::strerror(errno));
+    tmp_.clear();
+    return true;
+  }
+
+ private:
+  bool fail(const std::string& why) {
+    fmt::print(stderr, "nslab: {} {}: {}\n", option_, path_, why);
+    return false;
+  }
+
+  const char* option_;
+  std::string path_;
+  std::string tmp_;
+};
+
 int run_scenarios(const RunArgs& a) {
   bool own_userns = geteuid() != 0;
-  if (!acquire_privileges_or_report()) return kSetup;
-  std::regex filter;
-  try {
-    filter = std::regex(a.filter.empty() ? "." : a.filter);
-  } catch (const std::regex_error& e) {
-    fmt::print(stderr, "nslab: --filter: invalid regular expression: {}\n", e.what());
+  if (auto e = regex_error(a.filter)) {
+    fmt::print(stderr, "nslab: --filter: invalid regular expression: {}\n", *e);
     return kSetup;
   }
+  ReportFile junit("--junit", a.junit), json("--json", a.json);
+  for (ReportFile* r : {&junit, &json})
+    if (r->wanted() && !r->prepare()) return kSetup;
+  if (!acquire_privileges_or_report()) return kSetup;
   std::vector<std::string> paths = a.paths;
   if (paths.empty()) paths.push_back(env_or("NSLAB_SCENARIOS", NSLAB_SCENARIOS_DIR));
   bool bad_path = false;
@@ -106,7 +146,8 @@ int run_scenarios(const RunArgs& a) {
       invalid = true;
       continue;
     }
-    if (!std::regex_search(f, filter) && !std::regex_search(s.name, filter)) continue;
+    if (!a.filter.empty() && !regex_search(a.filter, f) && !regex_search(a.filter, s.name))
+      continue;
     if (!a.labels.empty() &&
         std::none_of(a.labels.begin(), a.labels.end(), [&](const std::string& l) {
           return std::find(s.labels.begin(), s.labels.end(), l) != s.labels.end();
@@ -120,8 +161,10 @@ int run_scenarios(const RunArgs& a) {
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   print_summary(stdout, outcomes, ms);
-  if (!a.junit.empty()) std::ofstream(a.junit) << junit_xml(outcomes);
-  if (!a.json.empty()) std::ofstream(a.json) << outcomes_json(outcomes).dump(2) << "\n";
+  bool reports_ok = true;
+  if (junit.wanted()) reports_ok = junit.write(junit_xml(outcomes)) && reports_ok;
+  if (json.wanted()) reports_ok = json.write(outcomes_json(outcomes).dump(2) + "\n") && reports_ok;
+  if (!reports_ok) return kSetup;
 
   if (invalid) return kFailed;
   if (outcomes.empty()) {

@@ -15,10 +15,13 @@ Command add_validate(CLI::App& app) {
       "validate",
       "Parse and validate topology and scenario files without touching the kernel (no "
       "privileges).");
-  sub->add_option("FILE", *files, "topology or scenario files")->required();
+  sub->add_option("PATH", *files, "topology or scenario files, or folders (every *.yaml below)")
+      ->required();
   return [files] {
-    int rc = kOk;
-    for (const auto& f : *files) {
+    bool bad = false;
+    auto found = yaml_files(*files, bad);
+    int rc = bad ? kFailed : kOk;
+    for (const auto& f : found) {
       if (is_scenario_file(f)) {
         try {
           Scenario s = load_scenario_file(f);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "nslab/topology.hpp"
 
@@ -31,6 +32,9 @@ Command add_up(CLI::App& app);
 Command add_run(CLI::App& app);
 
 // Shared helpers (common.cpp).
+// The files named, and every *.yaml under the folders named (recursively, sorted); a path that
+// does not exist is reported on stderr and sets `bad`.
+std::vector<std::string> yaml_files(const std::vector<std::string>& paths, bool& bad);
 // Loads and validates a topology; prints every diagnostic to stderr and returns nullopt if invalid.
 std::optional<Topology> load_topology_or_report(const std::string& path);
 // Runs `body`, turning exceptions into a message on stderr and an exit code: an error that points

@@ -10,8 +10,47 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 
 namespace nslab::cli {
+
+namespace fs = std::filesystem;
+
+// A path as a person would type it from here: relative when below the current folder.
+static std::string shortest(const fs::path& p) {
+  std::error_code ec;
+  fs::path cwd = fs::current_path(ec);
+  if (ec) return p.string();
+  fs::path rel = p.lexically_proximate(cwd);
+  return rel.empty() || rel.string().starts_with("..") ? p.string() : rel.string();
+}
+
+std::vector<std::string> yaml_files(const std::vector<std::string>& paths, bool& bad) {
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<std::string> found;
+      fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec),
+          end;
+      for (; !ec && it != end; it.increment(ec))
+        if (it->is_regular_file(ec) && it->path().extension() == ".yaml")
+          found.push_back(shortest(it->path()));
+      if (ec) {
+        fmt::print(stderr, "nslab: {}: {}\n", p, ec.message());
+        bad = true;
+      }
+      std::sort(found.begin(), found.end());
+      out.insert(out.end(), found.begin(), found.end());
+    } else if (fs::exists(p, ec)) {
+      out.push_back(p);  // a file: read as given, so that its errors name it as typed
+    } else {
+      fmt::print(stderr, "nslab: {}: no such file or folder\n", p);
+      bad = true;
+    }
+  }
+  return out;
+}
 
 std::optional<Topology> load_topology_or_report(const std::string& path) {
   try {

@@ -5,7 +5,9 @@
 
 #include "commands.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_main(int argc, char** argv) {
   using namespace nslab::cli;
   CLI::App app{
       "nslab: a network-namespace integration test lab for Linux.\n"
@@ -32,4 +34,18 @@ int main(int argc, char** argv) {
     if (app.got_subcommand(name)) return (*command)();
   }
   return kSetup;
+}
+
+}  // namespace
+
+// Whatever still escapes a command is a bug of nslab's: say so and exit 2, never abort.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "nslab: internal error: {}\n", e.what());
+  } catch (...) {
+    fmt::print(stderr, "nslab: internal error: an unknown exception\n");
+  }
+  return nslab::cli::kSetup;
 }

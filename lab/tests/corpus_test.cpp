@@ -95,7 +95,19 @@ TEST(TopologyFile, MissingFileIsReportedNotThrownAsCrash) {
     FAIL() << "a missing file was accepted";
   } catch (const InputError& e) {
     ASSERT_EQ(e.diagnostics().size(), 1u);
-    EXPECT_EQ(e.diagnostics()[0].str(), "/nonexistent/topology.yaml: cannot read topology file");
+    EXPECT_EQ(e.diagnostics()[0].str(),
+              "/nonexistent/topology.yaml: cannot read topology file: No such file or directory");
+  }
+}
+
+TEST(TopologyFile, AFolderIsReportedNotThrownAsCrash) {
+  try {
+    load_topology_file(NSLAB_BAD_TOPOLOGIES);
+    FAIL() << "a folder was accepted";
+  } catch (const InputError& e) {
+    ASSERT_EQ(e.diagnostics().size(), 1u);
+    EXPECT_EQ(e.diagnostics()[0].str(),
+              std::string(NSLAB_BAD_TOPOLOGIES) + ": cannot read topology file: it is a folder");
   }
 }
 

@@ -49,10 +49,30 @@ TEST(Match, Operators) {
   EXPECT_FALSE(value_matches(Json::parse(R"({"gt":1})"), Json("not a number")));
 }
 
-TEST(Match, NestedObjectsAreSubsetsToo) {
+TEST(Match, HasMatchesFieldsOfANestedObject) {
   Json rec = Json::parse(R"({"event":"x","peer":{"address":"10.0.0.1","port":9}})");
-  EXPECT_TRUE(record_matches(Json::parse(R"({"peer":{"port":9}})"), rec));
-  EXPECT_FALSE(record_matches(Json::parse(R"({"peer":{"port":10}})"), rec));
+  EXPECT_TRUE(record_matches(Json::parse(R"({"peer":{"has":{"port":9}}})"), rec));
+  EXPECT_TRUE(record_matches(Json::parse(R"({"peer":{"has":{"port":{"lt":10}}}})"), rec));
+  EXPECT_FALSE(record_matches(Json::parse(R"({"peer":{"has":{"port":10}}})"), rec));
+  EXPECT_FALSE(record_matches(Json::parse(R"({"event":{"has":{"port":9}}})"), rec));
+}
+
+TEST(Match, AMappingWithoutAnOperatorMatchesNothingAndIsRefused) {
+  Json rec = Json::parse(R"({"event":"x","peer":{"port":9}})");
+  EXPECT_FALSE(record_matches(Json::parse(R"({"peer":{"port":9}})"), rec));
+  EXPECT_EQ(check_pattern(Json::parse(R"({"peer":{"port":9}})")),
+            std::vector<std::string>{
+                "peer: unknown operator 'port' (expected one of gt, ge, lt, le, between, one_of, "
+                "matches, has)"});
+}
+
+TEST(Match, RegexesAreRe2AndSurviveLongOutput) {
+  std::string big(1 << 20, 'x');
+  EXPECT_TRUE(regex_search(".*", big));
+  EXPECT_TRUE(regex_search("x$", big));
+  EXPECT_FALSE(regex_search("(x+x+)+y", big));  // linear time: no backtracking blow-up
+  EXPECT_TRUE(regex_error("a(b").has_value());
+  EXPECT_FALSE(regex_search("a(b", "a(b"));  // an invalid pattern matches nothing
 }
 
 TEST(Match, ScoreCountsSatisfiedKeys) {

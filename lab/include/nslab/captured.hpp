@@ -17,6 +17,10 @@ namespace nslab {
 
 class Lab;
 
+// What nslab keeps of one process's stdout, and of its stderr. A process that writes more is
+// killed (with its group) and its step fails saying so: output never exhausts nslab's memory.
+inline constexpr std::size_t kMaxOutputBytes = 16u << 20;
+
 class CapturedProcess {
  public:
   // Spawns argv in `ns` with stdin from /dev/null, stdout/stderr captured, own process group.
@@ -34,6 +38,8 @@ class CapturedProcess {
   const std::vector<nlohmann::ordered_json>& records() const { return records_; }
   const std::string& stdout_text() const { return out_; }
   const std::string& stderr_text() const { return err_; }
+  // "stdout" or "stderr" when that stream passed kMaxOutputBytes (the process was then killed).
+  std::optional<std::string> overflowed() const { return overflowed_; }
 
  private:
   bool read_from(bool is_stdout);
@@ -45,12 +51,15 @@ class CapturedProcess {
   std::vector<nlohmann::ordered_json> records_;
   bool exited_ = false;
   std::optional<int> exit_status_;
+  std::size_t kept_[2] = {0, 0};  // bytes read from stdout, stderr
+  std::optional<std::string> overflowed_;
 };
 
 // What one program run in a node reported.
 struct ProbeResult {
   std::optional<int> exit_status;  // none when it timed out (and was killed)
   bool timed_out = false;
+  std::optional<std::string> overflowed;  // "stdout"/"stderr": more than kMaxOutputBytes
   std::vector<nlohmann::ordered_json> records;
   std::string stdout_text, stderr_text;
   // Records with this "event", in order.

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,7 @@ class Runner {
   RunOptions options_;
   SignalWatch& signals_;
   bool interrupted_ = false;
+  std::set<std::string> captures_made_;  // capture folders this runner created
 };
 
 }  // namespace nslab

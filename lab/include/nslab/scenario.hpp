@@ -5,6 +5,7 @@
 // ${...} templates, expanded when the step runs.
 
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -46,7 +47,9 @@ struct ChangeSpec {
   bool add = true;                 // address, route: add or del
   Pattern address;                 // address: the prefix
   Json route;                      // route: {to, via, dev, mtu, lock_mtu, metric} as written
-  std::string ruleset;             // nftables: nft commands
+  std::map<std::string, SourcePos> route_key_pos;  // route: where each key's value is
+  std::string ruleset;                             // nftables: nft commands
+  SourcePos ruleset_pos;
   std::vector<SysctlSpec> sysctls;
 };
 

@@ -62,6 +62,11 @@ struct NftablesSpec {
   SourcePos pos;       // the YAML value (for a block scalar, its indicator)
   int first_line = 0;  // 1-based file line of the ruleset's first line
   int indent = 0;      // columns to add to nft's column on every line
+  // The YAML position of `line`:`column` (1-based) of the ruleset text.
+  SourcePos at(int line, int column) const {
+    if (line <= 0) return pos;
+    return {pos.file, first_line + line - 1, indent + column};
+  }
 };
 
 struct NodeSpec {

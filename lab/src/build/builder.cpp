@@ -190,11 +190,8 @@ class Builder {
     for (const auto& s : spec.sysctls) at(s.pos, [&] { sysctl::write(s.key, s.value); });
     if (spec.nftables) {
       const NftablesSpec& n = *spec.nftables;
-      if (auto f = nft::apply_here(n.text)) {
-        SourcePos pos = n.pos;
-        if (f->line > 0) pos = {n.pos.file, n.first_line + f->line - 1, n.indent + f->column};
-        throw Error("nftables: " + f->message, EINVAL, pos);
-      }
+      if (auto f = nft::apply_here(n.text))
+        throw Error("nftables: " + f->message, EINVAL, n.at(f->line, f->column));
     }
   }
 

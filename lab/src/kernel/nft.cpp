@@ -6,9 +6,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <memory>
-#include <regex>
+#include <string_view>
 
 #include "nslab/error.hpp"
 
@@ -37,13 +39,28 @@ struct Fd {
 };
 
 // nft reports "FILE:LINE:COL-COL: Error: text"; from a buffer it reports no line at all, so the
-// ruleset goes through a memfd and nft reads it by name.
-Failure parse_failure(const std::string& err) {
-  static const std::regex loc(R"(^[^\n]*?:(\d+):(\d+)(?:-\d+)?: Error: ([^\n]*))");
-  std::smatch m;
-  if (std::regex_search(err, m, loc)) return {std::stoi(m[1]), std::stoi(m[2]), m[3]};
+// ruleset goes through a memfd and nft reads it by `path`. Only a location in that file is
+// taken, and the internal path never reaches a message.
+Failure parse_failure(const std::string& err, const std::string& path) {
+  std::string_view rest = err;
+  while (!rest.empty()) {
+    std::string_view line = rest.substr(0, rest.find('\n'));
+    rest.remove_prefix(std::min(rest.size(), line.size() + 1));
+    const std::string_view marker = ": Error: ";
+    auto at = line.find(marker);
+    if (!line.starts_with(path + ":") || at == std::string_view::npos) continue;
+    std::string_view loc = line.substr(path.size() + 1, at - path.size() - 1);  // LINE:COL[-COL]
+    int l = 0, c = 0;
+    auto [p1, e1] = std::from_chars(loc.data(), loc.data() + loc.size(), l);
+    if (e1 != std::errc() || p1 == loc.data() + loc.size() || *p1 != ':') continue;
+    auto [p2, e2] = std::from_chars(p1 + 1, loc.data() + loc.size(), c);
+    if (e2 != std::errc()) continue;
+    return {l, c, std::string(line.substr(at + marker.size()))};
+  }
   std::string first = err.substr(0, err.find('\n'));
   if (first.rfind("Error: ", 0) == 0) first = first.substr(7);
+  for (auto p = first.find(path); p != std::string::npos; p = first.find(path))
+    first.replace(p, path.size(), "the ruleset");
   return {0, 0, first.empty() ? "nft failed" : first};
 }
 
@@ -60,7 +77,7 @@ std::optional<Failure> apply_here(const std::string& ruleset) {
   Ctx ctx = make_ctx();
   std::string path = "/proc/self/fd/" + std::to_string(mem.fd);
   if (nft_run_cmd_from_filename(ctx.get(), path.c_str()) == 0) return std::nullopt;
-  return parse_failure(nft_ctx_get_error_buffer(ctx.get()));
+  return parse_failure(nft_ctx_get_error_buffer(ctx.get()), path);
 }
 
 std::string list_here() {

@@ -48,7 +48,7 @@ std::optional<IpPrefix> IpPrefix::parse(std::string_view text, bool allow_bare) 
     return p;
   }
   auto len = text.substr(slash + 1);
-  if (len.empty() || len.size() > 3) return std::nullopt;
+  if (len.empty() || len.size() > 3 || (len.size() > 1 && len[0] == '0')) return std::nullopt;
   auto [ptr, ec] = std::from_chars(len.data(), len.data() + len.size(), p.length);
   if (ec != std::errc() || ptr != len.data() + len.size()) return std::nullopt;
   if (p.length < 0 || p.length > addr->max_prefix()) return std::nullopt;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <vector>
 
 #include "nslab/topology.hpp"
@@ -53,6 +54,43 @@ std::optional<std::string> check_sysctl_key(std::string_view key) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '_' || c == '-';
     if (!ok) return fmt::format("sysctl key '{}' contains '{}', which is not allowed", key, c);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_sysctl_value(std::string_view key, std::string_view value) {
+  if (value.empty()) return fmt::format("sysctl '{}' needs a value", key);
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if ((u < ' ' && c != '\t') || u == 0x7f)
+      return fmt::format("sysctl '{}': the value must be one line of text, without {}", key,
+                         c == '\n' ? "a newline" : "control characters");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::pair<int, int>> find_nft_include(std::string_view text) {
+  int line = 1, col = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    char c = text[i];
+    if (c == '\n') {
+      ++line, col = 1, ++i;
+    } else if (c == '#') {  // a comment, to the end of the line
+      while (i < text.size() && text[i] != '\n') ++i, ++col;
+    } else if (c == '"') {  // a string: nft has no escapes inside
+      ++i, ++col;
+      while (i < text.size() && text[i] != '"' && text[i] != '\n') ++i, ++col;
+      if (i < text.size() && text[i] == '"') ++i, ++col;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') {
+      std::size_t start = i;
+      int start_col = col;
+      while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) ||
+                                 text[i] == '_' || text[i] == '-'))
+        ++i, ++col;
+      if (text.substr(start, i - start) == "include") return std::pair{line, start_col};
+    } else {
+      ++i, ++col;
+    }
   }
   return std::nullopt;
 }

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace nslab {
 
@@ -12,6 +13,12 @@ std::optional<std::string> check_topology_name(std::string_view name);
 std::optional<std::string> check_node_name(std::string_view name);
 std::optional<std::string> check_ifname(std::string_view name);
 std::optional<std::string> check_sysctl_key(std::string_view key);
+// A value the kernel reads as one line: "1\n0" would otherwise set what its first line says.
+std::optional<std::string> check_sysctl_value(std::string_view key, std::string_view value);
+
+// Where an nft ruleset reads a file of the host (`include "..."`): {line, column}, 1-based in
+// `text`, skipping strings and comments. Rulesets live in the lab and may not read the host.
+std::optional<std::pair<int, int>> find_nft_include(std::string_view text);
 
 // Levenshtein distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "names.hpp"
 #include "nslab/load.hpp"
 #include "nslab/match.hpp"
 #include "nslab/scenario.hpp"
@@ -60,7 +61,7 @@ class ScenarioValidator {
 
   void pattern(const Pattern& p, bool record) {
     if (record && !p.value.is_object()) return;  // the loader reported it
-    for (const auto& e : check_pattern(p.value)) d_.error(p.pos, e);
+    for (const auto& e : check_pattern(p.value, record)) d_.error(p.pos, e);
     templates(p.value, p.pos);
   }
 
@@ -106,11 +107,11 @@ class ScenarioValidator {
         if (c.mtu) {
           templates(c.mtu->value, c.mtu->pos);
           if (c.mtu->value.is_number_integer()) {
-            int m = c.mtu->value.get<int>();
+            auto m = c.mtu->value.get<std::int64_t>();
             if (m < kMinMtuIpv4 || m > kMaxMtu)
               d_.error(c.mtu->pos, fmt::format("mtu {} is outside 68-65535", m));
-          } else if (!c.mtu->value.is_string()) {
-            d_.error(c.mtu->pos, "mtu must be a number");
+          } else if (!templated(c.mtu->value)) {
+            d_.error(c.mtu->pos, fmt::format("mtu must be a number, not {}", c.mtu->value.dump()));
           }
         }
         if (c.up && !c.up->value.is_boolean()) d_.error(c.up->pos, "up must be true or false");
@@ -121,29 +122,75 @@ class ScenarioValidator {
           break;
         }
         templates(c.address.value, c.address.pos);
-        if (c.address.value.get<std::string>().find("${") == std::string::npos &&
-            !IpPrefix::parse(c.address.value.get<std::string>()))
+        if (!templated(c.address.value) && !IpPrefix::parse(c.address.value.get<std::string>()))
           d_.error(c.address.pos, fmt::format("invalid address '{}' (expected A.B.C.D/N or X::Y/N)",
                                               c.address.value.get<std::string>()));
         break;
       case ChangeSpec::Kind::route:
-        if (!c.route.is_object() || !c.route.contains("to"))
-          d_.error(c.route_pos, "the route needs 'to'");
-        templates(c.route, c.route_pos);
+        route(c);
         break;
       case ChangeSpec::Kind::nftables:
-        templates(c.ruleset, c.target_pos);
+        templates(c.ruleset, c.ruleset_pos);
+        if (auto at = find_nft_include(c.ruleset))
+          d_.error(c.ruleset_pos, fmt::format("nftables: 'include' (line {} of the ruleset) would "
+                                              "read a file of the host",
+                                              at->first));
         break;
       case ChangeSpec::Kind::sysctl:
         for (const auto& s : c.sysctls) {
-          if (!s.key.starts_with("net.") || s.key.find("..") != std::string::npos ||
-              s.key.find('/') != std::string::npos)
-            d_.error(s.pos,
-                     fmt::format("sysctl '{}' must be a net.* key without '..' or '/'", s.key));
+          if (auto e = check_sysctl_key(s.key)) d_.error(s.pos, *e);
+          if (auto e = check_sysctl_value(s.key, s.value)) d_.error(s.pos, *e);
           templates(s.value, s.pos);
         }
         break;
     }
+  }
+
+  static bool templated(const Json& v) {
+    return v.is_string() && v.get<std::string>().find("${") != std::string::npos;
+  }
+
+  // The values of a route change, checked as a topology's routes are (a template is checked
+  // when it is expanded).
+  void route(const ChangeSpec& c) {
+    const Json& r = c.route;
+    if (!r.is_object()) return;  // the loader reported it
+    if (!r.contains("to")) d_.error(c.route_pos, "the route needs 'to'");
+    templates(r, c.route_pos);
+    auto at = [&](const char* key) {
+      auto it = c.route_key_pos.find(key);
+      return it == c.route_key_pos.end() ? c.route_pos : it->second;
+    };
+    auto text = [&](const char* key) -> std::optional<std::string> {
+      if (!r.contains(key)) return std::nullopt;
+      const Json& v = r[key];
+      if (templated(v)) return std::nullopt;
+      if (!v.is_string()) {
+        d_.error(at(key), fmt::format("{} must be text, not {}", key, v.dump()));
+        return std::nullopt;
+      }
+      return v.get<std::string>();
+    };
+    if (auto to = text("to"); to && *to != "default" && !IpPrefix::parse(*to, true))
+      d_.error(at("to"),
+               fmt::format("invalid route destination '{}' (expected default or a prefix)", *to));
+    if (auto via = text("via"); via && !IpAddress::parse(*via))
+      d_.error(at("via"), fmt::format("invalid gateway address '{}'", *via));
+    if (auto dev = text("dev"); dev)
+      if (auto e = check_ifname(*dev)) d_.error(at("dev"), *e);
+    if (auto f = text("family"); f && *f != "ipv4" && *f != "ipv6")
+      d_.error(at("family"), fmt::format("family must be ipv4 or ipv6, not '{}'", *f));
+    auto number = [&](const char* key, std::int64_t lo, std::int64_t hi) {
+      if (!r.contains(key) || templated(r[key])) return;
+      if (!r[key].is_number_integer() || r[key].get<std::int64_t>() < lo ||
+          r[key].get<std::int64_t>() > hi)
+        d_.error(at(key), fmt::format("{} must be a number in [{}, {}], not {}", key, lo, hi,
+                                      r[key].dump()));
+    };
+    number("mtu", kMinMtuIpv4, kMaxMtu);
+    number("metric", 0, 0xffffffffLL);
+    if (r.contains("lock_mtu") && !r["lock_mtu"].is_boolean())
+      d_.error(at("lock_mtu"), "lock_mtu must be true or false");
   }
 
   const Scenario& s_;

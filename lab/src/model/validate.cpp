@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "names.hpp"
 #include "nslab/load.hpp"
 
 namespace nslab {
@@ -29,10 +30,18 @@ class Validator {
       bridges(n);
       interfaces(n);
       routes(n);
+      nftables(n);
     }
   }
 
  private:
+  void nftables(const NodeSpec& n) {
+    if (!n.nftables) return;
+    if (auto at = find_nft_include(n.nftables->text))
+      d_.error(n.nftables->at(at->first, at->second),
+               "nftables: 'include' would read a file of the host; write the ruleset out in full");
+  }
+
   void nodes() {
     std::map<std::string, const NodeSpec*> seen;
     for (const auto& n : t_.nodes) {

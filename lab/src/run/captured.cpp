@@ -54,6 +54,19 @@ bool CapturedProcess::read_from(bool is_stdout) {
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
+      std::size_t& kept = kept_[is_stdout ? 0 : 1];
+      kept += static_cast<std::size_t>(n);
+      if (kept > kMaxOutputBytes) {
+        if (!overflowed_) overflowed_ = is_stdout ? "stdout" : "stderr";
+        if (!exited_) proc_.signal_group(SIGKILL);  // reaped through its pidfd as usual
+        if (is_stdout) {
+          partial_.clear();
+          proc_.close_stdout();
+        } else {
+          proc_.close_stderr();
+        }
+        return false;
+      }
       if (!is_stdout) {
         err_.append(buf, static_cast<std::size_t>(n));
         continue;
@@ -117,6 +130,7 @@ ProbeResult run_in_node(Lab& lab, const std::string& node, const std::vector<std
     if (n > 0) p.handle(fds);
   }
   r.exit_status = r.timed_out ? std::nullopt : p.exit_status();
+  r.overflowed = p.overflowed();
   r.records = p.records();
   r.stdout_text = p.stdout_text();
   r.stderr_text = p.stderr_text();

@@ -7,9 +7,9 @@
 #include <charconv>
 #include <cmath>
 #include <optional>
-#include <regex>
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 
 namespace nslab {
 
@@ -17,7 +17,9 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-const char* const kOperators[] = {"gt", "ge", "lt", "le", "between", "one_of", "matches"};
+const char* const kOperators[] = {"gt", "ge", "lt", "le", "between", "one_of", "matches", "has"};
+
+constexpr const char* kOperatorList = "gt, ge, lt, le, between, one_of, matches, has";
 
 bool is_operator(const std::string& k) {
   for (const char* o : kOperators)
@@ -27,6 +29,15 @@ bool is_operator(const std::string& k) {
 
 bool is_operator_map(const Json& j) {
   return j.is_object() && j.size() == 1 && is_operator(j.begin().key());
+}
+
+// RE2: linear time, no recursion, so a user's pattern over untrusted output of any size neither
+// hangs nor overflows the stack (libstdc++'s regex did, on 100 KB of output). Errors are returned,
+// not logged.
+RE2::Options re2_options() {
+  RE2::Options o;
+  o.set_log_errors(false);
+  return o;
 }
 
 // A number, from a JSON number, a numeric string ("1280" after template expansion), or an errno
@@ -43,6 +54,7 @@ std::optional<double> number_of(const Json& j) {
 }
 
 bool operator_matches(const std::string& op, const Json& arg, const Json& actual) {
+  if (op == "has") return actual.is_object() && record_matches(arg, actual);
   if (op == "one_of") {
     for (const auto& x : arg)
       if (value_matches(x, actual)) return true;
@@ -50,7 +62,7 @@ bool operator_matches(const std::string& op, const Json& arg, const Json& actual
   }
   if (op == "matches") {
     std::string text = actual.is_string() ? actual.get<std::string>() : actual.dump();
-    return std::regex_search(text, std::regex(arg.get<std::string>()));
+    return regex_search(arg.get<std::string>(), text);
   }
   auto a = number_of(actual);
   if (!a) return false;
@@ -67,50 +79,77 @@ bool operator_matches(const std::string& op, const Json& arg, const Json& actual
 }
 
 void check_value(const Json& v, const std::string& path, std::vector<std::string>& out) {
-  if (!v.is_object()) {
-    if (v.is_array())
-      for (std::size_t i = 0; i < v.size(); ++i)
-        check_value(v[i], fmt::format("{}[{}]", path, i), out);
+  if (v.is_array()) {
+    for (std::size_t i = 0; i < v.size(); ++i)
+      check_value(v[i], fmt::format("{}[{}]", path, i), out);
     return;
   }
-  if (v.size() == 1 && !is_operator(v.begin().key())) {
-    const std::string& k = v.begin().key();
-    for (const char* o : kOperators)
-      if (edit_distance(k, o) == 1 || (k.size() > 2 && std::string(o).rfind(k, 0) == 0)) {
-        out.push_back(fmt::format("{}: unknown operator '{}' (did you mean '{}'?)", path, k, o));
-        return;
-      }
-  }
-  if (!is_operator_map(v)) {
-    for (auto it = v.begin(); it != v.end(); ++it)
-      check_value(it.value(), path.empty() ? it.key() : path + "." + it.key(), out);
+  if (!v.is_object()) return;
+  // A mapping as an expected value is always an operator map, of exactly one operator; fields of
+  // a nested object are matched through `has`, so a misspelt operator is never a nested pattern.
+  if (v.size() != 1) {
+    out.push_back(fmt::format(
+        "{}: a value takes exactly one operator ({}); for a range use {{between: [LOW, HIGH]}}, "
+        "for fields of a nested object {{has: {{...}}}}",
+        path, kOperatorList));
     return;
   }
   const std::string& op = v.begin().key();
   const Json& arg = v.begin().value();
+  if (!is_operator(op)) {
+    for (const char* o : kOperators)
+      if (edit_distance(op, o) <= (op.size() > 4 ? 2u : 1u) ||
+          (op.size() > 2 && std::string(o).rfind(op, 0) == 0)) {
+        out.push_back(fmt::format("{}: unknown operator '{}' (did you mean '{}'?)", path, op, o));
+        return;
+      }
+    out.push_back(
+        fmt::format("{}: unknown operator '{}' (expected one of {})", path, op, kOperatorList));
+    return;
+  }
   auto bad = [&](const char* want) {
     out.push_back(fmt::format("{}: '{}' takes {}", path, op, want));
   };
-  if (op == "between") {
-    if (!arg.is_array() || arg.size() != 2 || !number_of(arg[0]) || !number_of(arg[1]))
-      bad("[LOW, HIGH]");
+  auto templated = [](const Json& a) {
+    return a.is_string() && a.get<std::string>().find("${") != std::string::npos;
+  };
+  if (op == "has") {
+    if (!arg.is_object() || arg.empty()) return bad("a mapping of fields");
+    for (auto it = arg.begin(); it != arg.end(); ++it) check_value(*it, path + "." + it.key(), out);
+  } else if (op == "between") {
+    if (!arg.is_array() || arg.size() != 2 || !(number_of(arg[0]) || templated(arg[0])) ||
+        !(number_of(arg[1]) || templated(arg[1])))
+      return bad("[LOW, HIGH]");
+    auto lo = number_of(arg[0]), hi = number_of(arg[1]);
+    if (lo && hi && *lo > *hi)
+      out.push_back(fmt::format("{}: between [{}, {}] is empty (LOW must not exceed HIGH)", path,
+                                arg[0].dump(), arg[1].dump()));
   } else if (op == "one_of") {
-    if (!arg.is_array() || arg.empty()) bad("a non-empty list");
+    if (!arg.is_array() || arg.empty()) return bad("a non-empty list");
+    for (std::size_t i = 0; i < arg.size(); ++i)
+      check_value(arg[i], fmt::format("{}.one_of[{}]", path, i), out);
   } else if (op == "matches") {
     if (!arg.is_string()) return bad("a regular expression");
-    try {
-      std::regex re(arg.get<std::string>());
-    } catch (const std::regex_error& e) {
-      out.push_back(fmt::format("{}: invalid regular expression '{}': {}", path,
-                                arg.get<std::string>(), e.what()));
-    }
-  } else if (!number_of(arg) &&
-             !(arg.is_string() && arg.get<std::string>().find("${") != std::string::npos)) {
+    if (auto e = regex_error(arg.get<std::string>()))
+      out.push_back(
+          fmt::format("{}: invalid regular expression '{}': {}", path, arg.get<std::string>(), *e));
+  } else if (!number_of(arg) && !templated(arg)) {
     bad("a number");
   }
 }
 
 }  // namespace
+
+bool regex_search(const std::string& pattern, std::string_view text) {
+  RE2 re(pattern, re2_options());
+  return re.ok() && RE2::PartialMatch(text, re);
+}
+
+std::optional<std::string> regex_error(const std::string& pattern) {
+  RE2 re(pattern, re2_options());
+  if (re.ok()) return std::nullopt;
+  return re.error();
+}
 
 int errno_from_name(const std::string& name) {
   if (name.size() < 2 || name[0] != 'E') return 0;
@@ -124,7 +163,7 @@ int errno_from_name(const std::string& name) {
 bool value_matches(const Json& expected, const Json& actual) {
   if (is_operator_map(expected))
     return operator_matches(expected.begin().key(), expected.begin().value(), actual);
-  if (expected.is_object()) return actual.is_object() && record_matches(expected, actual);
+  if (expected.is_object()) return false;  // not an operator map: refused by check_pattern
   if (expected.is_array()) {
     if (!actual.is_array() || actual.size() != expected.size()) return false;
     for (std::size_t i = 0; i < expected.size(); ++i)
@@ -158,9 +197,12 @@ int match_score(const Json& pattern, const Json& record) {
   return n;
 }
 
-std::vector<std::string> check_pattern(const Json& pattern) {
+std::vector<std::string> check_pattern(const Json& pattern, bool record) {
   std::vector<std::string> out;
-  check_value(pattern, "", out);
+  if (record && pattern.is_object())
+    for (auto it = pattern.begin(); it != pattern.end(); ++it) check_value(*it, it.key(), out);
+  else
+    check_value(pattern, "", out);
   for (auto& s : out)
     if (s.rfind(": ", 0) == 0) s = s.substr(2);
   return out;

@@ -6,6 +6,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -96,8 +97,9 @@ struct Live {
 
 class Execution {
  public:
-  Execution(const Scenario& s, const RunOptions& o, SignalWatch& sig, bool& interrupted)
-      : s_(s), opt_(o), signals_(sig), interrupted_(interrupted) {}
+  Execution(const Scenario& s, const RunOptions& o, SignalWatch& sig, bool& interrupted,
+            std::set<std::string>& captures_made)
+      : s_(s), opt_(o), signals_(sig), interrupted_(interrupted), captures_made_(captures_made) {}
 
   ScenarioOutcome run() {
     auto t0 = Clock::now();
@@ -112,14 +114,11 @@ class Execution {
     deadline_ = t0 + s_.timeout;
     make_lab_dir();
     try {
+      if (!opt_.capture_dir.empty()) make_capture_dir();
       auto b0 = Clock::now();
       lab_ = Lab::build(s_.topology);
       out_.build_ms = ms_since(b0);
-      if (!opt_.capture_dir.empty()) {
-        capture_dir_ = (fs::path(opt_.capture_dir) / capture_name()).string();
-        fs::remove_all(capture_dir_);
-        capture_ = std::make_unique<Capture>(*lab_, capture_dir_);
-      }
+      if (!capture_dir_.empty()) capture_ = std::make_unique<Capture>(*lab_, capture_dir_);
     } catch (const Error& e) {
       fail_scenario("lab could not be set up: " + e.describe());
       cleanup();
@@ -164,8 +163,27 @@ class Execution {
     out_.verdict = Verdict::failed;
   }
 
-  // A capture folder per scenario, named by the scenario's name ([a-z0-9-], stable).
-  std::string capture_name() const { return s_.name.empty() ? "scenario" : s_.name; }
+  // A capture folder per scenario, made fresh under --capture and named by the scenario's name
+  // ([a-z0-9-]+, validated): NAME, or NAME-2, NAME-3 ... when this run already made NAME. A
+  // folder this run did not make is never reused, emptied or removed.
+  void make_capture_dir() {
+    std::error_code ec;
+    fs::create_directories(opt_.capture_dir, ec);
+    if (ec) throw Error(fmt::format("--capture {}: {}", opt_.capture_dir, ec.message()));
+    std::string base = (fs::path(opt_.capture_dir) / (s_.name.empty() ? "scenario" : s_.name));
+    std::string dir = base;
+    for (int n = 2; captures_made_.count(dir); ++n) dir = fmt::format("{}-{}", base, n);
+    if (mkdir(dir.c_str(), 0755) < 0) {
+      if (errno == EEXIST)
+        throw Error(
+            fmt::format("capture folder {} already exists and is not from this run; "
+                        "remove it or choose another --capture folder",
+                        dir));
+      throw_errno("mkdir " + dir, errno);
+    }
+    captures_made_.insert(dir);
+    capture_dir_ = dir;
+  }
 
   // Kept for a failed scenario (or all with capture_all); otherwise removed.
   void finish_capture() {
@@ -235,6 +253,13 @@ class Execution {
     o.stdout_text = l.proc.stdout_text();
     o.stderr_text = l.proc.stderr_text();
     o.exit_status = l.proc.exit_status();
+    if (auto stream = l.proc.overflowed(); stream && o.passed) {
+      o.passed = false;
+      o.reason = fmt::format(
+          "{} exceeds {} bytes (nslab keeps at most that much of a step's "
+          "output); the step was killed",
+          *stream, kMaxOutputBytes);
+    }
   }
 
   // Serves every live process until done() or the deadline (or a signal). Returns done().
@@ -565,10 +590,8 @@ class Execution {
       l->proc.kill_group(SIGKILL);
       sync(*l);
       StepOutcome& o = out_.steps[l->index];
-      if (o.passed && !failed_) {
-        check(*l->spec, o);
-        if (!o.passed) fail_scenario(fmt::format("step '{}': {}", o.name, o.reason));
-      }
+      if (o.passed && !failed_) check(*l->spec, o);
+      if (!o.passed && !failed_) fail_scenario(fmt::format("step '{}': {}", o.name, o.reason));
     }
     live_.clear();
   }
@@ -577,6 +600,7 @@ class Execution {
   const RunOptions& opt_;
   SignalWatch& signals_;
   bool& interrupted_;
+  std::set<std::string>& captures_made_;
   ScenarioOutcome out_;
   std::unique_ptr<Lab> lab_;
   std::unique_ptr<Capture> capture_;
@@ -605,7 +629,7 @@ int sweep_stale_lab_dirs() {
 }
 
 ScenarioOutcome Runner::run(const Scenario& scenario) {
-  return Execution(scenario, options_, signals_, interrupted_).run();
+  return Execution(scenario, options_, signals_, interrupted_, captures_made_).run();
 }
 
 }  // namespace nslab

@@ -2,11 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "../model/names.hpp"
 #include "nslab/load.hpp"
 #include "nslab/scenario.hpp"
 #include "topology_yaml.hpp"
@@ -23,6 +23,8 @@ const StepSpec* Scenario::step(const std::string& n) const {
 }
 
 namespace {
+
+constexpr std::chrono::milliseconds kMaxDuration = std::chrono::hours(24);
 
 // Plain scalars become numbers, booleans or null where they look like one; quoted ones stay
 // strings (so "1280" in quotes is text, 1280 is a number).
@@ -72,8 +74,11 @@ class ScenarioParser {
       return s;
     if (auto n = root["name"]; !n)
       r_.error(root, "missing required key 'name'");
-    else if (auto v = r_.string(n, "name"))
+    else if (auto v = r_.string(n, "name")) {
+      // The name becomes a folder under --capture: only [a-z0-9-]+, like a topology's.
+      if (auto e = check_topology_name(*v)) r_.error(n, "scenario " + *e);
       s.name = *v;
+    }
     if (auto n = root["description"])
       if (auto v = r_.string(n, "description")) s.description = *v;
     topology(s, root, diags);
@@ -121,7 +126,8 @@ class ScenarioParser {
     if (!path) return;
     fs::path p =
         fs::path(*path).is_absolute() ? fs::path(*path) : fs::path(r_.file()).parent_path() / *path;
-    if (!fs::is_regular_file(p)) {
+    std::error_code ec;
+    if (!fs::is_regular_file(p, ec)) {
       r_.error(n, fmt::format("topology file '{}' not found (paths are relative to the scenario's "
                               "folder)",
                               *path));
@@ -155,19 +161,27 @@ class ScenarioParser {
     s.requires_.push_back(req);
   }
 
+  // DIGITS[.DIGITS] followed by ms, s or m; at least 1 ms and at most kMaxDuration.
   std::optional<std::chrono::milliseconds> duration(const YAML::Node& n, const std::string& what) {
     auto s = r_.string(n, what);
     if (!s) return std::nullopt;
-    double v = 0;
-    auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
-    std::string unit = s->substr(static_cast<std::size_t>(p - s->data()));
+    std::size_t digits = s->find_first_not_of("0123456789.");
+    std::string number = s->substr(0, digits);
+    std::string unit = digits == std::string::npos ? "" : s->substr(digits);
+    double v = -1;
+    bool plain = !number.empty() && number.front() != '.' && number.back() != '.' &&
+                 std::count(number.begin(), number.end(), '.') <= 1;
+    if (plain) std::from_chars(number.data(), number.data() + number.size(), v);
     double ms = unit == "ms" ? v : unit == "s" ? v * 1000 : unit == "m" ? v * 60000 : -1;
-    if (ec != std::errc() || ms <= 0) {
-      r_.error(n,
-               fmt::format("{} '{}' must be a positive duration like 5s, 200ms or 2m", what, *s));
+    if (!plain || ms < 0) {
+      r_.error(n, fmt::format("{} '{}' must be a duration like 5s, 200ms or 2m", what, *s));
       return std::nullopt;
     }
-    return std::chrono::milliseconds(static_cast<long>(ms));
+    if (ms < 1 || ms > static_cast<double>(kMaxDuration.count())) {
+      r_.error(n, fmt::format("{} '{}' must be between 1ms and 24h", what, *s));
+      return std::nullopt;
+    }
+    return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
   }
 
   Pattern pattern(const YAML::Node& n) { return {to_json(n), r_.pos(n)}; }
@@ -300,8 +314,10 @@ class ScenarioParser {
       target(c["route"], false);
       if (auto v = add_or_del(c); v) {
         if (r_.check_map(v, "the route",
-                         {"to", "via", "dev", "mtu", "lock_mtu", "metric", "family"}))
+                         {"to", "via", "dev", "mtu", "lock_mtu", "metric", "family"})) {
           ch.route = to_json(v);
+          for (const auto& kv : v) ch.route_key_pos[kv.first.Scalar()] = r_.pos(kv.second);
+        }
         ch.route_pos = r_.pos(v);
       }
     } else if (c["nftables"]) {
@@ -310,8 +326,10 @@ class ScenarioParser {
       target(c["nftables"], false);
       if (auto x = c["ruleset"]; !x)
         r_.error(c, "an nftables change needs 'ruleset' (nft commands)");
-      else if (auto v = r_.string(x, "ruleset"))
+      else if (auto v = r_.string(x, "ruleset")) {
         ch.ruleset = *v;
+        ch.ruleset_pos = r_.pos(x);
+      }
     } else if (c["sysctl"]) {
       ch.kind = ChangeSpec::Kind::sysctl;
       if (!r_.check_map(c, "a sysctl change", {"sysctl", "set"})) return;
@@ -348,27 +366,18 @@ class ScenarioParser {
   yaml::Reader& r_;
 };
 
-std::string read_file(const std::string& path, bool& ok) {
-  std::ifstream in(path);
-  ok = static_cast<bool>(in);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 Scenario parse_scenario_file(const std::string& path, Diagnostics& diags) {
-  bool ok = false;
-  std::string text = read_file(path, ok);
-  if (!ok) {
-    diags.error({path, 0, 0}, "cannot read scenario file");
-    return Scenario{.file = path};
-  }
-  yaml::Reader reader(path, text, diags);
-  YAML::Node root = reader.parse();
-  if (!root.IsDefined()) return Scenario{.file = path};
-  return ScenarioParser(reader).parse(root, diags);
+  auto text = yaml::read_input_file(path, "scenario", diags);
+  if (!text) return Scenario{.file = path};
+  yaml::Reader reader(path, *text, diags);
+  Scenario s{.file = path};
+  reader.guard([&] {
+    YAML::Node root = reader.parse();
+    if (root.IsDefined()) s = ScenarioParser(reader).parse(root, diags);
+  });
+  return s;
 }
 
 Scenario load_scenario_file(const std::string& path) {
@@ -380,10 +389,13 @@ Scenario load_scenario_file(const std::string& path) {
 }
 
 bool is_scenario_file(const std::string& path) {
+  Diagnostics ignored;
+  auto text = yaml::read_input_file(path, "scenario", ignored);
+  if (!text) return false;
   try {
-    YAML::Node root = YAML::LoadFile(path);
+    YAML::Node root = YAML::Load(*text);
     return root.IsMap() && (root["steps"] || root["topology"]);
-  } catch (const YAML::Exception&) {
+  } catch (const std::exception&) {
     return false;
   }
 }

@@ -3,9 +3,6 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "../model/names.hpp"
 #include "nslab/load.hpp"
 #include "topology_yaml.hpp"
@@ -199,7 +196,10 @@ class TopologyParser {
     s.key = key.Scalar();
     s.pos = r_.pos(key);
     if (auto e = check_sysctl_key(s.key)) r_.error(key, *e);
-    if (auto val = r_.string(v, fmt::format("sysctl '{}'", s.key))) s.value = *val;
+    if (auto val = r_.string(v, fmt::format("sysctl '{}'", s.key))) {
+      if (auto e = check_sysctl_value(s.key, *val)) r_.error(v, *e);
+      s.value = *val;
+    }
     node.sysctls.push_back(std::move(s));
   }
 
@@ -246,11 +246,9 @@ class TopologyParser {
   void link(Topology& t, const YAML::Node& item) {
     LinkSpec l;
     l.pos = r_.pos(item);
-    YAML::Node ends;
-    if (item.IsSequence()) {
-      ends = item;
-    } else if (item.IsMap()) {
-      ends = item["endpoints"];
+    // `ends` is built, never assigned: assigning a missing key's node throws in yaml-cpp.
+    const YAML::Node ends = item.IsMap() ? item["endpoints"] : item;
+    if (item.IsMap()) {
       if (!r_.check_map(item, "a link", {"endpoints", "mtu"}) || !ends) {
         if (!ends) r_.error(item, "a link needs 'endpoints: [node:if, node:if]'");
         t.links_complete = false;
@@ -259,7 +257,7 @@ class TopologyParser {
       if (auto m = item["mtu"])
         if (auto x = r_.integer(m, "mtu", 0, 1 << 20))
           l.mtu = Located<int>{static_cast<int>(*x), r_.pos(m)};
-    } else {
+    } else if (!item.IsSequence()) {
       r_.error(item, "a link must be [node:if, node:if] or {endpoints: [...], mtu: N}");
       t.links_complete = false;
       return;
@@ -293,20 +291,18 @@ Topology parse_topology(Reader& reader, const YAML::Node& root) {
 
 Topology parse_topology_text(const std::string& text, const std::string& file, Diagnostics& diags) {
   yaml::Reader reader(file, text, diags);
-  YAML::Node root = reader.parse();
-  if (!root.IsDefined()) return Topology{file};
-  return yaml::parse_topology(reader, root);
+  Topology t{file};
+  reader.guard([&] {
+    YAML::Node root = reader.parse();
+    if (root.IsDefined()) t = yaml::parse_topology(reader, root);
+  });
+  return t;
 }
 
 Topology parse_topology_file(const std::string& path, Diagnostics& diags) {
-  std::ifstream in(path);
-  if (!in) {
-    diags.error({path, 0, 0}, "cannot read topology file");
-    return Topology{path};
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_topology_text(ss.str(), path, diags);
+  auto text = yaml::read_input_file(path, "topology", diags);
+  if (!text) return Topology{path};
+  return parse_topology_text(*text, path, diags);
 }
 
 static Topology checked(Topology t, Diagnostics& diags) {

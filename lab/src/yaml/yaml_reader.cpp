@@ -2,8 +2,14 @@
 
 #include "../model/names.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <set>
 
 #include <fmt/format.h>
@@ -19,10 +25,49 @@ SourcePos Reader::pos(const YAML::Node& n) const {
   return {file_, m.line + 1, m.column + 1};
 }
 
+std::optional<std::string> read_input_file(const std::string& path, const char* what,
+                                           Diagnostics& diags) {
+  auto fail = [&](const std::string& why) {
+    diags.error({path, 0, 0}, fmt::format("cannot read {} file: {}", what, why));
+    return std::nullopt;
+  };
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(std::strerror(errno));
+  struct stat st {};
+  std::string text;
+  int err = 0;
+  if (fstat(fd, &st) < 0) {
+    err = errno;
+  } else if (S_ISDIR(st.st_mode)) {
+    err = EISDIR;
+  } else {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) err = errno;
+      if (n <= 0) break;
+      text.append(buf, static_cast<std::size_t>(n));
+      if (text.size() > kMaxInputBytes) {
+        close(fd);
+        return fail(fmt::format("larger than {} MiB", kMaxInputBytes >> 20));
+      }
+    }
+  }
+  close(fd);
+  if (err) return fail(err == EISDIR ? "it is a folder" : std::strerror(err));
+  return text;
+}
+
 YAML::Node Reader::parse() {
   try {
-    YAML::Node root = YAML::Load(text_);
-    return root;
+    std::vector<YAML::Node> docs = YAML::LoadAll(text_);
+    if (docs.size() > 1) {
+      // The second document starts at its "---"; its root node's mark is the closest we have.
+      error(docs[1], "a file holds one YAML document; remove the second ('---')");
+      return YAML::Node(YAML::NodeType::Undefined);
+    }
+    return docs.empty() ? YAML::Node(YAML::NodeType::Null) : docs[0];
   } catch (const YAML::ParserException& e) {
     diags_.error({file_, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
   } catch (const YAML::Exception& e) {

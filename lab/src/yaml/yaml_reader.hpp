@@ -15,6 +15,12 @@
 
 namespace nslab::yaml {
 
+// The whole text of an input file, at most kMaxInputBytes. A folder, a missing, unreadable or
+// oversized file becomes a diagnostic ("cannot read <what> file: ...") and nothing is returned.
+inline constexpr std::size_t kMaxInputBytes = 16 << 20;
+std::optional<std::string> read_input_file(const std::string& path, const char* what,
+                                           Diagnostics& diags);
+
 class Reader {
  public:
   Reader(std::string file, std::string text, Diagnostics& diags);
@@ -26,8 +32,24 @@ class Reader {
   Diagnostics& diags() { return diags_; }
   const std::string& file() const { return file_; }
 
-  // Parses the text; a syntax error becomes a diagnostic and an undefined node is returned.
+  // Parses the text, which must hold one YAML document; a syntax error or a second document
+  // becomes a diagnostic and an undefined node is returned.
   YAML::Node parse();
+
+  // Runs `f`; anything it throws (yaml-cpp, std::filesystem, a conversion) becomes a diagnostic
+  // of this file, positioned where yaml-cpp says, instead of escaping the loader.
+  template <class F>
+  void guard(F&& f) {
+    try {
+      f();
+    } catch (const YAML::Exception& e) {
+      SourcePos at{file_, 1, 1};
+      if (e.mark.line >= 0) at = {file_, e.mark.line + 1, e.mark.column + 1};
+      diags_.error(at, "YAML: " + e.msg);
+    } catch (const std::exception& e) {
+      diags_.error({file_, 1, 1}, std::string("cannot read this file: ") + e.what());
+    }
+  }
 
   // A mapping whose keys are all scalars, each at most once and each in `allowed` (when given).
   // Reports problems and returns false when `n` is not a mapping. `what` names it in messages.
