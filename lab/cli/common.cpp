@@ -76,15 +76,17 @@ int guarded(const std::function<int()>& body) {
   }
 }
 
-// A command a person can paste to get a shell in `node`: the namespace is reachable through our
-// fd in /proc; unprivileged, the shell must first join our user and mount namespaces.
-static std::string shell_command(const LabNode& node, bool own_userns) {
+// A command a person can paste to get a shell in `node`: the namespaces are reachable through our
+// fds in /proc; unprivileged, the shell must first join our user and mount namespaces. The shell
+// starts in the lab's PID namespace, so that it and what it starts end with the lab.
+static std::string shell_command(const Lab& lab, const LabNode& node, bool own_userns) {
   pid_t pid = getpid();
-  if (!own_userns) return fmt::format("nsenter --net=/proc/{}/fd/{}", pid, node.netns().fd());
+  std::string ns = fmt::format("--net=/proc/{0}/fd/{1}", pid, node.netns().fd());
+  if (lab.pids()) ns += fmt::format(" --pid=/proc/{0}/fd/{1}", pid, lab.pids()->fd());
+  if (!own_userns) return "nsenter " + ns;
   return fmt::format(
-      "nsenter --preserve-credentials --user=/proc/{0}/ns/user --mount=/proc/{0}/ns/mnt "
-      "--net=/proc/{0}/fd/{1}",
-      pid, node.netns().fd());
+      "nsenter --preserve-credentials --user=/proc/{0}/ns/user --mount=/proc/{0}/ns/mnt {1}", pid,
+      ns);
 }
 
 void print_shell_commands(Lab& lab, bool own_userns) {
@@ -93,7 +95,7 @@ void print_shell_commands(Lab& lab, bool own_userns) {
   std::size_t width = 0;
   for (auto& n : lab.nodes()) width = std::max(width, n.name().size());
   for (auto& n : lab.nodes())
-    fmt::print("  {:<{}}  {}\n", n.name(), width, shell_command(n, own_userns));
+    fmt::print("  {:<{}}  {}\n", n.name(), width, shell_command(lab, n, own_userns));
   std::fflush(stdout);
 }
 

@@ -134,12 +134,15 @@ int local(const probe::Options& o) {
     r["type"] = t;
     r["sent"] = "none";
     probe::emit("received", r);
-    // Forgeries: another pid (our parent's), another uid, another gid.
+    // Forgeries: another existing pid (our parent's; when the parent is outside our PID
+    // namespace, getppid() is 0 and the namespace's init, 1, is the other pid we can name),
+    // another uid, another gid.
+    const pid_t other = getppid() > 0 ? getppid() : 1;
     struct {
       const char* what;
       ucred c;
     } forged[] = {{"own", self},
-                  {"pid", {getppid(), self.uid, self.gid}},
+                  {"pid", {other, self.uid, self.gid}},
                   {"uid", {self.pid, self.uid + 4242, self.gid}},
                   {"gid", {self.pid, self.uid, self.gid + 4242}}};
     for (const auto& f : forged) {

@@ -23,8 +23,9 @@ inline constexpr std::size_t kMaxOutputBytes = 16u << 20;
 
 class CapturedProcess {
  public:
-  // Spawns argv in `ns` with stdin from /dev/null, stdout/stderr captured, own process group.
-  CapturedProcess(const Netns& ns, const std::vector<std::string>& argv);
+  // Spawns argv in `node` of `lab` with stdin from /dev/null, stdout/stderr captured, own process
+  // group, in the lab's PID namespace.
+  CapturedProcess(const Lab& lab, const std::string& node, const std::vector<std::string>& argv);
 
   // The fds to poll now (stdout, stderr while open; the pidfd until reaped).
   std::vector<pollfd> fds() const;

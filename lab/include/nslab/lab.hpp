@@ -5,10 +5,12 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "nslab/netns.hpp"
+#include "nslab/pidns.hpp"
 #include "nslab/rtnl.hpp"
 #include "nslab/topology.hpp"
 
@@ -50,15 +52,25 @@ class Lab {
   const Netns& home() const { return home_; }
   std::vector<LabNode>& nodes() { return nodes_; }
   LabNode& node(const std::string& name);
+  const LabNode& node(const std::string& name) const;
   std::vector<const Netns*> namespaces() const;
   std::chrono::microseconds build_time() const { return build_time_; }
+  // Where every process of this lab is started (see PidNamespace).
+  const PidNamespace* pids() const { return pids_ ? &*pids_ : nullptr; }
+  // Kills every process of the lab at once (its PID namespace's init), without waiting; none can
+  // start after. Reap your own children of the lab before the Lab goes (see ~PidNamespace).
+  void end_processes() const {
+    if (pids_) pids_->kill_all();
+  }
 
  private:
   friend class Builder;
-  Lab(Topology t, Netns home) : topology_(std::move(t)), home_(std::move(home)) {}
+  Lab(Topology t, Netns home, PidNamespace pids)
+      : topology_(std::move(t)), home_(std::move(home)), pids_(std::move(pids)) {}
 
   Topology topology_;
   Netns home_;
+  std::optional<PidNamespace> pids_;
   std::vector<LabNode> nodes_;
   std::chrono::microseconds build_time_{0};
 };

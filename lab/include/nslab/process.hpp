@@ -1,6 +1,7 @@
 #pragma once
-// Processes inside a node. The child enters the node's network namespace between fork and exec,
-// gets the node's own /sys, and dies with nslab (PR_SET_PDEATHSIG). Boost.Process stays behind
+// Processes inside a node. The child starts in the lab's PID namespace, enters the node's network
+// namespace between fork and exec, gets the node's own /sys, and dies with nslab (the PID
+// namespace's init, and PR_SET_PDEATHSIG). Boost.Process stays behind
 // this header.
 
 #include <memory>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "nslab/netns.hpp"
+#include "nslab/pidns.hpp"
 
 namespace nslab {
 
@@ -16,6 +18,7 @@ struct SpawnOptions {
   bool capture = false;            // ...stdout and stderr go to pipes (stdout_fd(), stderr_fd())
   bool own_process_group = false;  // so that signal_group() reaches its children too
   bool own_sysfs = true;           // a private mount namespace with the node's sysfs on /sys
+  const PidNamespace* pids = nullptr;  // the lab's PID namespace, where the child starts
 };
 
 class NodeProcess {

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <exception>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -33,10 +34,14 @@ int LabNode::ifindex(const std::string& ifname) const {
   return it->second;
 }
 
-LabNode& Lab::node(const std::string& name) {
-  for (auto& n : nodes_)
+const LabNode& Lab::node(const std::string& name) const {
+  for (const auto& n : nodes_)
     if (n.name() == name) return n;
   throw Error(fmt::format("no node '{}' in topology '{}'", name, topology_.name), ENOENT);
+}
+
+LabNode& Lab::node(const std::string& name) {
+  return const_cast<LabNode&>(std::as_const(*this).node(name));
 }
 
 std::vector<const Netns*> Lab::namespaces() const {
@@ -204,11 +209,12 @@ class Builder {
         });
       }
     }
-    for (const auto& [ifname, idx] : node.ifindexes()) {
+    for (const auto& [ifname, index] : node.ifindexes()) {
       if (is_port(spec, ifname) || spec.bridge(ifname)) continue;
       const auto* ifc = spec.interface(ifname);
       std::optional<int> lo_mtu;
       if (ifname == "lo" && ifc && ifc->mtu) lo_mtu = ifc->mtu->value;
+      const int idx = index;  // lambdas capture structured bindings only from clang 16
       at(ifc ? ifc->pos : spec.pos,
          [&] { node.rtnl().change_link(idx, {.up = true, .mtu = lo_mtu}); });
     }
@@ -335,7 +341,7 @@ class Builder {
 };
 
 std::unique_ptr<Lab> Lab::build(const Topology& topology, const BuildOptions& options) {
-  std::unique_ptr<Lab> lab(new Lab(topology, Netns::current()));
+  std::unique_ptr<Lab> lab(new Lab(topology, Netns::current(), PidNamespace::create()));
   Builder(*lab, options).run();
   return lab;
 }

@@ -10,9 +10,13 @@
 
 namespace nslab {
 
-CapturedProcess::CapturedProcess(const Netns& ns, const std::vector<std::string>& argv)
-    : proc_(NodeProcess::spawn(
-          ns, argv, {.inherit_stdio = false, .capture = true, .own_process_group = true})) {}
+CapturedProcess::CapturedProcess(const Lab& lab, const std::string& node,
+                                 const std::vector<std::string>& argv)
+    : proc_(NodeProcess::spawn(lab.node(node).netns(), argv,
+                               {.inherit_stdio = false,
+                                .capture = true,
+                                .own_process_group = true,
+                                .pids = lab.pids()})) {}
 
 std::vector<pollfd> CapturedProcess::fds() const {
   std::vector<pollfd> out;
@@ -113,7 +117,7 @@ std::vector<nlohmann::ordered_json> ProbeResult::events(const std::string& event
 
 ProbeResult run_in_node(Lab& lab, const std::string& node, const std::vector<std::string>& argv,
                         std::chrono::milliseconds timeout) {
-  CapturedProcess p(lab.node(node).netns(), argv);
+  CapturedProcess p(lab, node, argv);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   ProbeResult r;
   while (!p.exited()) {

@@ -38,14 +38,17 @@ int pidfd_open(pid_t pid) {
 struct EnterNode : bp::extend::handler {
   int netns_fd;
   pid_t parent;
+  bool in_lab_pidns = false;  // started in the lab's PID namespace (see pidns.hpp)
   bool own_sysfs;
   bool new_group = false;
   int out_fd = -1, err_fd = -1;  // write ends for stdout/stderr, -1: inherit
 
   template <class Exec>
   void on_exec_setup(Exec&) const {
-    // Die with nslab; if nslab is already gone, do not start at all.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Die with nslab; if nslab is already gone, do not start at all. In the lab's PID namespace
+    // the lab's init does the killing (PR_SET_PDEATHSIG would follow the thread that forked,
+    // which ends at once), and nslab is invisible: getppid() is 0 until the init adopts us.
+    if (!in_lab_pidns) prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
     sigset_t none;
     sigemptyset(&none);
@@ -76,6 +79,13 @@ struct EnterNode : bp::extend::handler {
         static const char msg[] =
             "nslab: warning: could not mount the node's own sysfs; /sys shows another "
             "namespace's interfaces\n";
+        (void)!write(2, msg, sizeof msg - 1);
+      }
+      // Likewise /proc: pids, /proc/self and /proc/net as the lab's processes see them.
+      if (ok && in_lab_pidns &&
+          mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+        static const char msg[] =
+            "nslab: warning: could not mount the lab's own /proc; it shows other pids\n";
         (void)!write(2, msg, sizeof msg - 1);
       }
     }
@@ -119,7 +129,8 @@ NodeProcess NodeProcess::spawn(const Netns& ns, const std::vector<std::string>& 
   auto impl = std::make_unique<Impl>();
   EnterNode enter;
   enter.netns_fd = ns.fd();
-  enter.parent = getpid();
+  enter.parent = options.pids ? 0 : getpid();
+  enter.in_lab_pidns = options.pids != nullptr;
   enter.own_sysfs = options.own_sysfs;
   enter.new_group = options.own_process_group;
   impl->group = options.own_process_group;
@@ -140,13 +151,19 @@ NodeProcess NodeProcess::spawn(const Netns& ns, const std::vector<std::string>& 
       if (b >= 0) close(b);
     }
   } close_write_ends{out[1], err[1]};
-  try {
+  auto start = [&] {
     if (options.capture || options.inherit_stdio) {
       impl->child = bp::child(bp::exe = exe, bp::args = args, enter);
     } else {
       impl->child = bp::child(bp::exe = exe, bp::args = args, enter,
                               bp::std_in<bp::null, bp::std_out> bp::null, bp::std_err > bp::null);
     }
+  };
+  try {
+    if (options.pids)
+      in_pid_namespace(*options.pids, start);
+    else
+      start();
   } catch (const bp::process_error& e) {
     int err = e.code().value();
     throw Error(fmt::format("{}: {}", argv[0], err ? std::strerror(err) : e.what()), err);

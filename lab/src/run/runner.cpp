@@ -313,8 +313,8 @@ class Execution {
     }
     argv[0] = resolve_program(argv[0]);
     try {
-      live_.push_back(std::make_unique<Live>(
-          Live{&st, index, CapturedProcess(lab_->node(st.node).netns(), argv)}));
+      live_.push_back(
+          std::make_unique<Live>(Live{&st, index, CapturedProcess(*lab_, st.node, argv)}));
     } catch (const Error& e) {
       so.passed = false;
       so.reason = fmt::format("could not start: {}", e.what());

@@ -371,7 +371,11 @@ class ScenarioParser {
 Scenario parse_scenario_file(const std::string& path, Diagnostics& diags) {
   auto text = yaml::read_input_file(path, "scenario", diags);
   if (!text) return Scenario{.file = path};
-  yaml::Reader reader(path, *text, diags);
+  return parse_scenario_text(*text, path, diags);
+}
+
+Scenario parse_scenario_text(const std::string& text, const std::string& path, Diagnostics& diags) {
+  yaml::Reader reader(path, text, diags);
   Scenario s{.file = path};
   reader.guard([&] {
     YAML::Node root = reader.parse();

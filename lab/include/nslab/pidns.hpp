@@ -1,0 +1,54 @@
+#pragma once
+// A PID namespace for one lab's processes, whose pid 1 is a small init of nslab's own. Every
+// process a lab starts (probes, `run:` programs, exec/up commands) and all their descendants live
+// inside it. When the init dies the kernel kills every one of them, and the init dies with the
+// lab: at teardown (SIGKILL through its pidfd), and when nslab dies by any signal, SIGKILL
+// included (the init watches a pipe whose only writer is nslab; the kernel closes it then).
+//
+// Entering a PID namespace changes where the calling thread's children go, and cannot be undone
+// without privileges over nslab's own PID namespace (which, unprivileged, it does not have). So
+// each change happens on a short-lived thread of its own: the lab is created on one, and each
+// process is started from one (see in_pid_namespace).
+
+#include <sys/types.h>
+
+#include <functional>
+#include <utility>
+
+#include "nslab/unique_fd.hpp"
+
+namespace nslab {
+
+class PidNamespace {
+ public:
+  // Creates the namespace and its init.
+  static PidNamespace create();
+
+  PidNamespace(PidNamespace&& o) noexcept
+      : ns_(std::move(o.ns_)),
+        pidfd_(std::move(o.pidfd_)),
+        alive_(std::move(o.alive_)),
+        init_(std::exchange(o.init_, -1)) {}
+  PidNamespace& operator=(PidNamespace&&) = delete;
+  PidNamespace(const PidNamespace&) = delete;
+  // Kills the init, and so every process in the namespace, and reaps it (bounded). nslab's own
+  // children in the namespace must be reaped first: the init's exit waits until every pid of
+  // its namespace is free, and a zombie's pid is freed only when its parent reaps it.
+  ~PidNamespace();
+  // Kills every process in the namespace now (SIGKILL to the init), without waiting.
+  void kill_all() const;
+
+  int fd() const { return ns_.get(); }      // the namespace (for setns and nsenter --pid)
+  pid_t init_pid() const { return init_; }  // as nslab sees it
+
+ private:
+  PidNamespace() = default;
+  UniqueFd ns_, pidfd_, alive_;  // alive_: nslab's end of the pipe the init watches
+  pid_t init_ = -1;
+};
+
+// Runs `start` (which forks) on a thread of its own that first enters `pidns`, so that the
+// children it makes start inside; returns when `start` has. Exceptions pass through.
+void in_pid_namespace(const PidNamespace& pidns, const std::function<void()>& start);
+
+}  // namespace nslab

@@ -1,0 +1,116 @@
+#include "nslab/pidns.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <exception>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "nslab/error.hpp"
+
+namespace nslab {
+
+namespace {
+
+// Runs f on a fresh thread and waits: what f does to its thread's namespaces ends with it.
+void on_own_thread(const std::function<void()>& f) {
+  std::exception_ptr error;
+  std::thread t([&] {
+    try {
+      f();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+// pid 1 of a lab. Runs in the child of a fork of a multi-threaded process: system calls only.
+// It reaps the orphans that are reparented to it and exits when nslab's end of `alive` closes;
+// the kernel then kills everything else in the namespace. (No PR_SET_PDEATHSIG: it follows the
+// thread that forked, which ends at once.)
+[[noreturn]] void init_main(int alive) {
+  prctl(PR_SET_NAME, "nslab-init");
+  int null = open("/dev/null", O_RDWR);
+  for (int fd = 0; fd < 3; ++fd) dup2(null, fd);  // hold none of nslab's pipes open
+  dup2(alive, 3);
+  syscall(SYS_close_range, 4u, ~0u, 0u);
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, nullptr);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC);
+  for (;;) {
+    pollfd p[2] = {{3, POLLIN, 0}, {sfd, POLLIN, 0}};
+    if (poll(p, 2, -1) < 0 && errno != EINTR) _exit(1);
+    if (p[0].revents) _exit(0);  // nslab is gone, or tore the lab down
+    signalfd_siginfo si;
+    if (p[1].revents && read(sfd, &si, sizeof si) < 0 && errno != EAGAIN) _exit(1);
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+  }
+}
+
+}  // namespace
+
+PidNamespace PidNamespace::create() {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) < 0) throw_errno("pipe2", errno);
+  UniqueFd watch(pipe_fds[0]);
+  PidNamespace p;
+  p.alive_.reset(pipe_fds[1]);
+  pid_t pid = -1;
+  on_own_thread([&] {
+    // unshare(CLONE_NEWPID) moves only this thread's future children; the first becomes pid 1.
+    if (unshare(CLONE_NEWPID) < 0) throw_errno("unshare(CLONE_NEWPID)", errno);
+    pid = fork();
+    if (pid == 0) init_main(watch.get());
+    if (pid < 0) throw_errno("fork the lab's init", errno);
+  });
+  p.init_ = pid;
+  p.pidfd_.reset(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  p.ns_.reset(open(("/proc/" + std::to_string(pid) + "/ns/pid").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!p.pidfd_ || !p.ns_) {
+    int err = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    throw_errno("open the lab's PID namespace", err);
+  }
+  return p;
+}
+
+void PidNamespace::kill_all() const {
+  if (init_ > 0) syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+}
+
+PidNamespace::~PidNamespace() {
+  if (init_ <= 0) return;
+  kill_all();
+  // Bounded: should a child of nslab's still be unreaped in the namespace, the init cannot end.
+  pollfd p{pidfd_.get(), POLLIN, 0};
+  while (poll(&p, 1, 5000) < 0 && errno == EINTR) {
+  }
+  waitpid(init_, nullptr, WNOHANG);
+}
+
+void in_pid_namespace(const PidNamespace& pidns, const std::function<void()>& start) {
+  on_own_thread([&] {
+    if (setns(pidns.fd(), CLONE_NEWPID) < 0) throw_errno("setns(CLONE_NEWPID)", errno);
+    start();
+  });
+}
+
+}  // namespace nslab
