@@ -163,7 +163,12 @@ int run_scenarios(const RunArgs& a) {
   print_summary(stdout, outcomes, ms);
   bool reports_ok = true;
   if (junit.wanted()) reports_ok = junit.write(junit_xml(outcomes)) && reports_ok;
-  if (json.wanted()) reports_ok = json.write(outcomes_json(outcomes).dump(2) + "\n") && reports_ok;
+  if (json.wanted())
+    reports_ok =
+        json.write(
+            // a program's output may be any bytes: invalid UTF-8 becomes U+FFFD, never an exception
+            outcomes_json(outcomes).dump(2, ' ', false, Json::error_handler_t::replace) + "\n") &&
+        reports_ok;
   if (!reports_ok) return kSetup;
 
   if (invalid) return kFailed;

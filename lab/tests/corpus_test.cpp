@@ -112,3 +112,34 @@ TEST(TopologyFile, AFolderIsReportedNotThrownAsCrash) {
 }
 
 }  // namespace
+
+namespace {
+
+// Inputs the fuzzers (lab/fuzz, ci/fuzz.sh) found to crash, hang or exhaust memory, kept as they
+// were found: topology-* and scenario-* files. Each must now load to diagnostics, promptly (the
+// test's ctest timeout bounds a hang).
+std::vector<std::string> findings() {
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(NSLAB_FUZZ_FINDINGS))
+    files.push_back(e.path().filename().string());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+class FuzzFinding : public testing::TestWithParam<std::string> {};
+
+TEST_P(FuzzFinding, LoadsToDiagnosticsWithoutCrashOrHang) {
+  const fs::path file = fs::path(NSLAB_FUZZ_FINDINGS) / GetParam();
+  Diagnostics diags;
+  if (GetParam().starts_with("topology-")) {
+    validate_topology(parse_topology_file(file.string(), diags), diags);
+  } else {
+    ASSERT_TRUE(GetParam().starts_with("scenario-")) << "name it topology-* or scenario-*";
+    validate_scenario(parse_scenario_file(file.string(), diags), diags);
+  }
+  EXPECT_FALSE(diags.empty()) << "a fuzz finding was accepted as valid";
+}
+
+INSTANTIATE_TEST_SUITE_P(Fuzz, FuzzFinding, testing::ValuesIn(findings()), param_name);
+
+}  // namespace

@@ -433,10 +433,11 @@ class Execution {
       if (!*pat) continue;
       Json want = expand_templates_json((*pat)->value, resolver());
       if (!value_matches(want, *text))
-        expectation_failed(o,
-                           fmt::format("{} does not match {}; it was: {}", name, want.dump(),
-                                       Json(tail(*text, 3)).dump()),
-                           nullptr);
+        expectation_failed(
+            o,
+            fmt::format("{} does not match {}; it was: {}", name, want.dump(),
+                        Json(tail(*text, 3)).dump(-1, ' ', false, Json::error_handler_t::replace)),
+            nullptr);
     }
   }
 

@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -59,15 +61,83 @@ std::optional<std::string> read_input_file(const std::string& path, const char* 
   return text;
 }
 
+// The line (1-based) where a second YAML document starts, if any: a "---" or "..." marker at
+// column 1 after the first document's content (at column 1 it cannot be content: a top-level
+// block scalar is indented). A text scan, because yaml-cpp 0.7's LoadAll() never returns on
+// some inputs (a lone ',' among them: yaml-cpp PR #1319, fixed in 0.8).
+static std::optional<int> second_document_line(std::string_view text) {
+  bool content = false, ended = false;
+  int line = 0;
+  while (!text.empty()) {
+    ++line;
+    std::string_view l = text.substr(0, text.find('\n'));
+    text.remove_prefix(std::min(text.size(), l.size() + 1));
+    auto marker = [&](std::string_view m) {
+      return l.starts_with(m) && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    };
+    if (marker("---")) {
+      if (content || ended) return line;
+      std::string_view rest = l.substr(3);
+      auto first = rest.find_first_not_of(" \t\r");
+      content = first != std::string_view::npos && rest[first] != '#';
+      continue;
+    }
+    if (marker("...")) {
+      ended = content;
+      continue;
+    }
+    auto first = l.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos || l[first] == '#' || (!content && l[0] == '%')) continue;
+    if (ended) return line;
+    content = true;
+  }
+  return std::nullopt;
+}
+
+// The 1-based line and column of the first byte that is not UTF-8 (YAML text is Unicode; and
+// every value must print, as JSON too, in messages and reports), or nothing.
+static std::optional<std::pair<int, int>> invalid_utf8(std::string_view t) {
+  int line = 1, col = 1;
+  for (std::size_t i = 0; i < t.size();) {
+    auto c = static_cast<unsigned char>(t[i]);
+    std::size_t n = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xe  ? 3
+                    : (c >> 3) == 0x1e ? 4
+                                       : 0;
+    if (n == 0 || i + n > t.size()) return std::pair{line, col};
+    unsigned cp = n == 1 ? c : c & (0x7f >> n);
+    for (std::size_t k = 1; k < n; ++k) {
+      auto d = static_cast<unsigned char>(t[i + k]);
+      if ((d >> 6) != 0x2) return std::pair{line, col};
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    // overlong forms, surrogates and values past U+10FFFF are not UTF-8 either
+    static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return std::pair{line, col};
+    if (c == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+    i += n;
+  }
+  return std::nullopt;
+}
+
 YAML::Node Reader::parse() {
+  if (auto at = invalid_utf8(text_)) {
+    diags_.error({file_, at->first, at->second}, "the file is not UTF-8 text here");
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text_);
-    if (docs.size() > 1) {
-      // The second document starts at its "---"; its root node's mark is the closest we have.
-      error(docs[1], "a file holds one YAML document; remove the second ('---')");
+    if (auto second = second_document_line(text_)) {
+      diags_.error({file_, *second, 1},
+                   "a file holds one YAML document; remove the second ('---')");
       return YAML::Node(YAML::NodeType::Undefined);
     }
-    return docs.empty() ? YAML::Node(YAML::NodeType::Null) : docs[0];
+    return YAML::Load(text_);
   } catch (const YAML::ParserException& e) {
     diags_.error({file_, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
   } catch (const YAML::Exception& e) {
