@@ -123,7 +123,6 @@ int run_scenarios(const RunArgs& a) {
   opt.verbose = a.verbose;
   opt.capture_dir = a.capture;
   opt.capture_all = a.capture_all;
-  sweep_stale_lab_dirs();
   SignalWatch signals;
   if (a.keep) {
     opt.on_failed_lab = [&](Lab& lab, const ScenarioOutcome& o) {

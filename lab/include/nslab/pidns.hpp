@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <string>
 #include <utility>
 
 #include "nslab/unique_fd.hpp"
@@ -21,8 +22,10 @@ namespace nslab {
 
 class PidNamespace {
  public:
-  // Creates the namespace and its init.
-  static PidNamespace create();
+  // Creates the namespace and its init. `folder` (the lab's ${lab.dir}, may be empty) is removed
+  // by the init if nslab dies: after killing and reaping everything in the namespace, before it
+  // exits itself. (At a normal teardown its owner removes it, once the init is gone.)
+  static PidNamespace create(const std::string& folder = {});
 
   PidNamespace(PidNamespace&& o) noexcept
       : ns_(std::move(o.ns_)),

@@ -56,10 +56,6 @@ struct ScenarioOutcome {
   double ms = 0;
 };
 
-// Removes the ${lab.dir} folders (/tmp/nslab-lab-PID-*) of nslab processes that no longer
-// exist, i.e. were killed before they could clean up. Returns how many.
-int sweep_stale_lab_dirs();
-
 // Why `scenario` cannot run here (an unmet `requires`), or nullopt.
 std::optional<std::string> unmet_requirement(const Scenario& scenario);
 

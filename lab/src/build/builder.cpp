@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <thread>
 #include <utility>
 
@@ -38,6 +39,18 @@ const LabNode& Lab::node(const std::string& name) const {
   for (const auto& n : nodes_)
     if (n.name() == name) return n;
   throw Error(fmt::format("no node '{}' in topology '{}'", name, topology_.name), ENOENT);
+}
+
+Lab::Folder::Folder() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = fmt::format("{}/nslab-lab-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(tmpl.data())) throw_errno("mkdtemp " + tmpl, errno);
+  path = tmpl;
+}
+
+Lab::Folder::~Folder() {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
 }
 
 LabNode& Lab::node(const std::string& name) {
@@ -341,7 +354,8 @@ class Builder {
 };
 
 std::unique_ptr<Lab> Lab::build(const Topology& topology, const BuildOptions& options) {
-  std::unique_ptr<Lab> lab(new Lab(topology, Netns::current(), PidNamespace::create()));
+  std::unique_ptr<Lab> lab(new Lab(topology));
+  lab->pids_.emplace(PidNamespace::create(lab->dir()));
   Builder(*lab, options).run();
   return lab;
 }

@@ -1,5 +1,6 @@
 #include "nslab/pidns.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <string>
@@ -36,16 +38,41 @@ void on_own_thread(const std::function<void()>& f) {
   if (error) std::rethrow_exception(error);
 }
 
-// pid 1 of a lab. Runs in the child of a fork of a multi-threaded process: system calls only.
-// It reaps the orphans that are reparented to it and exits when nslab's end of `alive` closes;
-// the kernel then kills everything else in the namespace. (No PR_SET_PDEATHSIG: it follows the
+// Removes everything below the directory `dir` (an fd, closed here), never following a link.
+void remove_below(int dir) {
+  DIR* d = fdopendir(dir);
+  if (!d) {
+    close(dir);
+    return;
+  }
+  while (dirent* e = readdir(d)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub >= 0) {
+      remove_below(sub);
+      unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+    } else {
+      unlinkat(dirfd(d), e->d_name, 0);
+    }
+  }
+  closedir(d);
+}
+
+// pid 1 of a lab, in the child of a fork of nslab. It reaps the orphans that are reparented to
+// it. When nslab's end of `alive` closes (nslab died), it kills and reaps everything in its
+// namespace, removes the lab's folder (held as `folder_fd` since before any lab process ran, so
+// a swapped path cannot send it elsewhere) and exits. It leaves nslab's session and process
+// group, so that a kill aimed at nslab's group cannot stop that cleanup; a SIGKILL from nslab at
+// teardown ends it at once, and the kernel kills the rest. (No PR_SET_PDEATHSIG: it follows the
 // thread that forked, which ends at once.)
-[[noreturn]] void init_main(int alive) {
+[[noreturn]] void init_main(int alive, const char* folder, int folder_fd) {
+  setsid();
   prctl(PR_SET_NAME, "nslab-init");
   int null = open("/dev/null", O_RDWR);
   for (int fd = 0; fd < 3; ++fd) dup2(null, fd);  // hold none of nslab's pipes open
   dup2(alive, 3);
-  syscall(SYS_close_range, 4u, ~0u, 0u);
+  if (folder_fd >= 0) dup2(folder_fd, 4);
+  syscall(SYS_close_range, folder_fd >= 0 ? 5u : 4u, ~0u, 0u);
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, nullptr);
@@ -56,7 +83,16 @@ void on_own_thread(const std::function<void()>& f) {
   for (;;) {
     pollfd p[2] = {{3, POLLIN, 0}, {sfd, POLLIN, 0}};
     if (poll(p, 2, -1) < 0 && errno != EINTR) _exit(1);
-    if (p[0].revents) _exit(0);  // nslab is gone, or tore the lab down
+    if (p[0].revents) {   // nslab is gone
+      kill(-1, SIGKILL);  // from a PID namespace's init: every other process in it
+      while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+      }
+      if (folder_fd >= 0) {
+        remove_below(4);
+        rmdir(folder);
+      }
+      _exit(0);
+    }
     signalfd_siginfo si;
     if (p[1].revents && read(sfd, &si, sizeof si) < 0 && errno != EAGAIN) _exit(1);
     while (waitpid(-1, nullptr, WNOHANG) > 0) {
@@ -66,7 +102,12 @@ void on_own_thread(const std::function<void()>& f) {
 
 }  // namespace
 
-PidNamespace PidNamespace::create() {
+PidNamespace PidNamespace::create(const std::string& folder) {
+  UniqueFd folder_fd;
+  if (!folder.empty()) {
+    folder_fd.reset(open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!folder_fd) throw_errno("open " + folder, errno);
+  }
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) < 0) throw_errno("pipe2", errno);
   UniqueFd watch(pipe_fds[0]);
@@ -77,7 +118,7 @@ PidNamespace PidNamespace::create() {
     // unshare(CLONE_NEWPID) moves only this thread's future children; the first becomes pid 1.
     if (unshare(CLONE_NEWPID) < 0) throw_errno("unshare(CLONE_NEWPID)", errno);
     pid = fork();
-    if (pid == 0) init_main(watch.get());
+    if (pid == 0) init_main(watch.get(), folder.c_str(), folder_fd.get());
     if (pid < 0) throw_errno("fork the lab's init", errno);
   });
   p.init_ = pid;

@@ -36,9 +36,7 @@ namespace nslab {
 
 using Clock = std::chrono::steady_clock;
 
-namespace {
-constexpr const char* kLabDirPrefix = "nslab-lab-";
-}
+namespace {}
 
 const char* verdict_name(Verdict v) {
   switch (v) {
@@ -112,7 +110,6 @@ class Execution {
       return out_;
     }
     deadline_ = t0 + s_.timeout;
-    make_lab_dir();
     try {
       if (!opt_.capture_dir.empty()) make_capture_dir();
       auto b0 = Clock::now();
@@ -198,24 +195,15 @@ class Execution {
     capture_.reset();
   }
 
-  // /tmp/nslab-lab-PID-XXXXXX: a killed nslab cannot remove its folder, so the pid lets the next
-  // run find and remove it (sweep_stale_lab_dirs).
-  void make_lab_dir() {
-    std::string tmpl = fmt::format("/tmp/{}{}-XXXXXX", kLabDirPrefix, getpid());
-    if (mkdtemp(tmpl.data())) lab_dir_ = tmpl;
-  }
-
   void cleanup() {
     live_.clear();  // kills (SIGKILL) and reaps whatever still runs
     capture_.reset();
     if (lab_) kill_processes_in(lab_->namespaces());
     lab_.reset();
-    std::error_code ec;
-    if (!lab_dir_.empty()) fs::remove_all(lab_dir_, ec);
   }
 
   std::string resolve(const TemplateRef& r) {
-    if (r.lab_dir) return lab_dir_;
+    if (r.lab_dir) return lab_->dir();
     LabNode& node = lab_->node(r.node);
     if (r.attribute == "ifindex") return std::to_string(node.ifindex(r.ifname));
     if (r.attribute == "mtu") {
@@ -606,28 +594,12 @@ class Execution {
   std::unique_ptr<Lab> lab_;
   std::unique_ptr<Capture> capture_;
   std::string capture_dir_;
-  std::string lab_dir_;
   std::vector<std::unique_ptr<Live>> live_;
   Clock::time_point deadline_;
   bool failed_ = false;
 };
 
 }  // namespace
-
-int sweep_stale_lab_dirs() {
-  int removed = 0;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/tmp", ec)) {
-    std::string name = e.path().filename().string();
-    if (!name.starts_with(kLabDirPrefix)) continue;
-    long pid = std::atol(name.c_str() + std::strlen(kLabDirPrefix));
-    if (pid <= 0 || pid == getpid() || kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
-      continue;  // its owner is alive (or not ours to judge)
-    fs::remove_all(e.path(), ec);
-    if (!ec) ++removed;
-  }
-  return removed;
-}
 
 ScenarioOutcome Runner::run(const Scenario& scenario) {
   return Execution(scenario, options_, signals_, interrupted_, captures_made_).run();
