@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake make pkg-config
+  g++ cmake make pkg-config clang-14 libclang-rt-14-dev
   libnl-3-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev
   libboost-dev libboost-filesystem-dev nlohmann-json3-dev libfmt-dev
   libcli11-dev libpcap-dev libre2-dev libgtest-dev libbenchmark-dev

@@ -1,39 +1,59 @@
 #!/usr/bin/env bash
-# ci/fuzz.sh [SECONDS]: builds the libFuzzer targets of the topology and scenario loaders with
-# clang 14 (in build-fuzz/, with AddressSanitizer and UBSan), seeds each from topologies/,
-# scenarios/ and the bad corpora of lab/tests, and runs each for SECONDS (default 30). A crash,
-# an escaped exception, a sanitizer report or a slow input stops it with exit 1 and leaves the
-# input in build-fuzz/findings/; reproduce with build-fuzz/lab/fuzz/TARGET FILE. With
-# FUZZ_KEEP_GOING=1 a finding does not stop the run (libFuzzer's fork mode): the long form,
-# `FUZZ_KEEP_GOING=1 ci/fuzz.sh 1800`, runs each target for 30 minutes and collects them all.
+# ci/fuzz.sh [SECONDS | --smoke]: builds the libFuzzer targets of the topology and scenario
+# loaders with clang 14 (in build-fuzz/, with AddressSanitizer and UBSan), seeds each from
+# topologies/, scenarios/ and lab/tests, and runs each for SECONDS (default 30), keeping what it
+# learns in build-fuzz/corpus/. A crash, an escaped exception, a sanitizer report, a slow input
+# or an exhausted memory ends it with exit 1 and leaves the input in build-fuzz/findings/;
+# reproduce with `build-fuzz/lab/fuzz/TARGET FILE`, then add the file to lab/tests/fuzz-findings.
+#
+# FUZZ_KEEP_GOING=1: a finding does not stop the run (libFuzzer's fork mode). The long form is
+# `FUZZ_KEEP_GOING=1 ci/fuzz.sh 1800` (30 minutes each).
+#
+# --smoke: what ci/test.sh runs. Deterministic (a fixed seed, a fixed number of inputs, a fresh
+# corpus seeded from the repository only), about 30 s per target on the 2-core CI machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-30}
-[[ $seconds =~ ^[0-9]+$ && $seconds -gt 0 ]] || { echo "usage: ci/fuzz.sh [SECONDS]" >&2; exit 2; }
+mode=${1:-30}
+if [[ $mode != --smoke ]] && ! [[ $mode =~ ^[0-9]+$ && $mode -gt 0 ]]; then
+  echo "usage: ci/fuzz.sh [SECONDS | --smoke]" >&2
+  exit 2
+fi
 ./ci/deps.sh
 CXX=clang++-14 cmake -S . -B build-fuzz -DNSLAB_FUZZ=ON -DNSLAB_WERROR=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j"$(nproc)" 2>&1 | grep -vE '^\[ *[0-9]+%\]|^make|^-- ' || true
 mkdir -p build-fuzz/findings
 status=0
+declare -A smoke_runs=([topology_fuzz]=100000 [scenario_fuzz]=60000)
 for target in topology_fuzz scenario_fuzz; do
-  corpus=build-fuzz/corpus/$target
+  if [[ $mode == --smoke ]]; then
+    corpus=$(mktemp -d "${TMPDIR:-/tmp}/nslab-fuzz-XXXXXX")
+    budget=(-seed=1 -runs="${smoke_runs[$target]}")
+    what="${smoke_runs[$target]} inputs, seed 1"
+  else
+    corpus=build-fuzz/corpus/$target
+    budget=(-max_total_time="$mode")
+    what="${mode}s"
+    if [[ ${FUZZ_KEEP_GOING:-0} == 1 ]]; then
+      budget+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+    fi
+  fi
   mkdir -p "$corpus"
-  find topologies scenarios lab/tests -name '*.yaml' -exec cp -n {} "$corpus/" \; 2>/dev/null || true
-  echo "fuzz: $target for ${seconds}s ($(ls "$corpus" | wc -l) inputs in its corpus)"
-  keep_going=()
-  if [[ ${FUZZ_KEEP_GOING:-0} == 1 ]]; then
-    keep_going=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
-  fi
-  if ! build-fuzz/lab/fuzz/$target "$corpus" -max_total_time="$seconds" -timeout=10 \
-      -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 "${keep_going[@]}" \
-      -artifact_prefix="build-fuzz/findings/$target-" 2>build-fuzz/$target.log ||
-    ls build-fuzz/findings/"$target"-* >/dev/null 2>&1; then
+  find topologies scenarios lab/tests -type f -exec cp -n {} "$corpus/" \; 2>/dev/null || true
+  echo "fuzz: $target, $what ($(find "$corpus" -type f | wc -l) seed inputs)"
+  start=$SECONDS
+  if ! build-fuzz/lab/fuzz/$target "$corpus" "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
+      -max_len=16384 -print_final_stats=1 -artifact_prefix="build-fuzz/findings/$target-" \
+      2>build-fuzz/$target.log ||
+    compgen -G "build-fuzz/findings/$target-*" >/dev/null; then
     status=1
-    echo "fuzz: $target FOUND A PROBLEM; input(s) in build-fuzz/findings/, log build-fuzz/$target.log"
-    grep -E 'ERROR|SUMMARY|runtime error|terminate' build-fuzz/$target.log | head -5
+    echo "fuzz: $target FOUND A PROBLEM: inputs in build-fuzz/findings/, log build-fuzz/$target.log"
+    grep -E 'ERROR|SUMMARY|runtime error|terminate' build-fuzz/$target.log | head -5 || true
   fi
-  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+ *DONE' \
-    build-fuzz/$target.log | sed 's/^/  /'
+  echo "  $(grep -oE '^stat::number_of_executed_units: *[0-9]+' build-fuzz/$target.log |
+    grep -oE '[0-9]+$' || echo '?') inputs in $((SECONDS - start)) s," \
+    "peak RSS $(grep -oE '^stat::peak_rss_mb: *[0-9]+' build-fuzz/$target.log |
+      grep -oE '[0-9]+$' || echo '?') MB"
+  [[ $mode == --smoke ]] && rm -rf "$corpus"
 done
 exit "$status"

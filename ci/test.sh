@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Builds nslab and runs every test: unit (no privileges), integration (labs built and read back,
 # as root and as uid 65534), and the command line end to end (real ping/tracepath, exit codes,
-# signals, leaks). Run as root for the complete set; unprivileged, root-only checks skip and say why.
+# signals, leaks), the first-packet stress test in its short form, and a deterministic fuzz smoke
+# run of the loaders. Run as root for the complete set; unprivileged, root-only checks skip and
+# say why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./ci/build.sh
-cd build
-ctest -j"$(nproc)" --output-on-failure --timeout 300
+echo "== fuzz smoke run of the loaders (ci/fuzz.sh --smoke)"
+fuzz=0
+./ci/fuzz.sh --smoke || fuzz=$?
+echo "== ctest"
+tests=0
+(cd build && ctest -j"$(nproc)" --output-on-failure --timeout 300) || tests=$?
+if ((fuzz)); then echo "the fuzz smoke run found a problem (above)" >&2; fi
+exit $((tests ? tests : fuzz))
