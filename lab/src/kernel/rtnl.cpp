@@ -340,7 +340,10 @@ std::vector<std::pair<int, IpAddress>> Rtnl::ipv6_groups() {
   check(nl_send_simple(sk_, RTM_GETMULTICAST, NLM_F_DUMP, &req, sizeof req),
         "dump IPv6 multicast groups");
   GroupDump dump;
-  nl_cb* cb = nl_cb_clone(nl_socket_get_cb(sk_));
+  nl_cb* base = nl_socket_get_cb(sk_);  // a new reference
+  nl_cb* cb = nl_cb_clone(base);
+  nl_cb_put(base);
+  if (!cb) throw Error("nl_cb_clone failed", ENOMEM);
   nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_group, &dump);
   int err = nl_recvmsgs(sk_, cb);
   nl_cb_put(cb);

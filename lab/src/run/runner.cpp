@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -442,7 +444,7 @@ class Execution {
       switch (c.kind) {
         case ChangeSpec::Kind::link: {
           LinkChange lc;
-          if (c.mtu) lc.mtu = std::stoi(text(c.mtu->value));
+          if (c.mtu) lc.mtu = static_cast<int>(number("mtu", text(c.mtu->value), 0, INT32_MAX));
           if (c.up) lc.up = c.up->value.get<bool>();
           o.command = fmt::format("link {}:{}{}{}", c.node, c.ifname,
                                   lc.mtu ? fmt::format(" mtu {}", *lc.mtu) : "",
@@ -497,6 +499,17 @@ class Execution {
     }
   }
 
+  // A value as a template expanded it, as a number of its type (validation checked what was
+  // written literally; what the kernel refuses, it refuses with its own reason).
+  static std::int64_t number(const char* what, const std::string& text, std::int64_t lo,
+                             std::int64_t hi) {
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || p != text.data() + text.size() || text.empty() || v < lo || v > hi)
+      throw Error(fmt::format("{} '{}' is not a number in [{}, {}]", what, text, lo, hi), EINVAL);
+    return v;
+  }
+
   RouteRequest route_request(const ChangeSpec& c, LabNode& node) {
     Json r = expand_templates_json(c.route, resolver());
     auto str = [&](const char* k) {
@@ -523,9 +536,10 @@ class Execution {
       req.family = p->address.family;
     }
     if (!str("dev").empty()) req.oif = node.ifindex(str("dev"));
-    if (!str("mtu").empty()) req.mtu = std::stoi(str("mtu"));
+    if (!str("mtu").empty()) req.mtu = static_cast<int>(number("mtu", str("mtu"), 0, INT32_MAX));
     req.lock_mtu = r.value("lock_mtu", false);
-    if (!str("metric").empty()) req.metric = static_cast<std::uint32_t>(std::stoul(str("metric")));
+    if (!str("metric").empty())
+      req.metric = static_cast<std::uint32_t>(number("metric", str("metric"), 0, 0xffffffffLL));
     return req;
   }
 
