@@ -8,6 +8,7 @@
 //   thread    F_SETOWN_EX F_OWNER_TID: the signal is pending for one chosen thread only
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -198,8 +199,12 @@ int receive(const probe::Options& o) {
   probe::Deadline d(o.duration("timeout"));
 
   if (c == "overflow") {
-    // The limit counts every pending signal of our real uid, in any process: leave room for
-    // exactly --sigpending more than the uid has queued now (SigQ in /proc/self/status).
+    // RLIMIT_SIGPENDING counts the pending signals of a uid in a user namespace (ucounts, since
+    // Linux 5.14), across all its processes: another process of ours could take a place, or
+    // free one, at any moment. In a user namespace of our own the count is ours alone, so the
+    // room is exactly --sigpending. (Still single-threaded here, as unshare requires.)
+    if (unshare(CLONE_NEWUSER) < 0)
+      probe::fail("unshare(CLONE_NEWUSER), to count pending signals of our own", errno);
     long queued = 0;
     std::ifstream status("/proc/self/status");
     for (std::string line; std::getline(status, line);)
