@@ -57,7 +57,7 @@ class Lab {
   std::chrono::microseconds build_time() const { return build_time_; }
   // ${lab.dir}: a private folder that every node's processes see ($TMPDIR/nslab-lab-XXXXXX). It
   // goes with the lab: removed at teardown, and by the lab's init if nslab dies (see pidns.hpp).
-  const std::string& dir() const { return dir_.path; }
+  const std::string& dir() const { return pids_->folder(); }
   // Where every process of this lab is started (see PidNamespace).
   const PidNamespace* pids() const { return pids_ ? &*pids_ : nullptr; }
   // Kills every process of the lab at once (its PID namespace's init), without waiting; none can
@@ -68,22 +68,11 @@ class Lab {
 
  private:
   friend class Builder;
-  // The lab's folder, removed when the Lab goes: after the PID namespace (declared later, so
-  // destroyed first), so that no process of the lab writes into it any more.
-  struct Folder {
-    std::string path;
-    Folder();
-    Folder(const Folder&) = delete;
-    Folder& operator=(const Folder&) = delete;
-    ~Folder();
-  };
-
   explicit Lab(Topology t) : topology_(std::move(t)), home_(Netns::current()) {}
 
   Topology topology_;
   Netns home_;
-  Folder dir_;
-  std::optional<PidNamespace> pids_;
+  std::optional<PidNamespace> pids_;  // also owns the lab's folder (see PidNamespace::create)
   std::vector<LabNode> nodes_;
   std::chrono::microseconds build_time_{0};
 };

@@ -22,16 +22,17 @@ namespace nslab {
 
 class PidNamespace {
  public:
-  // Creates the namespace and its init. `folder` (the lab's ${lab.dir}, may be empty) is removed
-  // by the init if nslab dies: after killing and reaping everything in the namespace, before it
-  // exits itself. (At a normal teardown its owner removes it, once the init is gone.)
-  static PidNamespace create(const std::string& folder = {});
+  // Creates the namespace and its init. With `parent` (a folder, e.g. $TMPDIR) the init makes
+  // the lab's folder there (folder()): it is removed at teardown once the init is gone, and by
+  // the init itself if nslab dies, after it has killed and reaped everything in the namespace.
+  static PidNamespace create(const std::string& parent = {});
 
   PidNamespace(PidNamespace&& o) noexcept
       : ns_(std::move(o.ns_)),
         pidfd_(std::move(o.pidfd_)),
         alive_(std::move(o.alive_)),
-        init_(std::exchange(o.init_, -1)) {}
+        init_(std::exchange(o.init_, -1)),
+        folder_(std::exchange(o.folder_, {})) {}
   PidNamespace& operator=(PidNamespace&&) = delete;
   PidNamespace(const PidNamespace&) = delete;
   // Kills the init, and so every process in the namespace, and reaps it (bounded). nslab's own
@@ -41,13 +42,15 @@ class PidNamespace {
   // Kills every process in the namespace now (SIGKILL to the init), without waiting.
   void kill_all() const;
 
-  int fd() const { return ns_.get(); }      // the namespace (for setns and nsenter --pid)
-  pid_t init_pid() const { return init_; }  // as nslab sees it
+  int fd() const { return ns_.get(); }  // the namespace (for setns and nsenter --pid)
+  const std::string& folder() const { return folder_; }  // the lab's folder, if asked for
+  pid_t init_pid() const { return init_; }               // as nslab sees it
 
  private:
   PidNamespace() = default;
   UniqueFd ns_, pidfd_, alive_;  // alive_: nslab's end of the pipe the init watches
   pid_t init_ = -1;
+  std::string folder_;
 };
 
 // Runs `start` (which forks) on a thread of its own that first enters `pidns`, so that the

@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <filesystem>
 #include <thread>
 #include <utility>
 
@@ -39,18 +38,6 @@ const LabNode& Lab::node(const std::string& name) const {
   for (const auto& n : nodes_)
     if (n.name() == name) return n;
   throw Error(fmt::format("no node '{}' in topology '{}'", name, topology_.name), ENOENT);
-}
-
-Lab::Folder::Folder() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = fmt::format("{}/nslab-lab-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(tmpl.data())) throw_errno("mkdtemp " + tmpl, errno);
-  path = tmpl;
-}
-
-Lab::Folder::~Folder() {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
 }
 
 LabNode& Lab::node(const std::string& name) {
@@ -355,7 +342,8 @@ class Builder {
 
 std::unique_ptr<Lab> Lab::build(const Topology& topology, const BuildOptions& options) {
   std::unique_ptr<Lab> lab(new Lab(topology));
-  lab->pids_.emplace(PidNamespace::create(lab->dir()));
+  const char* tmp = std::getenv("TMPDIR");
+  lab->pids_.emplace(PidNamespace::create(tmp && *tmp ? tmp : "/tmp"));
   Builder(*lab, options).run();
   return lab;
 }

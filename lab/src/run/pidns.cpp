@@ -14,9 +14,12 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "nslab/error.hpp"
 
@@ -58,21 +61,36 @@ void remove_below(int dir) {
   closedir(d);
 }
 
-// pid 1 of a lab, in the child of a fork of nslab. It reaps the orphans that are reparented to
-// it. When nslab's end of `alive` closes (nslab died), it kills and reaps everything in its
-// namespace, removes the lab's folder (held as `folder_fd` since before any lab process ran, so
-// a swapped path cannot send it elsewhere) and exits. It leaves nslab's session and process
-// group, so that a kill aimed at nslab's group cannot stop that cleanup; a SIGKILL from nslab at
-// teardown ends it at once, and the kernel kills the rest. (No PR_SET_PDEATHSIG: it follows the
-// thread that forked, which ends at once.)
-[[noreturn]] void init_main(int alive, const char* folder, int folder_fd) {
+// pid 1 of a lab, in the child of a fork of nslab. First it makes the lab's folder from
+// `folder_template` (when not empty) and tells nslab its name through `told`: the folder exists
+// only once its remover does, so no moment of nslab's death leaves it behind. Then it reaps the
+// orphans that are reparented to it. When nslab's end of `alive` closes (nslab died), it kills
+// and reaps everything in its namespace, removes the folder (through an fd opened before any lab
+// process ran, so a swapped path cannot send it elsewhere) and exits. It leaves nslab's session
+// and process group, so that a kill aimed at nslab's group cannot stop that cleanup; a SIGKILL
+// from nslab at teardown ends it at once, and the kernel kills the rest. (No PR_SET_PDEATHSIG:
+// it follows the thread that forked, which ends at once.)
+[[noreturn]] void init_main(int alive, int told, char* folder_template) {
   setsid();
   prctl(PR_SET_NAME, "nslab-init");
+  const char* folder = folder_template[0] ? mkdtemp(folder_template) : nullptr;
+  int folder_fd = -1;
+  if (folder) {
+    folder_fd = open(folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    (void)!write(told, folder, std::strlen(folder));
+  } else if (folder_template[0]) {
+    (void)!write(told, "!", 1);  // nslab reports the failure
+  }
+  close(told);
+  // Keep `alive` as 3 and the folder as 4, and nothing else of nslab's: move both out of the
+  // way first, so that neither dup2 closes the other.
+  int a = fcntl(alive, F_DUPFD_CLOEXEC, 100);
+  int f = folder_fd >= 0 ? fcntl(folder_fd, F_DUPFD_CLOEXEC, 101) : -1;
   int null = open("/dev/null", O_RDWR);
   for (int fd = 0; fd < 3; ++fd) dup2(null, fd);  // hold none of nslab's pipes open
-  dup2(alive, 3);
-  if (folder_fd >= 0) dup2(folder_fd, 4);
-  syscall(SYS_close_range, folder_fd >= 0 ? 5u : 4u, ~0u, 0u);
+  dup2(a, 3);
+  if (f >= 0) dup2(f, 4);
+  syscall(SYS_close_range, f >= 0 ? 5u : 4u, ~0u, 0u);
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, nullptr);
@@ -87,7 +105,7 @@ void remove_below(int dir) {
       kill(-1, SIGKILL);  // from a PID namespace's init: every other process in it
       while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
       }
-      if (folder_fd >= 0) {
+      if (f >= 0) {
         remove_below(4);
         rmdir(folder);
       }
@@ -102,33 +120,44 @@ void remove_below(int dir) {
 
 }  // namespace
 
-PidNamespace PidNamespace::create(const std::string& folder) {
-  UniqueFd folder_fd;
-  if (!folder.empty()) {
-    folder_fd.reset(open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!folder_fd) throw_errno("open " + folder, errno);
-  }
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) < 0) throw_errno("pipe2", errno);
-  UniqueFd watch(pipe_fds[0]);
+PidNamespace PidNamespace::create(const std::string& folder_in) {
+  int alive_fds[2], told_fds[2];
+  if (pipe2(alive_fds, O_CLOEXEC) < 0) throw_errno("pipe2", errno);
+  UniqueFd watch(alive_fds[0]);
   PidNamespace p;
-  p.alive_.reset(pipe_fds[1]);
+  p.alive_.reset(alive_fds[1]);
+  if (pipe2(told_fds, O_CLOEXEC) < 0) throw_errno("pipe2", errno);
+  UniqueFd told_read(told_fds[0]), told_write(told_fds[1]);
+  // Prepared here: the child of a fork of a multi-threaded process should not allocate.
+  std::string folder_template = folder_in.empty() ? "" : folder_in + "/nslab-lab-XXXXXX";
   pid_t pid = -1;
   on_own_thread([&] {
     // unshare(CLONE_NEWPID) moves only this thread's future children; the first becomes pid 1.
     if (unshare(CLONE_NEWPID) < 0) throw_errno("unshare(CLONE_NEWPID)", errno);
     pid = fork();
-    if (pid == 0) init_main(watch.get(), folder.c_str(), folder_fd.get());
+    if (pid == 0) init_main(watch.get(), told_write.get(), folder_template.data());
     if (pid < 0) throw_errno("fork the lab's init", errno);
   });
   p.init_ = pid;
+  told_write.reset();
   p.pidfd_.reset(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   p.ns_.reset(open(("/proc/" + std::to_string(pid) + "/ns/pid").c_str(), O_RDONLY | O_CLOEXEC));
-  if (!p.pidfd_ || !p.ns_) {
-    int err = errno;
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    throw_errno("open the lab's PID namespace", err);
+  if (!p.pidfd_ || !p.ns_) throw_errno("open the lab's PID namespace", errno);  // ~p kills it
+  if (!folder_in.empty()) {
+    // The folder's name, until the init closes its end (bounded: it does so at once).
+    char buf[4096];
+    std::string name;
+    for (;;) {
+      pollfd w{told_read.get(), POLLIN, 0};
+      if (poll(&w, 1, 5000) != 1) throw Error("the lab's init did not say its folder", ETIMEDOUT);
+      ssize_t n = read(told_read.get(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      name.append(buf, static_cast<std::size_t>(n));
+    }
+    if (name.empty() || name == "!")
+      throw Error(fmt::format("cannot make the lab's folder in {}", folder_in), EIO);
+    p.folder_ = name;
   }
   return p;
 }
@@ -145,6 +174,9 @@ PidNamespace::~PidNamespace() {
   while (poll(&p, 1, 5000) < 0 && errno == EINTR) {
   }
   waitpid(init_, nullptr, WNOHANG);
+  // The lab's processes are gone: nothing writes into its folder any more.
+  std::error_code ec;
+  if (!folder_.empty()) std::filesystem::remove_all(folder_, ec);
 }
 
 void in_pid_namespace(const PidNamespace& pidns, const std::function<void()>& start) {
