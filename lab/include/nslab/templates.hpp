@@ -26,6 +26,8 @@ std::optional<std::string> check_template(const TemplateRef& ref, const Topology
 
 using TemplateResolver = std::function<std::string(const TemplateRef&)>;
 std::string expand_templates(std::string_view s, const TemplateResolver& resolve);
+// True for a string holding a ${...} template: its value is known only when the step runs.
+bool is_templated(const nlohmann::ordered_json& value);
 nlohmann::ordered_json expand_templates_json(const nlohmann::ordered_json& j,
                                              const TemplateResolver& resolve);
 

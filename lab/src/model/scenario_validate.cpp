@@ -110,7 +110,7 @@ class ScenarioValidator {
             auto m = c.mtu->value.get<std::int64_t>();
             if (m < kMinMtuIpv4 || m > kMaxMtu)
               d_.error(c.mtu->pos, fmt::format("mtu {} is outside 68-65535", m));
-          } else if (!templated(c.mtu->value)) {
+          } else if (!is_templated(c.mtu->value)) {
             d_.error(c.mtu->pos, fmt::format("mtu must be a number, not {}", c.mtu->value.dump()));
           }
         }
@@ -122,7 +122,7 @@ class ScenarioValidator {
           break;
         }
         templates(c.address.value, c.address.pos);
-        if (!templated(c.address.value) && !IpPrefix::parse(c.address.value.get<std::string>()))
+        if (!is_templated(c.address.value) && !IpPrefix::parse(c.address.value.get<std::string>()))
           d_.error(c.address.pos, fmt::format("invalid address '{}' (expected A.B.C.D/N or X::Y/N)",
                                               c.address.value.get<std::string>()));
         break;
@@ -146,10 +146,6 @@ class ScenarioValidator {
     }
   }
 
-  static bool templated(const Json& v) {
-    return v.is_string() && v.get<std::string>().find("${") != std::string::npos;
-  }
-
   // The values of a route change, checked as a topology's routes are (a template is checked
   // when it is expanded).
   void route(const ChangeSpec& c) {
@@ -164,7 +160,7 @@ class ScenarioValidator {
     auto text = [&](const char* key) -> std::optional<std::string> {
       if (!r.contains(key)) return std::nullopt;
       const Json& v = r[key];
-      if (templated(v)) return std::nullopt;
+      if (is_templated(v)) return std::nullopt;
       if (!v.is_string()) {
         d_.error(at(key), fmt::format("{} must be text, not {}", key, v.dump()));
         return std::nullopt;
@@ -181,7 +177,7 @@ class ScenarioValidator {
     if (auto f = text("family"); f && *f != "ipv4" && *f != "ipv6")
       d_.error(at("family"), fmt::format("family must be ipv4 or ipv6, not '{}'", *f));
     auto number = [&](const char* key, std::int64_t lo, std::int64_t hi) {
-      if (!r.contains(key) || templated(r[key])) return;
+      if (!r.contains(key) || is_templated(r[key])) return;
       if (!r[key].is_number_integer() || r[key].get<std::int64_t>() < lo ||
           r[key].get<std::int64_t>() > hi)
         d_.error(at(key), fmt::format("{} must be a number in [{}, {}], not {}", key, lo, hi,

@@ -117,3 +117,11 @@ std::vector<std::string> split_command(const std::string& s) {
 }
 
 }  // namespace nslab
+
+namespace nslab {
+
+bool is_templated(const nlohmann::ordered_json& value) {
+  return value.is_string() && value.get_ref<const std::string&>().find("${") != std::string::npos;
+}
+
+}  // namespace nslab

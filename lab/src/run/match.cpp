@@ -1,4 +1,5 @@
 #include "nslab/match.hpp"
+#include "nslab/templates.hpp"
 
 #include "../model/names.hpp"
 
@@ -110,15 +111,12 @@ void check_value(const Json& v, const std::string& path, std::vector<std::string
   auto bad = [&](const char* want) {
     out.push_back(fmt::format("{}: '{}' takes {}", path, op, want));
   };
-  auto templated = [](const Json& a) {
-    return a.is_string() && a.get<std::string>().find("${") != std::string::npos;
-  };
   if (op == "has") {
     if (!arg.is_object() || arg.empty()) return bad("a mapping of fields");
     for (auto it = arg.begin(); it != arg.end(); ++it) check_value(*it, path + "." + it.key(), out);
   } else if (op == "between") {
-    if (!arg.is_array() || arg.size() != 2 || !(number_of(arg[0]) || templated(arg[0])) ||
-        !(number_of(arg[1]) || templated(arg[1])))
+    if (!arg.is_array() || arg.size() != 2 || !(number_of(arg[0]) || is_templated(arg[0])) ||
+        !(number_of(arg[1]) || is_templated(arg[1])))
       return bad("[LOW, HIGH]");
     auto lo = number_of(arg[0]), hi = number_of(arg[1]);
     if (lo && hi && *lo > *hi)
@@ -133,7 +131,7 @@ void check_value(const Json& v, const std::string& path, std::vector<std::string
     if (auto e = regex_error(arg.get<std::string>()))
       out.push_back(
           fmt::format("{}: invalid regular expression '{}': {}", path, arg.get<std::string>(), *e));
-  } else if (!number_of(arg) && !templated(arg)) {
+  } else if (!number_of(arg) && !is_templated(arg)) {
     bad("a number");
   }
 }
