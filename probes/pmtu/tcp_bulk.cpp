@@ -1,7 +1,8 @@
 // tcp_bulk: a TCP bulk transfer, server or client role. The client connects, sends --bytes,
 // half-closes and waits for the server's close (proof that everything arrived), all within
-// --timeout; it reports what TCP_INFO says (MSS, path MTU, retransmissions) and either `done` or
-// `stalled`. The server reports `ready`, then what it received.
+// --timeout; it reports what TCP_INFO says (MSS, path MTU, retransmissions, reordering), the
+// node's TcpExt counters that moved during the transfer (why a segment was retransmitted), and
+// either `done` or `stalled`. The server reports `ready`, then what it received.
 
 #include <fcntl.h>
 #include <linux/tcp.h>  // the kernel's tcp_info (glibc's lacks tcpi_bytes_acked)
@@ -10,6 +11,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <vector>
 
 #include "../common/probe.hpp"
@@ -29,7 +33,39 @@ probe::Json info_of(int fd) {
           {"retransmits", ti.tcpi_retransmits},
           {"probes", ti.tcpi_probes},
           {"bytes_acked", ti.tcpi_bytes_acked},
-          {"rtt_us", ti.tcpi_rtt}};
+          {"rtt_us", ti.tcpi_rtt},
+          {"reordering", ti.tcpi_reordering},
+          {"reord_seen", ti.tcpi_reord_seen},
+          {"dsack_dups", ti.tcpi_dsack_dups}};
+}
+
+// The TcpExt counters of this process's network namespace (/proc/net/netstat: a line of names,
+// then a line of values). Only the node's own sockets move them, so a delta over the transfer
+// says what the sender's TCP did: loss probes, fast retransmits, reordering seen, DSACKs.
+std::map<std::string, long> tcp_ext() {
+  std::map<std::string, long> counters;
+  std::ifstream in("/proc/net/netstat");
+  std::string names, values;
+  while (std::getline(in, names) && std::getline(in, values)) {
+    if (names.rfind("TcpExt:", 0) != 0) continue;
+    std::istringstream n(names), v(values);
+    std::string name, value;
+    n >> name;
+    v >> value;
+    while (n >> name && v >> value) counters[name] = std::stol(value);
+  }
+  return counters;
+}
+
+probe::Json moved(const std::map<std::string, long>& before,
+                  const std::map<std::string, long>& after) {
+  probe::Json delta = probe::Json::object();
+  for (const auto& [name, value] : after) {
+    auto it = before.find(name);
+    long d = value - (it == before.end() ? 0 : it->second);
+    if (d != 0) delta[name] = d;
+  }
+  return delta;
 }
 
 int server(const probe::Options& o) {
@@ -75,6 +111,7 @@ int server(const probe::Options& o) {
 int client(const probe::Options& o) {
   auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
   probe::Deadline deadline(o.duration("timeout"));
+  auto counters = tcp_ext();
   auto t0 = std::chrono::steady_clock::now();
   auto [fd, result] = probe::tcp_connect(dst, deadline);
   if (result == "timeout") {
@@ -110,6 +147,7 @@ int client(const probe::Options& o) {
     stalled = !ev || read(fd, &c, 1) != 0;
   }
   probe::Json info = info_of(fd);
+  info["tcp_ext"] = moved(counters, tcp_ext());
   probe::emit("tcp_info", info);
   long ms = probe::micros_since(t0) / 1000;
   if (stalled)
