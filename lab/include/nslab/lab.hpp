@@ -29,6 +29,7 @@ class LabNode {
   int ifindex(const std::string& ifname) const;
   const std::map<std::string, int>& ifindexes() const { return ifindexes_; }
   void set_ifindex(const std::string& ifname, int idx) { ifindexes_[ifname] = idx; }
+  void forget_ifindex(const std::string& ifname) { ifindexes_.erase(ifname); }
 
  private:
   std::string name_;
@@ -55,6 +56,8 @@ class Lab {
   const LabNode& node(const std::string& name) const;
   std::vector<const Netns*> namespaces() const;
   std::chrono::microseconds build_time() const { return build_time_; }
+  // Numbers an interface that a change creates: the next ifindex not used in the lab.
+  int number_interface(const std::string& node, const std::string& ifname);
   // ${lab.dir}: a private folder that every node's processes see ($TMPDIR/nslab-lab-XXXXXX). It
   // goes with the lab: removed at teardown, and by the lab's init if nslab dies (see pidns.hpp).
   const std::string& dir() const { return pids_->folder(); }

@@ -3,6 +3,7 @@
 // see small structs of ours. Errors come back as nslab::Error carrying the kernel's errno and its
 // extended-ack text (libnl alone would flatten ENETUNREACH into "Unspecific failure").
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -40,6 +41,30 @@ struct RouteRequest {
   std::optional<int> mtu;
   bool lock_mtu = false;
   std::optional<std::uint32_t> metric;
+  std::uint32_t table = 254;  // RT_TABLE_MAIN
+  int type = 1;               // RTN_UNICAST, RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT
+  std::optional<int> advmss, initcwnd, rto_min_ms;
+  std::optional<IpAddress> src;  // preferred source (RTA_PREFSRC)
+};
+
+struct RuleRequest {
+  Family family = Family::ipv4;
+  std::uint32_t priority = 0;
+  std::optional<IpPrefix> from, to;
+  std::string iif, oif;
+  std::optional<int> ipproto;
+  std::optional<std::pair<int, int>> sport, dport;
+  std::optional<int> dscp;
+  std::optional<std::uint32_t> fwmark;
+  int action = 1;  // FR_ACT_TO_TBL, FR_ACT_BLACKHOLE, FR_ACT_UNREACHABLE, FR_ACT_PROHIBIT
+  std::uint32_t table = 0;
+};
+
+struct NeighbourRequest {
+  int ifindex = 0;
+  IpAddress address;
+  std::optional<std::array<std::uint8_t, 6>> lladdr;
+  int state = 0x80;  // NUD_PERMANENT
 };
 
 struct LinkState {
@@ -97,7 +122,13 @@ class Rtnl {
   void add_address(int ifindex, const IpPrefix& prefix);
   void del_address(int ifindex, const IpPrefix& prefix);
   void add_route(const RouteRequest& req);
+  void replace_route(const RouteRequest& req);  // creates it when it does not exist
   void del_route(const RouteRequest& req);
+  void add_rule(const RuleRequest& req);
+  void del_rule(const RuleRequest& req);
+  void add_neighbour(const NeighbourRequest& req, bool replace = false);
+  void del_neighbour(const NeighbourRequest& req);
+  void del_link(int ifindex);
 
   std::vector<LinkState> links();
   // One link by RTM_GETLINK (not a dump): since Linux 6.8 the kernel first runs the device's

@@ -5,12 +5,14 @@
 // ${...} templates, expanded when the step runs.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "nslab/templates.hpp"
 #include "nslab/topology.hpp"
 
 namespace nslab {
@@ -33,24 +35,17 @@ struct Expectation {
   }
 };
 
-// A change to the running topology. Values are kept as written (templates allowed) and parsed
-// when the step runs; validation already parsed those without templates.
+// A change to the running topology (SPEC 7): add, del, replace or set a topology fragment. The
+// fragment is parsed by the topology loader when it is needed, with
+// ${...} templates expanded by the resolver it is given: at validation from the model, when the
+// step runs from the lab. Positions are the scenario file's (for a short form, its target's).
+enum class ChangeOp { add, del, replace, set };
+const char* change_op_name(ChangeOp op);
+
 struct ChangeSpec {
-  enum class Kind { link, address, route, nftables, sysctl };
-  Kind kind = Kind::link;
+  ChangeOp op = ChangeOp::set;
   SourcePos pos;
-  std::string node;
-  std::string ifname;              // link, address
-  SourcePos target_pos;            // of "node" or "node:interface"
-  SourcePos route_pos;             // route: of the add/del map
-  std::optional<Pattern> mtu, up;  // link
-  bool add = true;                 // address, route: add or del
-  Pattern address;                 // address: the prefix
-  Json route;                      // route: {to, via, dev, mtu, lock_mtu, metric} as written
-  std::map<std::string, SourcePos> route_key_pos;  // route: where each key's value is
-  std::string ruleset;                             // nftables: nft commands
-  SourcePos ruleset_pos;
-  std::vector<SysctlSpec> sysctls;
+  std::function<Topology(const TemplateResolver& resolve, Diagnostics& diags)> fragment;
 };
 
 struct StepSpec {

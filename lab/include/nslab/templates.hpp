@@ -24,7 +24,11 @@ std::vector<TemplateRef> find_templates(std::string_view s,
 // Why `ref` cannot be resolved in `topology`, or nullopt.
 std::optional<std::string> check_template(const TemplateRef& ref, const Topology& topology);
 
+// Expands one template; throws Error with the reason when it cannot.
 using TemplateResolver = std::function<std::string(const TemplateRef&)>;
+// The model's view (validation): addresses and MTUs as the topology declares them, ifindexes as
+// the builder assigns them. A reference the model cannot resolve throws Error with the reason.
+TemplateResolver model_resolver(const Topology& topology);
 std::string expand_templates(std::string_view s, const TemplateResolver& resolve);
 // True for a string holding a ${...} template: its value is known only when the step runs.
 bool is_templated(const nlohmann::ordered_json& value);

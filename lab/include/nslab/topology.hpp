@@ -2,6 +2,7 @@
 // The topology model: plain data with the source position of everything a user wrote, so that
 // every error can point at their YAML. It knows neither YAML nor the kernel.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,9 +30,15 @@ struct InterfaceSpec {
   SourcePos pos;
   std::vector<AddressSpec> addresses;  // IPv4 first, then IPv6, each in the order written
   std::optional<Located<int>> mtu;
+  std::optional<Located<bool>> up;  // absent: up
 
   std::optional<IpAddress> first(Family f) const;
 };
+
+inline constexpr std::uint32_t kMainTable = 254;
+
+enum class RouteType { unicast, blackhole, unreachable, prohibit };
+const char* route_type_name(RouteType t);
 
 struct RouteSpec {
   SourcePos pos;
@@ -43,6 +50,46 @@ struct RouteSpec {
   std::optional<Located<int>> mtu;
   bool lock_mtu = false;
   std::optional<Located<std::uint32_t>> metric;
+  std::optional<Located<std::uint32_t>> table;  // absent: main
+  RouteType type = RouteType::unicast;
+  std::optional<Located<int>> advmss, initcwnd;
+  std::optional<Located<std::chrono::milliseconds>> rto_min;
+  std::optional<Located<IpAddress>> src;  // preferred source address
+
+  std::uint32_t table_id() const { return table ? table->value : kMainTable; }
+  std::uint32_t metric_value() const { return metric ? metric->value : 0; }
+  // A route's identity (SPEC 7): family, destination, table and metric.
+  bool same_route(const RouteSpec& o) const {
+    return family == o.family && to.network() == o.to.network() && to.length == o.to.length &&
+           table_id() == o.table_id() && metric_value() == o.metric_value();
+  }
+  std::string str() const;  // "10.0.0.0/24 table 100 metric 5", as `ip route` names it
+};
+
+// An ip rule (`ip rule add priority P ...`); its identity is its priority.
+struct RuleSpec {
+  enum class Action { table, blackhole, unreachable, prohibit };
+  SourcePos pos;
+  Located<std::uint32_t> priority;
+  Family family = Family::ipv4;
+  std::optional<Located<IpPrefix>> from, to;
+  std::optional<Located<std::string>> iif, oif;
+  std::optional<Located<int>> ipproto;
+  std::optional<Located<std::pair<int, int>>> sport, dport;  // a port or a range
+  std::optional<Located<int>> dscp;
+  std::optional<Located<std::uint32_t>> fwmark;
+  Action action = Action::table;
+  std::optional<Located<std::uint32_t>> table;  // action table: required
+};
+
+// A static neighbour entry (`ip neigh add ADDRESS lladdr MAC dev DEV nud STATE`); its identity
+// is dev + address.
+struct NeighbourSpec {
+  SourcePos pos;
+  Located<std::string> dev;
+  Located<IpAddress> address;
+  std::optional<Located<std::string>> lladdr;   // "02:00:00:00:00:02"
+  Located<std::string> state{"permanent", {}};  // permanent, reachable, stale, noarp
 };
 
 struct SysctlSpec {
@@ -75,11 +122,14 @@ struct NodeSpec {
   bool forwarding = false;
   std::vector<InterfaceSpec> interfaces;
   std::vector<RouteSpec> routes;
+  std::vector<RuleSpec> rules;
+  std::vector<NeighbourSpec> neighbours;
   std::vector<SysctlSpec> sysctls;
   std::vector<BridgeSpec> bridges;
   std::optional<NftablesSpec> nftables;
 
   const InterfaceSpec* interface(const std::string& ifname) const;
+  InterfaceSpec* interface(const std::string& ifname);
   const BridgeSpec* bridge(const std::string& ifname) const;
 };
 
@@ -107,10 +157,12 @@ struct Topology {
   bool links_complete = true;
 
   const NodeSpec* node(const std::string& name) const;
+  NodeSpec* node(const std::string& name);
   // The MTU an interface gets: its own `mtu`, else its link's, else 1500 (bridges: the kernel's).
   std::optional<int> effective_mtu(const std::string& node, const std::string& ifname) const;
   // Every interface a node has: link endpoints and bridges, in declaration order.
   std::vector<std::string> created_interfaces(const std::string& node) const;
+  bool has_interface(const std::string& node, const std::string& ifname) const;
 };
 
 inline constexpr int kDefaultMtu = 1500;

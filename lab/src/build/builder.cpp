@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "apply.hpp"
 #include "nslab/error.hpp"
 #include "nslab/lab.hpp"
 #include "nslab/nft.hpp"
@@ -50,6 +51,14 @@ std::vector<const Netns*> Lab::namespaces() const {
   return out;
 }
 
+int Lab::number_interface(const std::string& node_name, const std::string& ifname) {
+  int next = 2;
+  for (const auto& n : nodes_)
+    for (const auto& [name, idx] : n.ifindexes()) next = std::max(next, idx + 1);
+  node(node_name).set_ifindex(ifname, next);
+  return next;
+}
+
 namespace {
 
 // Test hook: NSLAB_STOP_AT=<phase> stops the process (SIGSTOP) after that phase, so that a test
@@ -60,17 +69,6 @@ void checkpoint(const char* phase) {
   std::fprintf(stderr, "nslab: stopping after phase '%s' (NSLAB_STOP_AT)\n", phase);
   std::fflush(stderr);
   raise(SIGSTOP);
-}
-
-// Re-throws a kernel error with the position of the YAML object it concerns.
-template <class F>
-void at(const SourcePos& pos, F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (e.pos()) throw;
-    throw Error(e.what(), e.err(), pos);
-  }
 }
 
 }  // namespace
@@ -90,7 +88,7 @@ class Builder {
     for (std::size_t i = 0; i < t_.nodes.size(); ++i) bring_up(t_.nodes[i], lab_.nodes_[i]);
     for (std::size_t i = 0; i < t_.nodes.size(); ++i) bridges_up(t_.nodes[i], lab_.nodes_[i]);
     for (std::size_t i = 0; i < t_.nodes.size(); ++i) addresses(t_.nodes[i], lab_.nodes_[i]);
-    for (std::size_t i = 0; i < t_.nodes.size(); ++i) routes(t_.nodes[i], lab_.nodes_[i]);
+    for (std::size_t i = 0; i < t_.nodes.size(); ++i) routing(t_.nodes[i], lab_.nodes_[i]);
     checkpoint("configured");
     for (std::size_t i = 0; i < t_.nodes.size(); ++i) wait_ready(t_.nodes[i], lab_.nodes_[i]);
     lab_.build_time_ = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -153,27 +151,8 @@ class Builder {
     return LabNode(spec.name, std::move(ns), std::move(*rtnl));
   }
 
-  std::optional<int> explicit_mtu(const std::string& node, const std::string& ifname,
-                                  const LinkSpec& l) {
-    if (const auto* i = t_.node(node)->interface(ifname); i && i->mtu) return i->mtu->value;
-    if (l.mtu) return l.mtu->value;
-    return std::nullopt;
-  }
-
   void veths() {
-    for (const auto& l : t_.links) {
-      LabNode& a = lab_.node(l.a.node);
-      LabNode& b = lab_.node(l.b.node);
-      VethRequest req;
-      req.name = l.a.ifname;
-      req.ifindex = a.ifindex(l.a.ifname);
-      req.mtu = explicit_mtu(l.a.node, l.a.ifname, l);
-      req.peer_name = l.b.ifname;
-      req.peer_ifindex = b.ifindex(l.b.ifname);
-      req.peer_mtu = explicit_mtu(l.b.node, l.b.ifname, l);
-      req.peer_netns_fd = b.netns().fd();
-      at(l.pos, [&] { a.rtnl().add_veth(req); });
-    }
+    for (const auto& l : t_.links) apply::veth(lab_, t_, l);
   }
 
   void bridges() {
@@ -183,27 +162,21 @@ class Builder {
       for (const auto& br : spec.bridges) {
         std::optional<int> mtu;
         if (const auto* ifc = spec.interface(br.name); ifc && ifc->mtu) mtu = ifc->mtu->value;
-        at(br.pos, [&] { node.rtnl().add_bridge(br.name, node.ifindex(br.name), mtu); });
+        apply::at(br.pos, [&] { node.rtnl().add_bridge(br.name, node.ifindex(br.name), mtu); });
       }
     }
   }
 
   // Work that must happen with the thread inside the node: sysctls and nftables.
   void inside(const NodeSpec& spec, LabNode& node) {
-    if (spec.sysctls.empty() && !spec.nftables) return;
-    NetnsScope scope(node.netns(), lab_.home_);
-    for (const auto& s : spec.sysctls) at(s.pos, [&] { sysctl::write(s.key, s.value); });
-    if (spec.nftables) {
-      const NftablesSpec& n = *spec.nftables;
-      if (auto f = nft::apply_here(n.text))
-        throw Error("nftables: " + f->message, EINVAL, n.at(f->line, f->column));
-    }
+    apply::sysctls(lab_, node, spec.sysctls);
+    if (spec.nftables) apply::nftables(lab_, node, *spec.nftables);
   }
 
   void bring_up(const NodeSpec& spec, LabNode& node) {
     for (const auto& br : spec.bridges) {
       for (const auto& port : br.ports) {
-        at(port.pos, [&] {
+        apply::at(port.pos, [&] {
           node.rtnl().change_link(node.ifindex(port.value),
                                   {.up = true, .master = node.ifindex(br.name)});
         });
@@ -215,8 +188,9 @@ class Builder {
       std::optional<int> lo_mtu;
       if (ifname == "lo" && ifc && ifc->mtu) lo_mtu = ifc->mtu->value;
       const int idx = index;  // lambdas capture structured bindings only from clang 16
-      at(ifc ? ifc->pos : spec.pos,
-         [&] { node.rtnl().change_link(idx, {.up = true, .mtu = lo_mtu}); });
+      const bool up = !(ifc && ifc->up && !ifc->up->value);
+      apply::at(ifc ? ifc->pos : spec.pos,
+                [&] { node.rtnl().change_link(idx, {.up = up, .mtu = lo_mtu}); });
     }
   }
 
@@ -228,11 +202,12 @@ class Builder {
     std::vector<int> ports;
     for (const auto& br : spec.bridges)
       for (const auto& p : br.ports) ports.push_back(node.ifindex(p.value));
-    wait_for(spec, node, ports);
+    apply::wait_ready(node, ports, false, opt_.ready_timeout);
     for (const auto& br : spec.bridges) {
       const auto* ifc = spec.interface(br.name);
-      at(ifc ? ifc->pos : br.pos,
-         [&] { node.rtnl().change_link(node.ifindex(br.name), {.up = true}); });
+      const bool up = !(ifc && ifc->up && !ifc->up->value);
+      apply::at(ifc ? ifc->pos : br.pos,
+                [&] { node.rtnl().change_link(node.ifindex(br.name), {.up = up}); });
     }
   }
 
@@ -245,32 +220,14 @@ class Builder {
 
   void addresses(const NodeSpec& spec, LabNode& node) {
     for (const auto& ifc : spec.interfaces)
-      for (const auto& a : ifc.addresses)
-        at(a.pos, [&] { node.rtnl().add_address(node.ifindex(ifc.name), a.prefix); });
+      for (const auto& a : ifc.addresses) apply::address(node, ifc.name, a, ChangeOp::add);
   }
 
-  void routes(const NodeSpec& spec, LabNode& node) {
-    for (const auto& r : spec.routes) {
-      RouteRequest req;
-      req.family = r.family;
-      req.to = r.to;
-      if (r.via) req.via = r.via->value;
-      if (r.mtu) req.mtu = r.mtu->value;
-      req.lock_mtu = r.lock_mtu;
-      if (r.metric) req.metric = r.metric->value;
-      std::string dev = r.dev ? r.dev->value : reaching(spec, r);
-      if (!dev.empty()) req.oif = node.ifindex(dev);
-      at(r.pos, [&] { node.rtnl().add_route(req); });
-    }
-  }
-
-  // The interface whose subnet holds the gateway (validation guarantees there is one).
-  static std::string reaching(const NodeSpec& spec, const RouteSpec& r) {
-    if (!r.via) return {};
-    for (const auto& ifc : spec.interfaces)
-      for (const auto& a : ifc.addresses)
-        if (a.prefix.contains(r.via->value)) return ifc.name;
-    return {};
+  // Routes (their gateways need connected subnets), then rules and static neighbours.
+  void routing(const NodeSpec& spec, LabNode& node) {
+    for (const auto& r : spec.routes) apply::route(node, spec, r, ChangeOp::add);
+    for (const auto& r : spec.rules) apply::rule(node, r, ChangeOp::add);
+    for (const auto& n : spec.neighbours) apply::neighbour(node, n, ChangeOp::add);
   }
 
   void wait_ready(const NodeSpec& spec, LabNode& node) {
@@ -278,60 +235,10 @@ class Builder {
     for (const auto& [ifname, idx] : node.ifindexes()) {
       if (ifname == "lo") continue;
       if (const auto* br = spec.bridge(ifname); br && br->ports.empty()) continue;
+      if (const auto* i = spec.interface(ifname); i && i->up && !i->up->value) continue;
       want.push_back(idx);
     }
-    wait_for(spec, node, want, /*with_addresses=*/true);
-  }
-
-  // Ready means a packet sent now is transmitted and answered without a retry, so this waits,
-  // on events, for what the kernel finishes asynchronously after our requests returned:
-  //  - each interface's queue activation (LinkState::can_send, asked per device so that the
-  //    kernel first runs the device's pending linkwatch work);
-  //  - with addresses: each IPv6 address no longer tentative and its solicited-node group
-  //    joined. Both happen in addrconf's DAD work, which runs after the address exists even with
-  //    NODAD; a neighbour solicitation that arrives before the join is dropped, and the sender
-  //    tries again only a second later.
-  void wait_for(const NodeSpec& spec, LabNode& node, const std::vector<int>& ifindexes,
-                bool with_addresses = false) {
-    if (ifindexes.empty()) return;
-    Rtnl& rtnl = node.rtnl();
-    auto pending = [&]() -> std::string {
-      for (int idx : ifindexes) {
-        LinkState l = rtnl.link(idx);
-        if (!l.can_send())
-          return fmt::format("interface {} cannot send yet (operstate {}, flags {:#x})", l.name,
-                             l.operstate, l.flags);
-      }
-      if (!with_addresses) return {};
-      std::optional<std::vector<std::pair<int, IpAddress>>> groups;
-      for (const auto& a : rtnl.addresses()) {
-        if (a.prefix.address.family != Family::ipv6) continue;
-        if (a.flags & IFA_F_TENTATIVE)
-          return fmt::format("IPv6 address {} is still tentative", a.prefix.str());
-        if (a.ifindex == 1) continue;  // lo joins no solicited-node group
-        if (!groups) groups = rtnl.ipv6_groups();
-        IpAddress solicited = solicited_node(a.prefix.address);
-        if (std::find(groups->begin(), groups->end(), std::pair{a.ifindex, solicited}) ==
-            groups->end())
-          return fmt::format("IPv6 address {} has not joined its group {} yet", a.prefix.str(),
-                             solicited.str());
-      }
-      return {};
-    };
-    try {
-      rtnl.wait_until(pending, opt_.ready_timeout);
-    } catch (const Error& e) {
-      throw Error(fmt::format("node '{}': {}", spec.name, e.what()), e.err());
-    }
-  }
-
-  // ff02::1:ffXX:XXXX, the group a neighbour solicitation for `a` is sent to (RFC 4291 2.7.1).
-  static IpAddress solicited_node(const IpAddress& a) {
-    IpAddress g;
-    g.family = Family::ipv6;
-    g.bytes = {0xff, 0x02, 0, 0,    0,    0,           0,           0,
-               0,    0,    0, 0x01, 0xff, a.bytes[13], a.bytes[14], a.bytes[15]};
-    return g;
+    apply::wait_ready(node, want, /*with_addresses=*/true, opt_.ready_timeout);
   }
 
   Lab& lab_;

@@ -9,7 +9,9 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
+#include <netlink/route/rule.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -99,6 +101,8 @@ struct Ref {
 using LinkRef = Ref<rtnl_link, rtnl_link_put>;
 using AddrRef = Ref<rtnl_addr, rtnl_addr_put>;
 using RouteRef = Ref<rtnl_route, rtnl_route_put>;
+using RuleRef = Ref<rtnl_rule, rtnl_rule_put>;
+using NeighRef = Ref<rtnl_neigh, rtnl_neigh_put>;
 using NlAddrRef = Ref<nl_addr, nl_addr_put>;
 using CacheRef = Ref<nl_cache, nl_cache_free>;
 
@@ -250,26 +254,45 @@ void Rtnl::del_address(int ifindex, const IpPrefix& prefix) {
 }
 
 namespace {
-RouteRef route_object(const RouteRequest& req) {
+RouteRef route_object(const RouteRequest& req, bool for_delete = false) {
   RouteRef route(rtnl_route_alloc());
   rtnl_route_set_family(route.get(), static_cast<std::uint8_t>(family_af(req.family)));
   NlAddrRef dst(to_nl(req.to.network().address, req.to.length));
   rtnl_route_set_dst(route.get(), dst.get());
-  rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
+  rtnl_route_set_table(route.get(), req.table);
   rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
+  rtnl_route_set_type(route.get(), static_cast<std::uint8_t>(req.type));
   if (req.metric) rtnl_route_set_priority(route.get(), *req.metric);
   if (req.mtu) {
     rtnl_route_set_metric(route.get(), RTAX_MTU, static_cast<unsigned>(*req.mtu));
     if (req.lock_mtu) rtnl_route_set_metric(route.get(), RTAX_LOCK, 1u << RTAX_MTU);
   }
-  rtnl_nexthop* nh = rtnl_route_nh_alloc();
-  if (req.via) {
-    NlAddrRef gw(to_nl(*req.via, req.via->max_prefix()));
-    rtnl_route_nh_set_gateway(nh, gw.get());
+  if (req.advmss)
+    rtnl_route_set_metric(route.get(), RTAX_ADVMSS, static_cast<unsigned>(*req.advmss));
+  if (req.initcwnd)
+    rtnl_route_set_metric(route.get(), RTAX_INITCWND, static_cast<unsigned>(*req.initcwnd));
+  if (req.rto_min_ms)  // milliseconds, as `ip route ... rto_min` sends it
+    rtnl_route_set_metric(route.get(), RTAX_RTO_MIN, static_cast<unsigned>(*req.rto_min_ms));
+  if (req.src) {
+    NlAddrRef src(to_nl(*req.src, req.src->max_prefix()));
+    rtnl_route_set_pref_src(route.get(), src.get());
   }
-  if (req.oif) rtnl_route_nh_set_ifindex(nh, req.oif);
-  rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh now
-  rtnl_route_set_scope(route.get(), req.via ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
+  if (req.via || req.oif) {
+    rtnl_nexthop* nh = rtnl_route_nh_alloc();
+    if (req.via) {
+      NlAddrRef gw(to_nl(*req.via, req.via->max_prefix()));
+      rtnl_route_nh_set_gateway(nh, gw.get());
+    }
+    if (req.oif) rtnl_route_nh_set_ifindex(nh, req.oif);
+    rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh now
+  }
+  // As iproute2: a deletion matches any scope; a unicast route without a gateway is on-link.
+  std::uint8_t scope = RT_SCOPE_UNIVERSE;
+  if (for_delete)
+    scope = RT_SCOPE_NOWHERE;
+  else if (req.type == RTN_UNICAST && !req.via)
+    scope = RT_SCOPE_LINK;
+  rtnl_route_set_scope(route.get(), scope);
   return route;
 }
 
@@ -286,9 +309,91 @@ void Rtnl::add_route(const RouteRequest& req) {
   check(rtnl_route_add(sk_, route.get(), NLM_F_CREATE | NLM_F_EXCL), route_text("add", req));
 }
 
-void Rtnl::del_route(const RouteRequest& req) {
+void Rtnl::replace_route(const RouteRequest& req) {
   RouteRef route = route_object(req);
+  check(rtnl_route_add(sk_, route.get(), NLM_F_CREATE | NLM_F_REPLACE), route_text("replace", req));
+}
+
+void Rtnl::del_route(const RouteRequest& req) {
+  RouteRef route = route_object(req, /*for_delete=*/true);
   check(rtnl_route_delete(sk_, route.get(), 0), route_text("delete", req));
+}
+
+namespace {
+RuleRef rule_object(const RuleRequest& req) {
+  RuleRef rule(rtnl_rule_alloc());
+  rtnl_rule_set_family(rule.get(), family_af(req.family));
+  rtnl_rule_set_prio(rule.get(), req.priority);
+  rtnl_rule_set_action(rule.get(), static_cast<std::uint8_t>(req.action));
+  if (req.table) rtnl_rule_set_table(rule.get(), req.table);
+  if (req.from) {
+    NlAddrRef a(to_nl(req.from->network().address, req.from->length));
+    rtnl_rule_set_src(rule.get(), a.get());
+  }
+  if (req.to) {
+    NlAddrRef a(to_nl(req.to->network().address, req.to->length));
+    rtnl_rule_set_dst(rule.get(), a.get());
+  }
+  if (!req.iif.empty()) rtnl_rule_set_iif(rule.get(), req.iif.c_str());
+  if (!req.oif.empty()) rtnl_rule_set_oif(rule.get(), req.oif.c_str());
+  if (req.ipproto) rtnl_rule_set_ipproto(rule.get(), static_cast<std::uint8_t>(*req.ipproto));
+  if (req.sport)
+    rtnl_rule_set_sport_range(rule.get(), static_cast<std::uint16_t>(req.sport->first),
+                              static_cast<std::uint16_t>(req.sport->second));
+  if (req.dport)
+    rtnl_rule_set_dport_range(rule.get(), static_cast<std::uint16_t>(req.dport->first),
+                              static_cast<std::uint16_t>(req.dport->second));
+  if (req.dscp) rtnl_rule_set_dsfield(rule.get(), static_cast<std::uint8_t>(*req.dscp << 2));
+  if (req.fwmark) {
+    rtnl_rule_set_mark(rule.get(), *req.fwmark);
+    rtnl_rule_set_mask(rule.get(), 0xffffffffu);
+  }
+  return rule;
+}
+
+NeighRef neigh_object(const NeighbourRequest& req) {
+  NeighRef n(rtnl_neigh_alloc());
+  rtnl_neigh_set_ifindex(n.get(), req.ifindex);
+  rtnl_neigh_set_family(n.get(), family_af(req.address.family));
+  NlAddrRef dst(to_nl(req.address, req.address.max_prefix()));
+  rtnl_neigh_set_dst(n.get(), dst.get());
+  if (req.lladdr) {
+    NlAddrRef ll(nl_addr_build(AF_LLC, req.lladdr->data(), req.lladdr->size()));
+    rtnl_neigh_set_lladdr(n.get(), ll.get());
+  }
+  rtnl_neigh_set_state(n.get(), req.state);
+  return n;
+}
+}  // namespace
+
+void Rtnl::add_rule(const RuleRequest& req) {
+  RuleRef rule = rule_object(req);
+  check(rtnl_rule_add(sk_, rule.get(), NLM_F_CREATE | NLM_F_EXCL),
+        fmt::format("add rule priority {}", req.priority));
+}
+
+void Rtnl::del_rule(const RuleRequest& req) {
+  RuleRef rule(rtnl_rule_alloc());
+  rtnl_rule_set_family(rule.get(), family_af(req.family));
+  rtnl_rule_set_prio(rule.get(), req.priority);
+  check(rtnl_rule_delete(sk_, rule.get(), 0), fmt::format("delete rule priority {}", req.priority));
+}
+
+void Rtnl::add_neighbour(const NeighbourRequest& req, bool replace) {
+  NeighRef n = neigh_object(req);
+  check(rtnl_neigh_add(sk_, n.get(), NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL)),
+        fmt::format("add neighbour {}", req.address.str()));
+}
+
+void Rtnl::del_neighbour(const NeighbourRequest& req) {
+  NeighRef n = neigh_object(req);
+  check(rtnl_neigh_delete(sk_, n.get(), 0), fmt::format("delete neighbour {}", req.address.str()));
+}
+
+void Rtnl::del_link(int ifindex) {
+  LinkRef link(rtnl_link_alloc());
+  rtnl_link_set_ifindex(link.get(), ifindex);
+  check(rtnl_link_delete(sk_, link.get()), fmt::format("delete link {}", ifindex));
 }
 
 std::vector<LinkState> Rtnl::links() {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "names.hpp"
+#include "nslab/change.hpp"
 #include "nslab/load.hpp"
 #include "nslab/match.hpp"
 #include "nslab/scenario.hpp"
@@ -17,11 +18,13 @@ namespace {
 
 class ScenarioValidator {
  public:
-  ScenarioValidator(const Scenario& s, Diagnostics& d) : s_(s), t_(s.topology), d_(d) {}
+  ScenarioValidator(const Scenario& s, Diagnostics& d) : s_(s), model_(s.topology), d_(d) {}
 
   void run() {
     if (!s_.topology_loaded) return;  // reported by the loader; nothing to check against
-    validate_topology(t_, d_);
+    const std::size_t before = d_.size();
+    validate_topology(model_, d_);
+    base_ok_ = d_.size() == before;  // changes are checked against a valid topology only
     std::set<std::string> names;
     for (const auto& st : s_.steps) {
       if (!names.insert(st.name).second)
@@ -44,13 +47,13 @@ class ScenarioValidator {
 
  private:
   void node(const std::string& name, const SourcePos& pos) {
-    if (!name.empty() && !t_.node(name))
-      d_.error(pos, fmt::format("unknown node '{}' (not in topology '{}')", name, t_.name));
+    if (!name.empty() && !model_.node(name))
+      d_.error(pos, fmt::format("unknown node '{}' (not in topology '{}')", name, model_.name));
   }
 
   void templates(const std::string& text, const SourcePos& pos) {
     for (const auto& ref : find_templates(text, [&](std::string e) { d_.error(pos, e); }))
-      if (auto e = check_template(ref, t_)) d_.error(pos, *e);
+      if (auto e = check_template(ref, model_)) d_.error(pos, *e);
   }
 
   void templates(const Json& j, const SourcePos& pos) {
@@ -93,104 +96,18 @@ class ScenarioValidator {
     pattern(st.wait_record, true);
   }
 
+  // The fragment is parsed with the model's values for its templates, checked against the
+  // model as the steps before it left it, and then changes that model for the steps after it.
   void change(const ChangeSpec& c) {
-    if (c.node.empty()) return;  // the loader reported it
-    const NodeSpec* n = t_.node(c.node);
-    if (!n) return node(c.node, c.target_pos);
-    if (!c.ifname.empty()) {
-      auto ifs = t_.created_interfaces(c.node);
-      if (c.ifname != "lo" && std::find(ifs.begin(), ifs.end(), c.ifname) == ifs.end())
-        d_.error(c.target_pos, fmt::format("node '{}' has no interface '{}'", c.node, c.ifname));
-    }
-    switch (c.kind) {
-      case ChangeSpec::Kind::link:
-        if (c.mtu) {
-          templates(c.mtu->value, c.mtu->pos);
-          if (c.mtu->value.is_number_integer()) {
-            auto m = c.mtu->value.get<std::int64_t>();
-            if (m < kMinMtuIpv4 || m > kMaxMtu)
-              d_.error(c.mtu->pos, fmt::format("mtu {} is outside 68-65535", m));
-          } else if (!is_templated(c.mtu->value)) {
-            d_.error(c.mtu->pos, fmt::format("mtu must be a number, not {}", c.mtu->value.dump()));
-          }
-        }
-        if (c.up && !c.up->value.is_boolean()) d_.error(c.up->pos, "up must be true or false");
-        break;
-      case ChangeSpec::Kind::address:
-        if (!c.address.value.is_string()) {
-          d_.error(c.address.pos, "the address must be a prefix like 10.0.0.9/24");
-          break;
-        }
-        templates(c.address.value, c.address.pos);
-        if (!is_templated(c.address.value) && !IpPrefix::parse(c.address.value.get<std::string>()))
-          d_.error(c.address.pos, fmt::format("invalid address '{}' (expected A.B.C.D/N or X::Y/N)",
-                                              c.address.value.get<std::string>()));
-        break;
-      case ChangeSpec::Kind::route:
-        route(c);
-        break;
-      case ChangeSpec::Kind::nftables:
-        templates(c.ruleset, c.ruleset_pos);
-        if (auto at = find_nft_include(c.ruleset))
-          d_.error(c.ruleset_pos, fmt::format("nftables: 'include' (line {} of the ruleset) would "
-                                              "read a file of the host",
-                                              at->first));
-        break;
-      case ChangeSpec::Kind::sysctl:
-        for (const auto& s : c.sysctls) {
-          if (auto e = check_sysctl_key(s.key)) d_.error(s.pos, *e);
-          if (auto e = check_sysctl_value(s.key, s.value)) d_.error(s.pos, *e);
-          templates(s.value, s.pos);
-        }
-        break;
-    }
-  }
-
-  // The values of a route change, checked as a topology's routes are (a template is checked
-  // when it is expanded).
-  void route(const ChangeSpec& c) {
-    const Json& r = c.route;
-    if (!r.is_object()) return;  // the loader reported it
-    if (!r.contains("to")) d_.error(c.route_pos, "the route needs 'to'");
-    templates(r, c.route_pos);
-    auto at = [&](const char* key) {
-      auto it = c.route_key_pos.find(key);
-      return it == c.route_key_pos.end() ? c.route_pos : it->second;
-    };
-    auto text = [&](const char* key) -> std::optional<std::string> {
-      if (!r.contains(key)) return std::nullopt;
-      const Json& v = r[key];
-      if (is_templated(v)) return std::nullopt;
-      if (!v.is_string()) {
-        d_.error(at(key), fmt::format("{} must be text, not {}", key, v.dump()));
-        return std::nullopt;
-      }
-      return v.get<std::string>();
-    };
-    if (auto to = text("to"); to && *to != "default" && !IpPrefix::parse(*to, true))
-      d_.error(at("to"),
-               fmt::format("invalid route destination '{}' (expected default or a prefix)", *to));
-    if (auto via = text("via"); via && !IpAddress::parse(*via))
-      d_.error(at("via"), fmt::format("invalid gateway address '{}'", *via));
-    if (auto dev = text("dev"); dev)
-      if (auto e = check_ifname(*dev)) d_.error(at("dev"), *e);
-    if (auto f = text("family"); f && *f != "ipv4" && *f != "ipv6")
-      d_.error(at("family"), fmt::format("family must be ipv4 or ipv6, not '{}'", *f));
-    auto number = [&](const char* key, std::int64_t lo, std::int64_t hi) {
-      if (!r.contains(key) || is_templated(r[key])) return;
-      if (!r[key].is_number_integer() || r[key].get<std::int64_t>() < lo ||
-          r[key].get<std::int64_t>() > hi)
-        d_.error(at(key), fmt::format("{} must be a number in [{}, {}], not {}", key, lo, hi,
-                                      r[key].dump()));
-    };
-    number("mtu", kMinMtuIpv4, kMaxMtu);
-    number("metric", 0, 0xffffffffLL);
-    if (r.contains("lock_mtu") && !r["lock_mtu"].is_boolean())
-      d_.error(at("lock_mtu"), "lock_mtu must be true or false");
+    if (!c.fragment || !base_ok_) return;  // the loader reported it
+    const std::size_t before = d_.size();
+    Topology fragment = c.fragment(model_resolver(model_), d_);
+    if (d_.size() == before) change_model(model_, c.op, fragment, d_);
   }
 
   const Scenario& s_;
-  const Topology& t_;
+  Topology model_;  // the topology as the steps so far left it
+  bool base_ok_ = true;
   Diagnostics& d_;
   std::vector<const StepSpec*> seen_;
 };

@@ -2,7 +2,31 @@
 
 #include <fmt/format.h>
 
+#include "nslab/error.hpp"
+
 namespace nslab {
+
+TemplateResolver model_resolver(const Topology& t) {
+  return [&t](const TemplateRef& ref) -> std::string {
+    if (ref.lab_dir) return "/tmp/nslab-lab-XXXXXX";
+    if (auto e = check_template(ref, t)) throw Error(*e, EINVAL);
+    if (ref.attribute == "mtu") {
+      if (ref.ifname == "lo") return "65536";
+      return std::to_string(t.effective_mtu(ref.node, ref.ifname).value_or(kDefaultMtu));
+    }
+    if (ref.attribute == "ifindex") {  // as the builder numbers them: lo 1, then 2, 3, ...
+      if (ref.ifname == "lo") return "1";
+      int index = 2;
+      for (const auto& n : t.nodes)
+        for (const auto& ifname : t.created_interfaces(n.name)) {
+          if (n.name == ref.node && ifname == ref.ifname) return std::to_string(index);
+          ++index;
+        }
+    }
+    const InterfaceSpec* ifc = t.node(ref.node)->interface(ref.ifname);
+    return ifc->first(ref.attribute == "ipv4" ? Family::ipv4 : Family::ipv6)->str();
+  };
+}
 
 std::vector<TemplateRef> find_templates(std::string_view s,
                                         const std::function<void(std::string)>& error) {

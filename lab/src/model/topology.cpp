@@ -1,6 +1,50 @@
 #include "nslab/topology.hpp"
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
 namespace nslab {
+
+const char* route_type_name(RouteType t) {
+  switch (t) {
+    case RouteType::unicast:
+      return "unicast";
+    case RouteType::blackhole:
+      return "blackhole";
+    case RouteType::unreachable:
+      return "unreachable";
+    case RouteType::prohibit:
+      return "prohibit";
+  }
+  return "?";
+}
+
+std::string RouteSpec::str() const {
+  std::string s = is_default ? std::string("default") : to.str();
+  if (is_default && family == Family::ipv6) s += " (ipv6)";
+  if (table) s += fmt::format(" table {}", table->value);
+  if (metric) s += fmt::format(" metric {}", metric->value);
+  return s;
+}
+
+InterfaceSpec* NodeSpec::interface(const std::string& ifname) {
+  for (auto& i : interfaces)
+    if (i.name == ifname) return &i;
+  return nullptr;
+}
+
+NodeSpec* Topology::node(const std::string& n) {
+  for (auto& x : nodes)
+    if (x.name == n) return &x;
+  return nullptr;
+}
+
+bool Topology::has_interface(const std::string& n, const std::string& ifname) const {
+  if (ifname == "lo") return node(n) != nullptr;
+  auto ifs = created_interfaces(n);
+  return std::find(ifs.begin(), ifs.end(), ifname) != ifs.end();
+}
 
 std::optional<IpAddress> InterfaceSpec::first(Family f) const {
   for (const auto& a : addresses)

@@ -30,6 +30,8 @@ class Validator {
       bridges(n);
       interfaces(n);
       routes(n);
+      rules(n);
+      neighbours(n);
       nftables(n);
     }
   }
@@ -145,7 +147,7 @@ class Validator {
   void ipv6_mtu(const NodeSpec& n, const InterfaceSpec& i) {
     if (!i.first(Family::ipv6)) return;
     auto mtu = t_.effective_mtu(n.name, i.name);
-    if (!mtu || *mtu >= kMinMtuIpv6) return;
+    if (!mtu || *mtu >= kMinMtuIpv6 || *mtu < kMinMtuIpv4) return;  // below 68: reported
     SourcePos where = i.mtu ? i.mtu->pos : i.pos;
     if (!i.mtu)
       if (auto e = ends_.find({n.name, i.name}); e != ends_.end() && e->second.link->mtu)
@@ -164,17 +166,16 @@ class Validator {
   }
 
   void routes(const NodeSpec& n) {
-    std::map<std::tuple<Family, std::string, std::uint32_t>, const RouteSpec*> seen;
+    std::map<std::tuple<Family, std::string, std::uint32_t, std::uint32_t>, const RouteSpec*> seen;
     for (const auto& r : n.routes) {
       if (!r.is_default && r.to.network() != r.to)
         d_.error(r.pos, fmt::format("route destination '{}' has host bits set (did you mean "
                                     "'{}'?)",
                                     r.to.str(), r.to.network().str()));
-      auto key = std::make_tuple(r.family, r.to.network().str(), r.metric ? r.metric->value : 0);
+      auto key = std::make_tuple(r.family, r.to.network().str(), r.table_id(), r.metric_value());
       if (auto [it, fresh] = seen.emplace(key, &r); !fresh)
-        d_.error(r.pos,
-                 fmt::format("duplicate route to {} (first at {})",
-                             r.is_default ? "default" : r.to.str(), it->second->pos.line_col()));
+        d_.error(r.pos, fmt::format("duplicate route to {} (first at {})", r.str(),
+                                    it->second->pos.line_col()));
       if (r.dev && !interface_exists(n, r.dev->value))
         d_.error(r.dev->pos, fmt::format("route dev '{}' is not an interface of node '{}'",
                                          r.dev->value, n.name));
@@ -184,8 +185,65 @@ class Validator {
           d_.error(r.mtu->pos,
                    fmt::format("route mtu {} is below 1280, the IPv6 minimum", r.mtu->value));
       }
+      if (r.src) source(n, r);
+      if (r.type != RouteType::unicast) {
+        if (r.via)
+          d_.error(r.via->pos, fmt::format("a {} route has no gateway", route_type_name(r.type)));
+        continue;
+      }
       if (r.via) gateway(n, r);
       if (!r.via && !r.dev) d_.error(r.pos, "a route needs 'via' or 'dev'");
+    }
+  }
+
+  void source(const NodeSpec& n, const RouteSpec& r) {
+    const IpAddress& src = r.src->value;
+    if (src.family != r.family) {
+      d_.error(r.src->pos, fmt::format("source {} is {} but the destination is {}", src.str(),
+                                       family_name(src.family), family_name(r.family)));
+      return;
+    }
+    for (const auto& i : n.interfaces)
+      for (const auto& a : i.addresses)
+        if (a.prefix.address == src) return;
+    d_.error(r.src->pos,
+             fmt::format("source {} is not an address of node '{}'", src.str(), n.name));
+  }
+
+  void rules(const NodeSpec& n) {
+    std::map<std::pair<Family, std::uint32_t>, const RuleSpec*> seen;
+    for (const auto& r : n.rules) {
+      if (auto [it, fresh] = seen.emplace(std::pair{r.family, r.priority.value}, &r); !fresh)
+        d_.error(r.priority.pos,
+                 fmt::format("duplicate {} rule priority {} (first at {})", family_name(r.family),
+                             r.priority.value, it->second->pos.line_col()));
+      for (const auto* dev : {&r.iif, &r.oif})
+        if (*dev && !interface_exists(n, (*dev)->value))
+          d_.error((*dev)->pos, fmt::format("rule interface '{}' is not an interface of node '{}'",
+                                            (*dev)->value, n.name));
+      for (const auto* p : {&r.from, &r.to})
+        if (*p && (*p)->value.network() != (*p)->value)
+          d_.error((*p)->pos, fmt::format("rule prefix '{}' has host bits set (did you mean '{}'?)",
+                                          (*p)->value.str(), (*p)->value.network().str()));
+    }
+  }
+
+  void neighbours(const NodeSpec& n) {
+    std::map<std::pair<std::string, std::string>, const NeighbourSpec*> seen;
+    for (const auto& x : n.neighbours) {
+      if (!interface_exists(n, x.dev.value) || x.dev.value == "lo") {
+        d_.error(x.dev.pos, fmt::format("neighbour dev '{}' is not a link or bridge of node '{}'",
+                                        x.dev.value, n.name));
+        continue;
+      }
+      auto key = std::pair{x.dev.value, x.address.value.str()};
+      if (auto [it, fresh] = seen.emplace(key, &x); !fresh)
+        d_.error(x.pos,
+                 fmt::format("duplicate neighbour {} on {} (first at {})", x.address.value.str(),
+                             x.dev.value, it->second->pos.line_col()));
+      if (!x.lladdr && x.state.value != "noarp")
+        d_.error(x.pos, fmt::format("a {} neighbour needs 'lladdr' (only noarp goes without)",
+                                    x.state.value));
     }
   }
 

@@ -20,15 +20,15 @@
 
 #include <fmt/format.h>
 
+#include "change_step.hpp"
 #include "nslab/capture.hpp"
 #include "nslab/captured.hpp"
+#include "nslab/change.hpp"
 #include "nslab/error.hpp"
 #include "nslab/lab.hpp"
 #include "nslab/match.hpp"
-#include "nslab/nft.hpp"
 #include "nslab/process.hpp"
 #include "nslab/signals.hpp"
-#include "nslab/sysctl.hpp"
 #include "nslab/templates.hpp"
 #include "nslab/userns.hpp"
 
@@ -37,8 +37,6 @@ namespace fs = std::filesystem;
 namespace nslab {
 
 using Clock = std::chrono::steady_clock;
-
-namespace {}
 
 const char* verdict_name(Verdict v) {
   switch (v) {
@@ -99,7 +97,12 @@ class Execution {
  public:
   Execution(const Scenario& s, const RunOptions& o, SignalWatch& sig, bool& interrupted,
             std::set<std::string>& captures_made)
-      : s_(s), opt_(o), signals_(sig), interrupted_(interrupted), captures_made_(captures_made) {}
+      : s_(s),
+        opt_(o),
+        signals_(sig),
+        interrupted_(interrupted),
+        captures_made_(captures_made),
+        model_(s.topology) {}
 
   ScenarioOutcome run() {
     auto t0 = Clock::now();
@@ -213,9 +216,11 @@ class Execution {
         if (l.name == r.ifname) return std::to_string(l.mtu);
       return "0";
     }
-    const InterfaceSpec* ifc = s_.topology.node(r.node)->interface(r.ifname);
+    const NodeSpec* n = model_.node(r.node);
+    const InterfaceSpec* ifc = n ? n->interface(r.ifname) : nullptr;
     auto a = ifc ? ifc->first(r.attribute == "ipv4" ? Family::ipv4 : Family::ipv6) : std::nullopt;
-    return a ? a->str() : "";
+    if (!a) throw Error(fmt::format("template '{}': no such address now", r.text), ENOENT);
+    return a->str();
   }
 
   TemplateResolver resolver() {
@@ -431,116 +436,35 @@ class Execution {
     }
   }
 
+  // The fragment is parsed again with the lab's values for its templates, checked against the
+  // model as the earlier steps left it (the same check as `nslab validate`), and applied.
   void change_step(const StepSpec& st, StepOutcome& o) {
     o.kind = "change";
     const ChangeSpec& c = st.change;
-    o.node = c.node;
-    try {
-      LabNode& node = lab_->node(c.node);
-      auto text = [&](const Json& j) {
-        Json e = expand_templates_json(j, resolver());
-        return e.is_string() ? e.get<std::string>() : e.dump();
-      };
-      switch (c.kind) {
-        case ChangeSpec::Kind::link: {
-          LinkChange lc;
-          if (c.mtu) lc.mtu = static_cast<int>(number("mtu", text(c.mtu->value), 0, INT32_MAX));
-          if (c.up) lc.up = c.up->value.get<bool>();
-          o.command = fmt::format("link {}:{}{}{}", c.node, c.ifname,
-                                  lc.mtu ? fmt::format(" mtu {}", *lc.mtu) : "",
-                                  lc.up ? (*lc.up ? " up" : " down") : "");
-          node.rtnl().change_link(node.ifindex(c.ifname), lc);
-          break;
-        }
-        case ChangeSpec::Kind::address: {
-          std::string a = text(c.address.value);
-          auto p = IpPrefix::parse(a);
-          if (!p) throw Error(fmt::format("invalid address '{}'", a), EINVAL);
-          o.command =
-              fmt::format("address {} {} on {}:{}", c.add ? "add" : "del", a, c.node, c.ifname);
-          if (c.add)
-            node.rtnl().add_address(node.ifindex(c.ifname), *p);
-          else
-            node.rtnl().del_address(node.ifindex(c.ifname), *p);
-          break;
-        }
-        case ChangeSpec::Kind::route: {
-          RouteRequest r = route_request(c, node);
-          o.command = fmt::format("route {} {} in {}", c.add ? "add" : "del",
-                                  expand_templates_json(c.route, resolver()).dump(), c.node);
-          if (c.add)
-            node.rtnl().add_route(r);
-          else
-            node.rtnl().del_route(r);
-          break;
-        }
-        case ChangeSpec::Kind::nftables: {
-          std::string rules = expand_templates(c.ruleset, resolver());
-          o.command = "nftables in " + c.node;
-          NetnsScope scope(node.netns(), lab_->home());
-          if (auto f = nft::apply_here(rules))
-            throw Error(fmt::format("nftables: {} (line {} of the ruleset)", f->message, f->line),
-                        EINVAL);
-          break;
-        }
-        case ChangeSpec::Kind::sysctl: {
-          NetnsScope scope(node.netns(), lab_->home());
-          for (const auto& s : c.sysctls) {
-            std::string v = expand_templates(s.value, resolver());
-            o.command += fmt::format("{}{}={}", o.command.empty() ? "sysctl " : " ", s.key, v);
-            sysctl::write(s.key, v);
-          }
-          break;
-        }
-      }
-    } catch (const std::exception& e) {
-      o.passed = false;
-      o.reason = e.what();
-    }
-  }
-
-  // A value as a template expanded it, as a number of its type (validation checked what was
-  // written literally; what the kernel refuses, it refuses with its own reason).
-  static std::int64_t number(const char* what, const std::string& text, std::int64_t lo,
-                             std::int64_t hi) {
-    std::int64_t v = 0;
-    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || p != text.data() + text.size() || text.empty() || v < lo || v > hi)
-      throw Error(fmt::format("{} '{}' is not a number in [{}, {}]", what, text, lo, hi), EINVAL);
-    return v;
-  }
-
-  RouteRequest route_request(const ChangeSpec& c, LabNode& node) {
-    Json r = expand_templates_json(c.route, resolver());
-    auto str = [&](const char* k) {
-      return r.contains(k) ? (r[k].is_string() ? r[k].get<std::string>() : r[k].dump()) : "";
+    Diagnostics d;
+    Topology fragment = c.fragment(resolver(), d);
+    Topology after = model_;
+    if (d.empty()) change_model(after, c.op, fragment, d);
+    if (!fragment.nodes.empty()) o.node = fragment.nodes.front().name;
+    // Positions are the scenario's, given as (LINE:COL) like an expectation's.
+    auto at = [](const std::string& what, const SourcePos& pos) {
+      return pos.line ? fmt::format("{} ({})", what, pos.line_col()) : what;
     };
-    RouteRequest req;
-    if (!str("via").empty()) {
-      auto via = IpAddress::parse(str("via"));
-      if (!via) throw Error(fmt::format("invalid gateway '{}'", str("via")), EINVAL);
-      req.via = *via;
+    if (!d.empty()) {
+      auto all = d.sorted();
+      o.passed = false;
+      o.reason = at(all.front().message, all.front().pos);
+      for (std::size_t i = 1; i < all.size(); ++i)
+        o.details.push_back("also: " + at(all[i].message, all[i].pos));
+      return;
     }
-    std::string to = str("to");
-    if (to == "default") {
-      std::string fam = str("family");
-      req.family = fam == "ipv6"   ? Family::ipv6
-                   : fam == "ipv4" ? Family::ipv4
-                   : req.via       ? req.via->family
-                                   : Family::ipv4;
-      req.to = IpPrefix{IpAddress{req.family, {}}, 0};
-    } else {
-      auto p = IpPrefix::parse(to, true);
-      if (!p) throw Error(fmt::format("invalid route destination '{}'", to), EINVAL);
-      req.to = *p;
-      req.family = p->address.family;
+    try {
+      o.command = apply_change(*lab_, after, c.op, fragment, BuildOptions{}.ready_timeout);
+      model_ = std::move(after);
+    } catch (const Error& e) {
+      o.passed = false;
+      o.reason = e.pos() ? at(e.what(), *e.pos()) : e.what();
     }
-    if (!str("dev").empty()) req.oif = node.ifindex(str("dev"));
-    if (!str("mtu").empty()) req.mtu = static_cast<int>(number("mtu", str("mtu"), 0, INT32_MAX));
-    req.lock_mtu = r.value("lock_mtu", false);
-    if (!str("metric").empty())
-      req.metric = static_cast<std::uint32_t>(number("metric", str("metric"), 0, 0xffffffffLL));
-    return req;
   }
 
   void wait_step(const StepSpec& st, StepOutcome& o) {
@@ -604,6 +528,7 @@ class Execution {
   SignalWatch& signals_;
   bool& interrupted_;
   std::set<std::string>& captures_made_;
+  Topology model_;  // the topology as the change steps so far left it
   ScenarioOutcome out_;
   std::unique_ptr<Lab> lab_;
   std::unique_ptr<Capture> capture_;

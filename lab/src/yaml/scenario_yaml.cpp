@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <functional>
+#include <memory>
 
 #include "../model/names.hpp"
 #include "nslab/load.hpp"
 #include "nslab/scenario.hpp"
+#include "nslab/templates.hpp"
 #include "topology_yaml.hpp"
 #include "yaml_reader.hpp"
 
@@ -23,8 +26,6 @@ const StepSpec* Scenario::step(const std::string& n) const {
 }
 
 namespace {
-
-constexpr std::chrono::milliseconds kMaxDuration = std::chrono::hours(24);
 
 // Plain scalars become numbers, booleans or null where they look like one; quoted ones stay
 // strings (so "1280" in quotes is text, 1280 is a number).
@@ -161,27 +162,8 @@ class ScenarioParser {
     s.requires_.push_back(req);
   }
 
-  // DIGITS[.DIGITS] followed by ms, s or m; at least 1 ms and at most kMaxDuration.
   std::optional<std::chrono::milliseconds> duration(const YAML::Node& n, const std::string& what) {
-    auto s = r_.string(n, what);
-    if (!s) return std::nullopt;
-    std::size_t digits = s->find_first_not_of("0123456789.");
-    std::string number = s->substr(0, digits);
-    std::string unit = digits == std::string::npos ? "" : s->substr(digits);
-    double v = -1;
-    bool plain = !number.empty() && number.front() != '.' && number.back() != '.' &&
-                 std::count(number.begin(), number.end(), '.') <= 1;
-    if (plain) std::from_chars(number.data(), number.data() + number.size(), v);
-    double ms = unit == "ms" ? v : unit == "s" ? v * 1000 : unit == "m" ? v * 60000 : -1;
-    if (!plain || ms < 0) {
-      r_.error(n, fmt::format("{} '{}' must be a duration like 5s, 200ms or 2m", what, *s));
-      return std::nullopt;
-    }
-    if (ms < 1 || ms > static_cast<double>(kMaxDuration.count())) {
-      r_.error(n, fmt::format("{} '{}' must be between 1ms and 24h", what, *s));
-      return std::nullopt;
-    }
-    return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+    return r_.duration(n, what);
   }
 
   Pattern pattern(const YAML::Node& n) { return {to_json(n), r_.pos(n)}; }
@@ -262,88 +244,184 @@ class ScenarioParser {
     if (auto x = e["stderr"]) ex.stderr_text = pattern(x);
   }
 
+  // A change step: one of add, del, replace or set of a topology fragment; or a short
+  // form of the first release, which is sugar for a fragment. The fragment is parsed when it is
+  // needed (see ChangeSpec), from the YAML kept here, so that its templates are typed by the
+  // fields they fill.
   void change(StepSpec& st, const YAML::Node& c) {
     st.kind = StepSpec::Kind::change;
     ChangeSpec& ch = st.change;
     ch.pos = r_.pos(c);
     if (!c.IsMap()) {
-      r_.error(c, "change must be a mapping (link, address, route, nftables or sysctl)");
+      r_.error(c,
+               "change must be a mapping: add, del, replace or set, or a short form "
+               "(link, address, route, nftables, sysctl)");
       return;
     }
-    auto target = [&](const YAML::Node& v, bool with_if) {
-      auto s = r_.string(v, "change target");
-      if (!s) return;
-      auto colon = s->find(':');
-      if (with_if) {
-        if (colon == std::string::npos || colon == 0 || colon + 1 == s->size()) {
-          r_.error(v, fmt::format("'{}' must be node:interface", *s));
-          return;
-        }
-        ch.node = s->substr(0, colon);
-        ch.ifname = s->substr(colon + 1);
-      } else {
-        ch.node = *s;
-      }
-      ch.target_pos = r_.pos(v);
-    };
-    auto add_or_del = [&](const YAML::Node& m) -> YAML::Node {
-      if (m["add"] && m["del"]) r_.error(m, "a change either adds or deletes, not both");
-      if (m["add"]) return m["add"];
-      if (m["del"]) {
-        ch.add = false;
-        return m["del"];
-      }
-      r_.error(m, "this change needs 'add' or 'del'");
-      return YAML::Node(YAML::NodeType::Undefined);
-    };
-    if (c["link"]) {
-      ch.kind = ChangeSpec::Kind::link;
-      if (!r_.check_map(c, "a link change", {"link", "mtu", "up"})) return;
-      target(c["link"], true);
-      if (c["mtu"]) ch.mtu = pattern(c["mtu"]);
-      if (c["up"]) ch.up = pattern(c["up"]);
-      if (!c["mtu"] && !c["up"]) r_.error(c, "a link change needs 'mtu' or 'up'");
-    } else if (c["address"]) {
-      ch.kind = ChangeSpec::Kind::address;
-      if (!r_.check_map(c, "an address change", {"address", "add", "del"})) return;
-      target(c["address"], true);
-      if (auto v = add_or_del(c); v) ch.address = pattern(v);
-    } else if (c["route"]) {
-      ch.kind = ChangeSpec::Kind::route;
-      if (!r_.check_map(c, "a route change", {"route", "add", "del"})) return;
-      target(c["route"], false);
-      if (auto v = add_or_del(c); v) {
-        if (r_.check_map(v, "the route",
-                         {"to", "via", "dev", "mtu", "lock_mtu", "metric", "family"})) {
-          ch.route = to_json(v);
-          for (const auto& kv : v) ch.route_key_pos[kv.first.Scalar()] = r_.pos(kv.second);
-        }
-        ch.route_pos = r_.pos(v);
-      }
-    } else if (c["nftables"]) {
-      ch.kind = ChangeSpec::Kind::nftables;
-      if (!r_.check_map(c, "an nftables change", {"nftables", "ruleset"})) return;
-      target(c["nftables"], false);
-      if (auto x = c["ruleset"]; !x)
-        r_.error(c, "an nftables change needs 'ruleset' (nft commands)");
-      else if (auto v = r_.string(x, "ruleset")) {
-        ch.ruleset = *v;
-        ch.ruleset_pos = r_.pos(x);
-      }
-    } else if (c["sysctl"]) {
-      ch.kind = ChangeSpec::Kind::sysctl;
-      if (!r_.check_map(c, "a sysctl change", {"sysctl", "set"})) return;
-      target(c["sysctl"], false);
-      auto set = c["set"];
-      if (!set || !r_.check_map(set, "sysctl set")) {
-        if (!set) r_.error(c, "a sysctl change needs 'set: {net.key: value}'");
+    static const std::pair<const char*, ChangeOp> kOps[] = {{"add", ChangeOp::add},
+                                                            {"del", ChangeOp::del},
+                                                            {"replace", ChangeOp::replace},
+                                                            {"set", ChangeOp::set}};
+    static const char* const kShort[] = {"link", "address", "route", "nftables", "sysctl"};
+    bool is_short = std::any_of(std::begin(kShort), std::end(kShort),
+                                [&](const char* k) { return static_cast<bool>(c[k]); });
+    bool is_op = std::any_of(std::begin(kOps), std::end(kOps),
+                             [&](const auto& op) { return static_cast<bool>(c[op.first]); });
+    if (!is_short && !is_op) {
+      r_.error(c,
+               "a change needs one of: add, del, replace, set (a topology fragment), or a "
+               "short form: link, address, route, nftables, sysctl");
+      return;
+    }
+    if (!is_short) {
+      if (!r_.check_map(c, "a change", {"add", "del", "replace", "set"})) return;
+      if (c.size() != 1) {
+        r_.error(c, "a change needs exactly one of: add, del, replace, set");
         return;
       }
-      for (const auto& kv : set)
-        if (auto v = r_.string(kv.second, "sysctl value"))
-          ch.sysctls.push_back({kv.first.Scalar(), *v, r_.pos(kv.first)});
-    } else {
-      r_.error(c, "a change needs one of: link, address, route, nftables, sysctl");
+      for (auto [key, op] : kOps)
+        if (auto v = c[key]) {
+          ch.op = op;
+          ch.fragment = fragment(v, op == ChangeOp::del, std::nullopt, nullptr);
+        }
+      return;
+    }
+    sugar(ch, c);
+  }
+
+  // Builds the fragment's root from what the step wrote; given the reader that parses it (whose
+  // expansion a short form may need to pick a key, e.g. ipv4 or ipv6 for an address).
+  using RootOf = std::function<YAML::Node(yaml::Reader&)>;
+
+  std::function<Topology(const TemplateResolver&, Diagnostics&)> fragment(
+      const YAML::Node& root, bool for_del, std::optional<SourcePos> fallback, RootOf build) {
+    auto text = std::make_shared<const std::string>(r_.source());
+    std::string file = r_.file();
+    return [text, file, root, for_del, fallback, build](const TemplateResolver& resolve,
+                                                        Diagnostics& diags) {
+      yaml::Reader r(file, *text, diags);
+      r.set_expand([&](const std::string& s, const YAML::Node& at) {
+        for (const auto& e : [&] {
+               std::vector<std::string> errors;
+               find_templates(s, [&](std::string m) { errors.push_back(std::move(m)); });
+               return errors;
+             }())
+          r.error(at, e);
+        return expand_templates(s, [&](const TemplateRef& ref) -> std::string {
+          try {
+            return resolve(ref);
+          } catch (const std::exception& e) {
+            r.error(at, e.what());
+            return ref.text;
+          }
+        });
+      });
+      if (fallback) r.set_fallback_pos(*fallback);
+      Topology t{file};
+      r.guard([&] { t = yaml::parse_fragment(r, build ? build(r) : root, for_del); });
+      return t;
+    };
+  }
+
+  // The first release's short forms, each the fragment it stands for.
+  void sugar(ChangeSpec& ch, const YAML::Node& c) {
+    struct Target {
+      std::string node, ifname;
+      SourcePos pos;
+    };
+    auto target = [&](const char* key, bool with_if) -> std::optional<Target> {
+      const YAML::Node v = c[key];
+      auto s = r_.string(v, "change target");
+      if (!s) return std::nullopt;
+      auto colon = s->find(':');
+      if (with_if && (colon == std::string::npos || colon == 0 || colon + 1 == s->size())) {
+        r_.error(v, fmt::format("'{}' must be node:interface", *s));
+        return std::nullopt;
+      }
+      if (!with_if) return Target{*s, "", r_.pos(v)};
+      return Target{s->substr(0, colon), s->substr(colon + 1), r_.pos(v)};
+    };
+    // {nodes: {NODE: {KEY: value}}}, or with an interface {nodes: {NODE: {interfaces: {IF: ...}}}}
+    auto in_node = [](const Target& t, const char* key, const YAML::Node& value) {
+      YAML::Node n(YAML::NodeType::Map);
+      n[key] = value;
+      YAML::Node nodes(YAML::NodeType::Map);
+      nodes[t.node] = n;
+      YAML::Node root(YAML::NodeType::Map);
+      root["nodes"] = nodes;
+      return root;
+    };
+    auto in_interface = [&](const Target& t, const YAML::Node& config) {
+      YAML::Node ifs(YAML::NodeType::Map);
+      ifs[t.ifname] = config;
+      return in_node(t, "interfaces", ifs);
+    };
+    auto add_or_del = [&](ChangeSpec& x) -> std::optional<YAML::Node> {
+      if (c["add"] && c["del"]) {
+        r_.error(c, "a change either adds or deletes, not both");
+        return std::nullopt;
+      }
+      if (!c["add"] && !c["del"]) {
+        r_.error(c, "this change needs 'add' or 'del'");
+        return std::nullopt;
+      }
+      x.op = c["add"] ? ChangeOp::add : ChangeOp::del;
+      return c["add"] ? c["add"] : c["del"];
+    };
+    if (c["link"]) {
+      if (!r_.check_map(c, "a link change", {"link", "mtu", "up"})) return;
+      if (!c["mtu"] && !c["up"]) r_.error(c, "a link change needs 'mtu' or 'up'");
+      auto t = target("link", true);
+      if (!t) return;
+      ch.op = ChangeOp::set;
+      YAML::Node config(YAML::NodeType::Map);
+      if (c["mtu"]) config["mtu"] = c["mtu"];
+      if (c["up"]) config["up"] = c["up"];
+      YAML::Node root = in_interface(*t, config);
+      ch.fragment = fragment(root, false, t->pos, nullptr);
+    } else if (c["address"]) {
+      if (!r_.check_map(c, "an address change", {"address", "add", "del"})) return;
+      auto t = target("address", true);
+      auto v = add_or_del(ch);
+      if (!t || !v) return;
+      YAML::Node value = *v;
+      Target where = *t;
+      ch.fragment = fragment({}, ch.op == ChangeOp::del, t->pos, [=](yaml::Reader& r) {
+        bool v6 = value.IsScalar() && r.text(value).find(':') != std::string::npos;
+        YAML::Node config(YAML::NodeType::Map);
+        config[v6 ? "ipv6" : "ipv4"] = value;
+        YAML::Node ifs(YAML::NodeType::Map);
+        ifs[where.ifname] = config;
+        YAML::Node n(YAML::NodeType::Map);
+        n["interfaces"] = ifs;
+        YAML::Node nodes(YAML::NodeType::Map);
+        nodes[where.node] = n;
+        YAML::Node root(YAML::NodeType::Map);
+        root["nodes"] = nodes;
+        return root;
+      });
+    } else if (c["route"]) {
+      if (!r_.check_map(c, "a route change", {"route", "add", "del"})) return;
+      auto t = target("route", false);
+      auto v = add_or_del(ch);
+      if (!t || !v) return;
+      YAML::Node list(YAML::NodeType::Sequence);
+      list.push_back(*v);
+      ch.fragment = fragment(in_node(*t, "routes", list), ch.op == ChangeOp::del, t->pos, nullptr);
+    } else if (c["nftables"]) {
+      if (!r_.check_map(c, "an nftables change", {"nftables", "ruleset"})) return;
+      auto t = target("nftables", false);
+      if (!c["ruleset"]) r_.error(c, "an nftables change needs 'ruleset' (nft commands)");
+      if (!t || !c["ruleset"]) return;
+      ch.op = ChangeOp::set;
+      ch.fragment = fragment(in_node(*t, "nftables", c["ruleset"]), false, t->pos, nullptr);
+    } else if (c["sysctl"]) {
+      if (!r_.check_map(c, "a sysctl change", {"sysctl", "set"})) return;
+      auto t = target("sysctl", false);
+      if (!c["set"]) r_.error(c, "a sysctl change needs 'set: {net.key: value}'");
+      if (!t || !c["set"]) return;
+      ch.op = ChangeOp::set;
+      ch.fragment = fragment(in_node(*t, "sysctl", c["set"]), false, t->pos, nullptr);
     }
   }
 

@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <charconv>
+
 #include "../model/names.hpp"
 #include "nslab/load.hpp"
 #include "topology_yaml.hpp"
@@ -15,6 +18,25 @@ namespace {
 class TopologyParser {
  public:
   explicit TopologyParser(yaml::Reader& r) : r_(r) {}
+
+  // A change fragment (SPEC 7): the shape of a topology, without name or description; its nodes
+  // name nodes of the topology it changes.
+  Topology parse_fragment(const YAML::Node& root) {
+    Topology t;
+    t.file = r_.file();
+    if (!r_.check_map(root, "a change fragment", {"nodes", "links"})) return t;
+    if (auto n = root["nodes"]; n && r_.check_map(n, "nodes"))
+      for (const auto& kv : n)
+        if (!t.node(kv.first.Scalar())) node(t, kv.first, kv.second);
+    if (auto n = root["links"]) {
+      if (!n.IsSequence())
+        r_.error(n, "links must be a list");
+      else
+        for (const auto& item : n) link(t, item);
+    }
+    if (!root["nodes"] && !root["links"]) r_.error(root, "a change fragment needs nodes or links");
+    return t;
+  }
 
   Topology parse(const YAML::Node& root) {
     Topology t;
@@ -54,9 +76,9 @@ class TopologyParser {
     node.pos = r_.pos(key);
     if (auto e = check_node_name(node.name)) r_.error(key, *e);
     const std::string what = fmt::format("node '{}'", node.name);
-    if (!v.IsNull() &&
-        r_.check_map(v, what,
-                     {"interfaces", "routes", "forwarding", "sysctl", "nftables", "bridges"})) {
+    if (!v.IsNull() && r_.check_map(v, what,
+                                    {"interfaces", "routes", "rules", "neighbours", "forwarding",
+                                     "sysctl", "nftables", "bridges"})) {
       if (auto f = v["forwarding"]) node.forwarding = r_.boolean(f, "forwarding").value_or(false);
       if (auto i = v["interfaces"]; i && r_.check_map(i, what + " interfaces"))
         for (const auto& kv : i) interface(node, kv.first, kv.second);
@@ -67,6 +89,18 @@ class TopologyParser {
           r_.error(rs, "routes must be a list");
         else
           for (const auto& item : rs) route(node, item);
+      }
+      if (auto rs = v["rules"]) {
+        if (!rs.IsSequence())
+          r_.error(rs, "rules must be a list");
+        else
+          for (const auto& item : rs) rule(node, item);
+      }
+      if (auto ns = v["neighbours"]) {
+        if (!ns.IsSequence())
+          r_.error(ns, "neighbours must be a list");
+        else
+          for (const auto& item : ns) neighbour(node, item);
       }
       if (auto s = v["sysctl"]; s && r_.check_map(s, what + " sysctl"))
         for (const auto& kv : s) sysctl(node, kv.first, kv.second);
@@ -81,16 +115,17 @@ class TopologyParser {
     ifc.pos = r_.pos(key);
     if (auto e = check_ifname(ifc.name)) r_.error(key, *e);
     const std::string what = fmt::format("interface '{}:{}'", node.name, ifc.name);
-    if (!v.IsNull() && r_.check_map(v, what, {"ipv4", "ipv6", "mtu"})) {
+    if (!v.IsNull() && r_.check_map(v, what, {"ipv4", "ipv6", "mtu", "up"})) {
       for (Family f : {Family::ipv4, Family::ipv6}) {
         const char* k = family_name(f);
         auto list = v[k];
         if (!list) continue;
         for (const auto& a : r_.scalar_or_list(list, k)) {
-          auto p = IpPrefix::parse(a.Scalar());
+          std::string text = r_.text(a);
+          auto p = IpPrefix::parse(text);
           if (!p || p->address.family != f) {
             r_.error(a, fmt::format("invalid {} address '{}' (expected {} with a prefix length)",
-                                    f == Family::ipv4 ? "IPv4" : "IPv6", a.Scalar(),
+                                    f == Family::ipv4 ? "IPv4" : "IPv6", text,
                                     f == Family::ipv4 ? "A.B.C.D/N" : "X:X::X/N"));
             continue;
           }
@@ -100,6 +135,8 @@ class TopologyParser {
       if (auto m = v["mtu"])
         if (auto x = r_.integer(m, "mtu", 0, 1 << 20))
           ifc.mtu = Located<int>{static_cast<int>(*x), r_.pos(m)};
+      if (auto u = v["up"])
+        if (auto x = r_.boolean(u, "up")) ifc.up = Located<bool>{*x, r_.pos(u)};
     }
     node.interfaces.push_back(std::move(ifc));
   }
@@ -124,7 +161,9 @@ class TopologyParser {
   }
 
   void route(NodeSpec& node, const YAML::Node& v) {
-    if (!r_.check_map(v, "a route", {"to", "via", "dev", "mtu", "lock_mtu", "metric", "family"}))
+    if (!r_.check_map(v, "a route",
+                      {"to", "via", "dev", "mtu", "lock_mtu", "metric", "family", "table", "type",
+                       "advmss", "initcwnd", "rto_min", "src"}))
       return;
     RouteSpec rt;
     rt.pos = r_.pos(v);
@@ -146,36 +185,42 @@ class TopologyParser {
           r_.error(via, fmt::format("invalid gateway address '{}'", *s));
       }
     }
-    auto to = v["to"];
-    if (!to) {
-      r_.error(v, "a route needs 'to' (default or a prefix)");
-      return;
-    }
-    auto s = r_.string(to, "to");
-    if (!s) return;
-    if (*s == "default") {
-      rt.is_default = true;
-      if (rt.via) family = family.value_or(rt.via->value.family);
-      if (!family) {
-        r_.error(to, "a default route without 'via' needs 'family: ipv4' or 'family: ipv6'");
-        return;
+    // The destination; the other keys are read even when it is wrong, so that every problem
+    // of the route is reported at once.
+    auto destination = [&]() -> bool {
+      auto to = v["to"];
+      if (!to) {
+        r_.error(v, "a route needs 'to' (default or a prefix)");
+        return false;
       }
-      rt.family = *family;
-      rt.to = IpPrefix{IpAddress{*family, {}}, 0};
-    } else {
-      auto p = IpPrefix::parse(*s, true);
-      if (!p) {
-        r_.error(to,
-                 fmt::format("invalid route destination '{}' (expected default or a prefix)", *s));
-        return;
+      auto s = r_.string(to, "to");
+      if (!s) return false;
+      if (*s == "default") {
+        rt.is_default = true;
+        if (rt.via) family = family.value_or(rt.via->value.family);
+        if (!family) {
+          r_.error(to, "a default route without 'via' needs 'family: ipv4' or 'family: ipv6'");
+          return false;
+        }
+        rt.family = *family;
+        rt.to = IpPrefix{IpAddress{*family, {}}, 0};
+      } else {
+        auto p = IpPrefix::parse(*s, true);
+        if (!p) {
+          r_.error(
+              to, fmt::format("invalid route destination '{}' (expected default or a prefix)", *s));
+          return false;
+        }
+        rt.to = *p;
+        rt.family = p->address.family;
+        rt.is_default = p->length == 0;
+        if (family && *family != rt.family)
+          r_.error(v["family"], fmt::format("family {} does not match destination {}",
+                                            family_name(*family), *s));
       }
-      rt.to = *p;
-      rt.family = p->address.family;
-      rt.is_default = p->length == 0;
-      if (family && *family != rt.family)
-        r_.error(v["family"],
-                 fmt::format("family {} does not match destination {}", family_name(*family), *s));
-    }
+      return true;
+    };
+    const bool ok = destination();
     if (auto d = v["dev"])
       if (auto name = r_.string(d, "dev")) rt.dev = Located<std::string>{*name, r_.pos(d)};
     if (auto m = v["mtu"])
@@ -188,7 +233,217 @@ class TopologyParser {
     if (auto m = v["metric"])
       if (auto x = r_.integer(m, "metric", 0, 0xffffffffLL))
         rt.metric = Located<std::uint32_t>{static_cast<std::uint32_t>(*x), r_.pos(m)};
-    node.routes.push_back(std::move(rt));
+    if (auto x = v["table"]) rt.table = table(x);
+    if (auto x = v["type"]) {
+      auto t = r_.string(x, "type");
+      if (t == "unicast")
+        rt.type = RouteType::unicast;
+      else if (t == "blackhole")
+        rt.type = RouteType::blackhole;
+      else if (t == "unreachable")
+        rt.type = RouteType::unreachable;
+      else if (t == "prohibit")
+        rt.type = RouteType::prohibit;
+      else if (t)
+        r_.error(x, fmt::format("route type must be unicast, blackhole, unreachable or prohibit, "
+                                "not '{}'",
+                                *t));
+    }
+    // RTAX_ADVMSS and RTAX_INITCWND are u32 metrics; the kernel takes any value and clamps.
+    if (auto m = v["advmss"])
+      if (auto x = r_.integer(m, "advmss", 1, 65535))
+        rt.advmss = Located<int>{static_cast<int>(*x), r_.pos(m)};
+    if (auto m = v["initcwnd"])
+      if (auto x = r_.integer(m, "initcwnd", 1, 1024))
+        rt.initcwnd = Located<int>{static_cast<int>(*x), r_.pos(m)};
+    if (auto m = v["rto_min"])
+      if (auto d = r_.duration(m, "rto_min")) rt.rto_min = Located{*d, r_.pos(m)};
+    if (auto a = v["src"]) {
+      if (auto s2 = r_.string(a, "src")) {
+        if (auto ip = IpAddress::parse(*s2))
+          rt.src = Located<IpAddress>{*ip, r_.pos(a)};
+        else
+          r_.error(a, fmt::format("invalid source address '{}'", *s2));
+      }
+    }
+    if (ok) node.routes.push_back(std::move(rt));
+  }
+
+  // A table id: a number in [1, 2^32-1], or main/local/default as `ip` names them.
+  std::optional<Located<std::uint32_t>> table(const YAML::Node& x) {
+    if (x.IsScalar() && x.Tag() == "?") {
+      const std::string& t = x.Scalar();
+      if (t == "main") return Located<std::uint32_t>{kMainTable, r_.pos(x)};
+      if (t == "local") return Located<std::uint32_t>{255, r_.pos(x)};
+      if (t == "default") return Located<std::uint32_t>{253, r_.pos(x)};
+    }
+    if (auto n = r_.integer(x, "table", 1, 0xffffffffLL))
+      return Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
+    return std::nullopt;
+  }
+
+  std::optional<Located<IpPrefix>> prefix(const YAML::Node& x, const char* what) {
+    auto s = r_.string(x, what);
+    if (!s) return std::nullopt;
+    auto p = IpPrefix::parse(*s, true);
+    if (!p) {
+      r_.error(x, fmt::format("invalid {} prefix '{}'", what, *s));
+      return std::nullopt;
+    }
+    return Located<IpPrefix>{*p, r_.pos(x)};
+  }
+
+  std::optional<Located<std::pair<int, int>>> port_range(const YAML::Node& x, const char* what) {
+    auto s = r_.string(x, what);
+    if (!s) return std::nullopt;
+    auto dash = s->find('-');
+    auto num = [](const std::string& t) -> std::optional<int> {
+      int v = 0;
+      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+      if (ec != std::errc() || p != t.data() + t.size() || t.empty() || v < 0 || v > 65535)
+        return std::nullopt;
+      return v;
+    };
+    auto lo = num(s->substr(0, dash));
+    auto hi = dash == std::string::npos ? lo : num(s->substr(dash + 1));
+    if (!lo || !hi || *hi < *lo) {
+      r_.error(x, fmt::format("{} must be a port or a range like 9000-9010, not '{}'", what, *s));
+      return std::nullopt;
+    }
+    return Located<std::pair<int, int>>{{*lo, *hi}, r_.pos(x)};
+  }
+
+  void rule(NodeSpec& node, const YAML::Node& v) {
+    if (!r_.check_map(v, "a rule",
+                      {"priority", "family", "from", "to", "iif", "oif", "ipproto", "sport",
+                       "dport", "dscp", "fwmark", "action", "table"}))
+      return;
+    RuleSpec r;
+    r.pos = r_.pos(v);
+    if (auto x = v["priority"]; !x) {
+      r_.error(v, "a rule needs 'priority' (its identity, as in ip rule add priority N)");
+      return;
+    } else if (auto n = r_.integer(x, "priority", 0, 0xffffffffLL)) {
+      r.priority = {static_cast<std::uint32_t>(*n), r_.pos(x)};
+    } else {
+      return;
+    }
+    std::optional<Family> family;
+    if (auto f = v["family"]) {
+      auto s = r_.string(f, "family");
+      if (s == "ipv4" || s == "ipv6")
+        family = s == "ipv4" ? Family::ipv4 : Family::ipv6;
+      else if (s)
+        r_.error(f, fmt::format("family must be ipv4 or ipv6, not '{}'", *s));
+    }
+    if (auto x = v["from"]) r.from = prefix(x, "from");
+    if (auto x = v["to"]) r.to = prefix(x, "to");
+    for (const auto* p : {&r.from, &r.to}) {
+      if (!*p) continue;
+      Family f = (*p)->value.address.family;
+      if (family && *family != f)
+        r_.error(v, fmt::format("rule mixes {} and {}", family_name(*family), family_name(f)));
+      family = f;
+    }
+    r.family = family.value_or(Family::ipv4);
+    for (auto [key, field] : {std::pair{"iif", &r.iif}, {"oif", &r.oif}})
+      if (auto x = v[key])
+        if (auto s = r_.string(x, key)) {
+          if (auto e = check_ifname(*s)) r_.error(x, *e);
+          *field = Located<std::string>{*s, r_.pos(x)};
+        }
+    if (auto x = v["ipproto"]) {
+      static const std::pair<const char*, int> names[] = {
+          {"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"ipv6-icmp", 58}, {"icmpv6", 58}, {"sctp", 132}};
+      int proto = -1;
+      if (x.IsScalar() && x.Tag() == "?")
+        for (auto [n, p] : names)
+          if (x.Scalar() == n) proto = p;
+      if (proto < 0)
+        if (auto n = r_.integer(x, "ipproto (a number or icmp, tcp, udp, ipv6-icmp, sctp)", 0, 255))
+          proto = static_cast<int>(*n);
+      if (proto >= 0) r.ipproto = Located<int>{proto, r_.pos(x)};
+    }
+    if (auto x = v["sport"]) r.sport = port_range(x, "sport");
+    if (auto x = v["dport"]) r.dport = port_range(x, "dport");
+    if ((r.sport || r.dport) && !r.ipproto)
+      r_.error(v, "a rule with sport or dport needs ipproto (tcp, udp or sctp)");
+    if (auto x = v["dscp"])
+      if (auto n = r_.integer(x, "dscp", 0, 63))
+        r.dscp = Located<int>{static_cast<int>(*n), r_.pos(x)};
+    if (auto x = v["fwmark"])
+      if (auto n = r_.integer(x, "fwmark", 0, 0xffffffffLL))
+        r.fwmark = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
+    if (auto x = v["action"]) {
+      auto s = r_.string(x, "action");
+      if (s == "table")
+        r.action = RuleSpec::Action::table;
+      else if (s == "blackhole")
+        r.action = RuleSpec::Action::blackhole;
+      else if (s == "unreachable")
+        r.action = RuleSpec::Action::unreachable;
+      else if (s == "prohibit")
+        r.action = RuleSpec::Action::prohibit;
+      else if (s)
+        r_.error(x, fmt::format("rule action must be table, blackhole, unreachable or prohibit, "
+                                "not '{}'",
+                                *s));
+    }
+    if (auto x = v["table"]) r.table = table(x);
+    if (r.action == RuleSpec::Action::table && !r.table && !fragment_del_)
+      r_.error(v, "a rule needs 'table' (or an action: blackhole, unreachable, prohibit)");
+    if (r.action != RuleSpec::Action::table && r.table)
+      r_.error(v["table"],
+               fmt::format("a rule with action {} takes no table", r_.text(v["action"])));
+    node.rules.push_back(std::move(r));
+  }
+
+  void neighbour(NodeSpec& node, const YAML::Node& v) {
+    if (!r_.check_map(v, "a neighbour", {"dev", "address", "lladdr", "state"})) return;
+    NeighbourSpec n;
+    n.pos = r_.pos(v);
+    auto dev = v["dev"];
+    auto address = v["address"];
+    if (!dev || !address) {
+      r_.error(v, "a neighbour needs 'dev' and 'address'");
+      return;
+    }
+    if (auto s = r_.string(dev, "dev")) {
+      if (auto e = check_ifname(*s)) r_.error(dev, *e);
+      n.dev = {*s, r_.pos(dev)};
+    }
+    if (auto s = r_.string(address, "address")) {
+      if (auto a = IpAddress::parse(*s))
+        n.address = {*a, r_.pos(address)};
+      else
+        r_.error(address, fmt::format("invalid neighbour address '{}'", *s));
+    }
+    if (auto x = v["lladdr"]) {
+      if (auto s = r_.string(x, "lladdr")) {
+        if (!is_mac(*s))
+          r_.error(x, fmt::format("lladdr '{}' must be a MAC address like 02:00:00:00:00:02", *s));
+        n.lladdr = Located<std::string>{*s, r_.pos(x)};
+      }
+    }
+    if (auto x = v["state"]) {
+      if (auto s = r_.string(x, "state")) {
+        if (*s != "permanent" && *s != "reachable" && *s != "stale" && *s != "noarp")
+          r_.error(x, fmt::format("neighbour state must be permanent, reachable, stale or noarp, "
+                                  "not '{}'",
+                                  *s));
+        n.state = {*s, r_.pos(x)};
+      }
+    }
+    node.neighbours.push_back(std::move(n));
+  }
+
+  static bool is_mac(const std::string& s) {
+    if (s.size() != 17) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      bool colon = i % 3 == 2;
+      if (colon ? s[i] != ':' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+    }
+    return true;
   }
 
   void sysctl(NodeSpec& node, const YAML::Node& key, const YAML::Node& v) {
@@ -279,6 +534,9 @@ class TopologyParser {
   }
 
   yaml::Reader& r_;
+
+ public:
+  bool fragment_del_ = false;  // objects named for deletion need only their identity
 };
 
 }  // namespace
@@ -286,6 +544,11 @@ class TopologyParser {
 namespace yaml {
 Topology parse_topology(Reader& reader, const YAML::Node& root) {
   return TopologyParser(reader).parse(root);
+}
+Topology parse_fragment(Reader& reader, const YAML::Node& root, bool for_del) {
+  TopologyParser p(reader);
+  p.fragment_del_ = for_del;
+  return p.parse_fragment(root);
 }
 }  // namespace yaml
 

@@ -23,7 +23,7 @@ Reader::Reader(std::string file, std::string text, Diagnostics& diags)
 
 SourcePos Reader::pos(const YAML::Node& n) const {
   YAML::Mark m = n.Mark();
-  if (m.line < 0) return {file_, 1, 1};
+  if (m.line < 0) return fallback_ ? *fallback_ : SourcePos{file_, 1, 1};
   return {file_, m.line + 1, m.column + 1};
 }
 
@@ -200,17 +200,25 @@ std::optional<std::string> Reader::string(const YAML::Node& n, const std::string
     error(n, fmt::format("{} must be a string, not {}", what, kind(n)));
     return std::nullopt;
   }
-  return n.Scalar();
+  return text(n);
+}
+
+std::string Reader::text(const YAML::Node& n, bool* templated) {
+  const std::string& s = n.Scalar();
+  bool has = expand_ && s.find("${") != std::string::npos;
+  if (templated) *templated = has;
+  return has ? expand_(s, n) : s;
 }
 
 std::optional<std::int64_t> Reader::integer(const YAML::Node& n, const std::string& what,
                                             std::int64_t min, std::int64_t max) {
-  if (!n.IsScalar() || n.Tag() != "?") {
+  bool templated = false;
+  const std::string s = n.IsScalar() ? text(n, &templated) : std::string();
+  if (!n.IsScalar() || (n.Tag() != "?" && !templated)) {
     error(n, fmt::format("{} must be a number, not {}", what,
                          n.IsScalar() ? "a quoted string" : kind(n)));
     return std::nullopt;
   }
-  const std::string& s = n.Scalar();
   std::int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   bool leading_zero = s.size() > 1 && s[0] == '0';
@@ -226,13 +234,38 @@ std::optional<std::int64_t> Reader::integer(const YAML::Node& n, const std::stri
 }
 
 std::optional<bool> Reader::boolean(const YAML::Node& n, const std::string& what) {
-  if (n.IsScalar() && n.Tag() == "?") {
-    const std::string& s = n.Scalar();
+  bool templated = false;
+  const std::string s = n.IsScalar() ? text(n, &templated) : std::string();
+  if (n.IsScalar() && (n.Tag() == "?" || templated)) {
     if (s == "true" || s == "True") return true;
     if (s == "false" || s == "False") return false;
   }
   error(n, fmt::format("{} must be true or false", what));
   return std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> Reader::duration(const YAML::Node& n,
+                                                          const std::string& what) {
+  auto s = string(n, what);
+  if (!s) return std::nullopt;
+  std::size_t digits = s->find_first_not_of("0123456789.");
+  std::string number = s->substr(0, digits);
+  std::string unit = digits == std::string::npos ? "" : s->substr(digits);
+  double v = -1;
+  bool plain = !number.empty() && number.front() != '.' && number.back() != '.' &&
+               std::count(number.begin(), number.end(), '.') <= 1;
+  if (plain) std::from_chars(number.data(), number.data() + number.size(), v);
+  double ms = unit == "ms" ? v : unit == "s" ? v * 1000 : unit == "m" ? v * 60000 : -1;
+  if (!plain || ms < 0) {
+    error(n, fmt::format("{} '{}' must be a duration like 5s, 200ms or 2m", what, *s));
+    return std::nullopt;
+  }
+  if (ms < 1 ||
+      ms > static_cast<double>(std::chrono::milliseconds(std::chrono::hours(24)).count())) {
+    error(n, fmt::format("{} '{}' must be between 1ms and 24h", what, *s));
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
 }
 
 std::vector<YAML::Node> Reader::scalar_or_list(const YAML::Node& n, const std::string& what) {

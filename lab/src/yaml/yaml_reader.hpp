@@ -5,7 +5,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -25,12 +27,22 @@ class Reader {
  public:
   Reader(std::string file, std::string text, Diagnostics& diags);
 
+  // Scalars holding ${...} templates are read through `expand` (which reports its own problems
+  // at the node) and then checked as what they stand for: a change fragment's `mtu:
+  // "${a.eth0.mtu}"` must expand to a number. Without it, templates are plain text.
+  using Expand = std::function<std::string(const std::string& text, const YAML::Node& at)>;
+  void set_expand(Expand expand) { expand_ = std::move(expand); }
+  // The position given to nodes nslab made itself (a short change form's fragment): the text
+  // the user wrote for them.
+  void set_fallback_pos(SourcePos pos) { fallback_ = std::move(pos); }
+
   SourcePos pos(const YAML::Node& n) const;
   void error(const YAML::Node& at, std::string message) {
     diags_.error(pos(at), std::move(message));
   }
   Diagnostics& diags() { return diags_; }
   const std::string& file() const { return file_; }
+  const std::string& source() const { return text_; }
 
   // Parses the text, which must hold one YAML document; a syntax error or a second document
   // becomes a diagnostic and an undefined node is returned.
@@ -58,10 +70,14 @@ class Reader {
   bool is_map_or_null(const YAML::Node& n) const { return n.IsMap() || n.IsNull(); }
 
   std::optional<std::string> string(const YAML::Node& n, const std::string& what);
+  // A scalar's text, templates expanded; `templated` tells whether it had any.
+  std::string text(const YAML::Node& n, bool* templated = nullptr);
   // A plain decimal integer within [min, max]; quoted numbers and other bases are refused.
   std::optional<std::int64_t> integer(const YAML::Node& n, const std::string& what,
                                       std::int64_t min, std::int64_t max);
   std::optional<bool> boolean(const YAML::Node& n, const std::string& what);
+  // DIGITS[.DIGITS] followed by ms, s or m; at least 1 ms and at most 24 hours.
+  std::optional<std::chrono::milliseconds> duration(const YAML::Node& n, const std::string& what);
   // A scalar or a list of scalars.
   std::vector<YAML::Node> scalar_or_list(const YAML::Node& n, const std::string& what);
 
@@ -72,6 +88,8 @@ class Reader {
   std::string file_;
   std::string text_;
   Diagnostics& diags_;
+  Expand expand_;
+  std::optional<SourcePos> fallback_;
 };
 
 }  // namespace nslab::yaml

@@ -1,0 +1,246 @@
+// From the model to the kernel, one kind of object at a time (see apply.hpp).
+
+#include "apply.hpp"
+
+#include <linux/fib_rules.h>
+#include <linux/if_addr.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "nslab/error.hpp"
+#include "nslab/nft.hpp"
+#include "nslab/sysctl.hpp"
+
+namespace nslab::apply {
+
+namespace {
+
+std::optional<int> explicit_mtu(const Topology& t, const Endpoint& e, const LinkSpec& l) {
+  if (const auto* n = t.node(e.node))
+    if (const auto* i = n->interface(e.ifname); i && i->mtu) return i->mtu->value;
+  if (l.mtu) return l.mtu->value;
+  return std::nullopt;
+}
+
+// The interface whose subnet holds the gateway (validation guarantees there is one).
+std::string reaching(const NodeSpec& spec, const RouteSpec& r) {
+  if (!r.via) return {};
+  for (const auto& ifc : spec.interfaces)
+    for (const auto& a : ifc.addresses)
+      if (a.prefix.contains(r.via->value)) return ifc.name;
+  return {};
+}
+
+int route_type(RouteType t) {
+  switch (t) {
+    case RouteType::unicast:
+      return RTN_UNICAST;
+    case RouteType::blackhole:
+      return RTN_BLACKHOLE;
+    case RouteType::unreachable:
+      return RTN_UNREACHABLE;
+    case RouteType::prohibit:
+      return RTN_PROHIBIT;
+  }
+  return RTN_UNICAST;
+}
+
+// ff02::1:ffXX:XXXX, the group a neighbour solicitation for `a` is sent to (RFC 4291 2.7.1).
+IpAddress solicited_node(const IpAddress& a) {
+  IpAddress g;
+  g.family = Family::ipv6;
+  g.bytes = {0xff, 0x02, 0, 0,    0,    0,           0,           0,
+             0,    0,    0, 0x01, 0xff, a.bytes[13], a.bytes[14], a.bytes[15]};
+  return g;
+}
+
+}  // namespace
+
+void veth(Lab& lab, const Topology& model, const LinkSpec& l) {
+  LabNode& a = lab.node(l.a.node);
+  LabNode& b = lab.node(l.b.node);
+  VethRequest req;
+  req.name = l.a.ifname;
+  req.ifindex = a.ifindex(l.a.ifname);
+  req.mtu = explicit_mtu(model, l.a, l);
+  req.peer_name = l.b.ifname;
+  req.peer_ifindex = b.ifindex(l.b.ifname);
+  req.peer_mtu = explicit_mtu(model, l.b, l);
+  req.peer_netns_fd = b.netns().fd();
+  at(l.pos, [&] { a.rtnl().add_veth(req); });
+}
+
+void address(LabNode& node, const std::string& ifname, const AddressSpec& a, ChangeOp op) {
+  at(a.pos, [&] {
+    int idx = node.ifindex(ifname);
+    if (op == ChangeOp::del) {
+      node.rtnl().del_address(idx, a.prefix);
+      return;
+    }
+    if (op == ChangeOp::replace) node.rtnl().del_address(idx, a.prefix);
+    node.rtnl().add_address(idx, a.prefix);
+  });
+}
+
+void interface(LabNode& node, const InterfaceSpec& i) {
+  LinkChange c;
+  if (i.mtu) c.mtu = i.mtu->value;
+  if (i.up) c.up = i.up->value;
+  at(i.mtu  ? i.mtu->pos
+     : i.up ? i.up->pos
+            : i.pos,
+     [&] { node.rtnl().change_link(node.ifindex(i.name), c); });
+}
+
+void route(LabNode& node, const NodeSpec& model, const RouteSpec& r, ChangeOp op) {
+  RouteRequest req;
+  req.family = r.family;
+  req.to = r.to;
+  req.table = r.table_id();
+  req.type = route_type(r.type);
+  if (r.metric) req.metric = r.metric->value;
+  at(r.pos, [&] {
+    if (op == ChangeOp::del) {
+      node.rtnl().del_route(req);
+      return;
+    }
+    if (r.via) req.via = r.via->value;
+    if (r.mtu) req.mtu = r.mtu->value;
+    req.lock_mtu = r.lock_mtu;
+    if (r.advmss) req.advmss = r.advmss->value;
+    if (r.initcwnd) req.initcwnd = r.initcwnd->value;
+    if (r.rto_min) req.rto_min_ms = static_cast<int>(r.rto_min->value.count());
+    if (r.src) req.src = r.src->value;
+    std::string dev = r.dev ? r.dev->value : reaching(model, r);
+    if (!dev.empty() && r.type == RouteType::unicast) req.oif = node.ifindex(dev);
+    if (op == ChangeOp::replace)
+      node.rtnl().replace_route(req);
+    else
+      node.rtnl().add_route(req);
+  });
+}
+
+void rule(LabNode& node, const RuleSpec& r, ChangeOp op) {
+  RuleRequest req;
+  req.family = r.family;
+  req.priority = r.priority.value;
+  at(r.pos, [&] {
+    if (op == ChangeOp::del || op == ChangeOp::replace) {
+      node.rtnl().del_rule(req);
+      if (op == ChangeOp::del) return;
+    }
+    if (r.from) req.from = r.from->value;
+    if (r.to) req.to = r.to->value;
+    if (r.iif) req.iif = r.iif->value;
+    if (r.oif) req.oif = r.oif->value;
+    if (r.ipproto) req.ipproto = r.ipproto->value;
+    if (r.sport) req.sport = r.sport->value;
+    if (r.dport) req.dport = r.dport->value;
+    if (r.dscp) req.dscp = r.dscp->value;
+    if (r.fwmark) req.fwmark = r.fwmark->value;
+    switch (r.action) {
+      case RuleSpec::Action::table:
+        req.action = FR_ACT_TO_TBL;
+        req.table = r.table ? r.table->value : kMainTable;
+        break;
+      case RuleSpec::Action::blackhole:
+        req.action = FR_ACT_BLACKHOLE;
+        break;
+      case RuleSpec::Action::unreachable:
+        req.action = FR_ACT_UNREACHABLE;
+        break;
+      case RuleSpec::Action::prohibit:
+        req.action = FR_ACT_PROHIBIT;
+        break;
+    }
+    node.rtnl().add_rule(req);
+  });
+}
+
+void neighbour(LabNode& node, const NeighbourSpec& n, ChangeOp op) {
+  NeighbourRequest req;
+  req.address = n.address.value;
+  at(n.pos, [&] {
+    req.ifindex = node.ifindex(n.dev.value);
+    if (op == ChangeOp::del) {
+      node.rtnl().del_neighbour(req);
+      return;
+    }
+    if (n.lladdr) {
+      std::array<std::uint8_t, 6> mac{};
+      unsigned v[6] = {};
+      std::sscanf(n.lladdr->value.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2], &v[3],
+                  &v[4], &v[5]);  // validated: 6 hex pairs
+      for (int i = 0; i < 6; ++i)
+        mac[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v[i]);
+      req.lladdr = mac;
+    }
+    const std::string& s = n.state.value;
+    req.state = s == "reachable" ? NUD_REACHABLE
+                : s == "stale"   ? NUD_STALE
+                : s == "noarp"   ? NUD_NOARP
+                                 : NUD_PERMANENT;
+    node.rtnl().add_neighbour(req, op == ChangeOp::replace);
+  });
+}
+
+void sysctls(const Lab& lab, LabNode& node, const std::vector<SysctlSpec>& list) {
+  if (list.empty()) return;
+  NetnsScope scope(node.netns(), lab.home());
+  for (const auto& s : list) at(s.pos, [&] { sysctl::write(s.key, s.value); });
+}
+
+void nftables(const Lab& lab, LabNode& node, const NftablesSpec& n) {
+  NetnsScope scope(node.netns(), lab.home());
+  if (auto f = nft::apply_here(n.text))
+    throw Error("nftables: " + f->message, EINVAL, n.at(f->line, f->column));
+}
+
+// Ready means a packet sent now is transmitted and answered without a retry, so this waits,
+// on events, for what the kernel finishes asynchronously after our requests returned:
+//  - each interface's queue activation (LinkState::can_send, asked per device so that the
+//    kernel first runs the device's pending linkwatch work);
+//  - with addresses: each IPv6 address no longer tentative and its solicited-node group
+//    joined. Both happen in addrconf's DAD work, which runs after the address exists even with
+//    NODAD; a neighbour solicitation that arrives before the join is dropped, and the sender
+//    tries again only a second later.
+void wait_ready(LabNode& node, const std::vector<int>& ifindexes, bool with_addresses,
+                std::chrono::milliseconds timeout) {
+  if (ifindexes.empty()) return;
+  Rtnl& rtnl = node.rtnl();
+  auto pending = [&]() -> std::string {
+    for (int idx : ifindexes) {
+      LinkState l = rtnl.link(idx);
+      if (!l.can_send())
+        return fmt::format("interface {} cannot send yet (operstate {}, flags {:#x})", l.name,
+                           l.operstate, l.flags);
+    }
+    if (!with_addresses) return {};
+    std::optional<std::vector<std::pair<int, IpAddress>>> groups;
+    for (const auto& a : rtnl.addresses()) {
+      if (a.prefix.address.family != Family::ipv6) continue;
+      if (std::find(ifindexes.begin(), ifindexes.end(), a.ifindex) == ifindexes.end()) continue;
+      if (a.flags & IFA_F_TENTATIVE)
+        return fmt::format("IPv6 address {} is still tentative", a.prefix.str());
+      if (!groups) groups = rtnl.ipv6_groups();
+      IpAddress solicited = solicited_node(a.prefix.address);
+      if (std::find(groups->begin(), groups->end(), std::pair{a.ifindex, solicited}) ==
+          groups->end())
+        return fmt::format("IPv6 address {} has not joined its group {} yet", a.prefix.str(),
+                           solicited.str());
+    }
+    return {};
+  };
+  try {
+    rtnl.wait_until(pending, timeout);
+  } catch (const Error& e) {
+    throw Error(fmt::format("node '{}': {}", node.name(), e.what()), e.err());
+  }
+}
+
+}  // namespace nslab::apply

@@ -1,0 +1,45 @@
+#pragma once
+// Internal: one `apply` function per kind of topology object, from the model to the kernel. The
+// builder adds a whole topology with them; a change step adds, deletes, replaces or sets the
+// objects of its fragment with the same functions. Each throws Error with the YAML position of
+// the object the kernel refused.
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "nslab/error.hpp"
+#include "nslab/lab.hpp"
+#include "nslab/scenario.hpp"
+#include "nslab/topology.hpp"
+
+namespace nslab::apply {
+
+// Re-throws a kernel error with the position of the YAML object it concerns.
+template <class F>
+void at(const SourcePos& pos, F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    if (e.pos()) throw;
+    throw Error(e.what(), e.err(), pos);
+  }
+}
+
+// The veth of `link`, each end born in its node with the ifindex the lab gave it, and with the
+// MTU the model says (its interface's, else the link's, else the kernel's).
+void veth(Lab& lab, const Topology& model, const LinkSpec& link);
+void address(LabNode& node, const std::string& ifname, const AddressSpec& a, ChangeOp op);
+void interface(LabNode& node, const InterfaceSpec& i);  // set: mtu and up
+void route(LabNode& node, const NodeSpec& model, const RouteSpec& r, ChangeOp op);
+void rule(LabNode& node, const RuleSpec& r, ChangeOp op);
+void neighbour(LabNode& node, const NeighbourSpec& n, ChangeOp op);
+void sysctls(const Lab& lab, LabNode& node, const std::vector<SysctlSpec>& sysctls);
+void nftables(const Lab& lab, LabNode& node, const NftablesSpec& n);
+
+// Waits, on events, until every interface in `ifindexes` can send, and with `with_addresses`
+// until every IPv6 address of the node is usable (see the comment in apply.cpp).
+void wait_ready(LabNode& node, const std::vector<int>& ifindexes, bool with_addresses,
+                std::chrono::milliseconds timeout);
+
+}  // namespace nslab::apply

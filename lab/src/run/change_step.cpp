@@ -1,0 +1,93 @@
+#include "change_step.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "../build/apply.hpp"
+#include "nslab/error.hpp"
+
+namespace nslab {
+
+std::string apply_change(Lab& lab, const Topology& after, ChangeOp op, const Topology& fragment,
+                         std::chrono::milliseconds ready_timeout) {
+  std::vector<std::string> did;
+  std::map<std::string, std::vector<int>> to_wait;  // node -> interfaces that must get ready
+  const char* verb = change_op_name(op);
+
+  for (const auto& l : fragment.links) {
+    LabNode& a = lab.node(l.a.node);
+    LabNode& b = lab.node(l.b.node);
+    if (op == ChangeOp::add) {
+      lab.number_interface(l.a.node, l.a.ifname);
+      lab.number_interface(l.b.node, l.b.ifname);
+      apply::veth(lab, after, l);
+      for (const Endpoint* e : {&l.a, &l.b}) {
+        LabNode& n = e == &l.a ? a : b;
+        const InterfaceSpec* i = after.node(e->node)->interface(e->ifname);
+        if (i && i->up && !i->up->value) continue;
+        int idx = n.ifindex(e->ifname);
+        apply::at(l.pos, [&] { n.rtnl().change_link(idx, {.up = true}); });
+        to_wait[e->node].push_back(idx);
+      }
+    } else {  // del: the peer goes with it
+      apply::at(l.pos, [&] { a.rtnl().del_link(a.ifindex(l.a.ifname)); });
+      a.forget_ifindex(l.a.ifname);
+      b.forget_ifindex(l.b.ifname);
+    }
+    did.push_back(fmt::format("{} link {} {}", verb, l.a.str(), l.b.str()));
+  }
+
+  for (const auto& f : fragment.nodes) {
+    LabNode& node = lab.node(f.name);
+    const NodeSpec& model = *after.node(f.name);
+    for (const auto& i : f.interfaces) {
+      if (op == ChangeOp::set) {
+        apply::interface(node, i);
+        did.push_back(fmt::format("set {}:{}{}{}", f.name, i.name,
+                                  i.mtu ? fmt::format(" mtu {}", i.mtu->value) : "",
+                                  i.up ? (i.up->value ? " up" : " down") : ""));
+        if (i.up && i.up->value) to_wait[f.name].push_back(node.ifindex(i.name));
+        continue;
+      }
+      for (const auto& a : i.addresses) {
+        apply::address(node, i.name, a, op);
+        did.push_back(fmt::format("{} address {} on {}:{}", verb, a.prefix.str(), f.name, i.name));
+        if (a.prefix.address.family == Family::ipv6 && op != ChangeOp::del)
+          to_wait[f.name].push_back(node.ifindex(i.name));
+      }
+    }
+    for (const auto& r : f.routes) {
+      apply::route(node, model, r, op);
+      did.push_back(fmt::format("{} route {} in {}", verb, r.str(), f.name));
+    }
+    for (const auto& r : f.rules) {
+      apply::rule(node, r, op);
+      did.push_back(fmt::format("{} rule priority {} in {}", verb, r.priority.value, f.name));
+    }
+    for (const auto& n : f.neighbours) {
+      apply::neighbour(node, n, op);
+      did.push_back(fmt::format("{} neighbour {} on {}:{}", verb, n.address.value.str(), f.name,
+                                n.dev.value));
+    }
+    if (!f.sysctls.empty()) {
+      apply::sysctls(lab, node, f.sysctls);
+      std::string text = "sysctl";
+      for (const auto& s : f.sysctls) text += fmt::format(" {}={}", s.key, s.value);
+      did.push_back(text + " in " + f.name);
+    }
+    if (f.nftables) {
+      apply::nftables(lab, node, *f.nftables);
+      did.push_back("nftables in " + f.name);
+    }
+  }
+
+  for (auto& [name, ifindexes] : to_wait)
+    apply::wait_ready(lab.node(name), ifindexes, /*with_addresses=*/true, ready_timeout);
+
+  std::string out;
+  for (const auto& d : did) out += (out.empty() ? "" : "; ") + d;
+  return out;
+}
+
+}  // namespace nslab
