@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <string>
@@ -188,6 +189,16 @@ inline Json describe(const nlmsghdr* h) {
       j["ifindex"] = nd->ndm_ifindex;
       j["address"] = addr_text(nd->ndm_family, at[NDA_DST]);
       j["state"] = nd->ndm_state;
+      if (const rtattr* ll = at[NDA_LLADDR]) {
+        std::string mac;
+        auto* b = static_cast<const unsigned char*>(RTA_DATA(ll));
+        for (std::size_t i = 0; i < RTA_PAYLOAD(ll); ++i) {
+          char part[4];
+          std::snprintf(part, sizeof part, i ? ":%02x" : "%02x", b[i]);
+          mac += part;
+        }
+        j["lladdr"] = mac;
+      }
       break;
     }
     default:

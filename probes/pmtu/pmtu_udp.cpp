@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
                 "comma-separated payload sizes, one datagram each (instead of --size, --count)")
       .value("watch", "after sending, wait this long for the path MTU to change (expiry)", "0")
       .value("timeout", "how long to wait for an error after each send", "1s")
+      .optional("src", "bind to this source address before connecting")
       .flag("no-recverr", "leave IP_RECVERR off");
   o.parse(argc, argv);
   auto mode = kModes.find(o.str("pmtudisc"));
@@ -104,7 +105,16 @@ int main(int argc, char** argv) {
   int m = v6 ? mode->second.second : mode->second.first;
   if (setsockopt(fd, level, v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER, &m, sizeof m) < 0)
     probe::fail("setsockopt MTU_DISCOVER", errno);
-  if (connect(fd, dst.get(), dst.length) < 0) probe::fail("connect", errno);
+  if (!o.str("src").empty()) {
+    auto src = probe::parse_address(o.str("src"), 0);
+    if (bind(fd, src.get(), src.length) < 0) probe::fail("bind " + o.str("src"), errno);
+  }
+  // connect() looks the route up: a blackhole, unreachable or prohibit route, or a rule with
+  // such an action, refuses here, and that is an observation, not a broken precondition.
+  if (connect(fd, dst.get(), dst.length) < 0) {
+    probe::emit("connect", {{"result", probe::errno_name(errno)}});
+    return probe::kRan;
+  }
   probe::emit("socket", {{"family", v6 ? "ipv6" : "ipv4"},
                          {"pmtudisc", o.str("pmtudisc")},
                          {"recverr", on == 1},

@@ -102,6 +102,28 @@ struct RouteState {
   std::uint32_t metric = 0;  // priority
   int mtu = 0;               // RTAX_MTU, 0 when absent
   bool lock_mtu = false;
+  int advmss = 0, initcwnd = 0, rto_min_ms = 0;  // 0 when absent
+  std::optional<IpAddress> src;
+};
+
+struct RuleState {
+  Family family = Family::ipv4;
+  std::uint32_t priority = 0;
+  int action = 0;  // FR_ACT_*
+  std::uint32_t table = 0;
+  std::optional<IpPrefix> from, to;
+  std::string iif, oif;
+  int ipproto = 0;
+  std::optional<std::pair<int, int>> sport, dport;
+  int dsfield = 0;
+  std::uint32_t fwmark = 0;
+};
+
+struct NeighbourState {
+  int ifindex = 0;
+  IpAddress address;
+  std::string lladdr;  // "02:00:00:00:00:02", empty when none
+  int state = 0;       // NUD_*
 };
 
 class Rtnl {
@@ -138,7 +160,9 @@ class Rtnl {
   // IPv6 multicast groups joined per interface (RTM_GETMULTICAST dump): {ifindex, group}.
   std::vector<std::pair<int, IpAddress>> ipv6_groups();
   std::vector<AddressState> addresses();
-  std::vector<RouteState> routes(Family family);  // table main
+  std::vector<RouteState> routes(Family family, std::uint32_t table = 254);  // default: main
+  std::vector<RuleState> rules(Family family);
+  std::vector<NeighbourState> neighbours();
 
   // Waits until `pending()` returns an empty description, asking again after every link or IPv6
   // address notification of this namespace (joined before the first ask, so none is missed).

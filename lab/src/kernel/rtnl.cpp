@@ -390,6 +390,61 @@ void Rtnl::del_neighbour(const NeighbourRequest& req) {
   check(rtnl_neigh_delete(sk_, n.get(), 0), fmt::format("delete neighbour {}", req.address.str()));
 }
 
+std::vector<RuleState> Rtnl::rules(Family family) {
+  nl_cache* raw = nullptr;
+  check(rtnl_rule_alloc_cache(sk_, family_af(family), &raw), "dump rules");
+  CacheRef cache(raw);
+  std::vector<RuleState> out;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* r = reinterpret_cast<rtnl_rule*>(o);
+    RuleState s;
+    s.family = family;
+    s.priority = rtnl_rule_get_prio(r);
+    s.action = rtnl_rule_get_action(r);
+    s.table = rtnl_rule_get_table(r);
+    auto prefix = [](nl_addr* a) -> std::optional<IpPrefix> {
+      auto ip = from_nl(a);
+      if (!ip) return std::nullopt;
+      return IpPrefix{*ip, static_cast<int>(nl_addr_get_prefixlen(a))};
+    };
+    s.from = prefix(rtnl_rule_get_src(r));
+    s.to = prefix(rtnl_rule_get_dst(r));
+    if (const char* n = rtnl_rule_get_iif(r)) s.iif = n;
+    if (const char* n = rtnl_rule_get_oif(r)) s.oif = n;
+    std::uint8_t proto = 0;
+    if (rtnl_rule_get_ipproto(r, &proto) == 0) s.ipproto = proto;
+    std::uint16_t lo = 0, hi = 0;
+    if (rtnl_rule_get_sport(r, &lo, &hi) == 0) s.sport = {lo, hi};
+    if (rtnl_rule_get_dport(r, &lo, &hi) == 0) s.dport = {lo, hi};
+    s.dsfield = rtnl_rule_get_dsfield(r);
+    s.fwmark = rtnl_rule_get_mark(r);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<NeighbourState> Rtnl::neighbours() {
+  nl_cache* raw = nullptr;
+  check(rtnl_neigh_alloc_cache(sk_, &raw), "dump neighbours");
+  CacheRef cache(raw);
+  std::vector<NeighbourState> out;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* n = reinterpret_cast<rtnl_neigh*>(o);
+    auto ip = from_nl(rtnl_neigh_get_dst(n));
+    if (!ip) continue;
+    NeighbourState s;
+    s.ifindex = rtnl_neigh_get_ifindex(n);
+    s.address = *ip;
+    s.state = rtnl_neigh_get_state(n);
+    if (nl_addr* ll = rtnl_neigh_get_lladdr(n)) {
+      char buf[64];
+      s.lladdr = nl_addr2str(ll, buf, sizeof buf);
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 void Rtnl::del_link(int ifindex) {
   LinkRef link(rtnl_link_alloc());
   rtnl_link_set_ifindex(link.get(), ifindex);
@@ -471,14 +526,14 @@ std::vector<AddressState> Rtnl::addresses() {
   return out;
 }
 
-std::vector<RouteState> Rtnl::routes(Family family) {
+std::vector<RouteState> Rtnl::routes(Family family, std::uint32_t table) {
   nl_cache* raw = nullptr;
   check(rtnl_route_alloc_cache(sk_, family_af(family), 0, &raw), "dump routes");
   CacheRef cache(raw);
   std::vector<RouteState> out;
   for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
     auto* r = reinterpret_cast<rtnl_route*>(o);
-    if (rtnl_route_get_table(r) != RT_TABLE_MAIN) continue;
+    if (rtnl_route_get_table(r) != table) continue;
     RouteState s;
     s.family = family;
     nl_addr* dst = rtnl_route_get_dst(r);
@@ -491,6 +546,10 @@ std::vector<RouteState> Rtnl::routes(Family family) {
     std::uint32_t v = 0;
     if (rtnl_route_get_metric(r, RTAX_MTU, &v) == 0) s.mtu = static_cast<int>(v);
     if (rtnl_route_get_metric(r, RTAX_LOCK, &v) == 0) s.lock_mtu = v & (1u << RTAX_MTU);
+    if (rtnl_route_get_metric(r, RTAX_ADVMSS, &v) == 0) s.advmss = static_cast<int>(v);
+    if (rtnl_route_get_metric(r, RTAX_INITCWND, &v) == 0) s.initcwnd = static_cast<int>(v);
+    if (rtnl_route_get_metric(r, RTAX_RTO_MIN, &v) == 0) s.rto_min_ms = static_cast<int>(v);
+    s.src = from_nl(rtnl_route_get_pref_src(r));
     if (rtnl_route_get_nnexthops(r) > 0) {
       rtnl_nexthop* nh = rtnl_route_nexthop_n(r, 0);
       s.oif = rtnl_route_nh_get_ifindex(nh);

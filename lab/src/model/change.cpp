@@ -145,7 +145,8 @@ class ModelChange {
       if (fi.up) i->up = fi.up;
       if (!fi.addresses.empty())
         refuse(fi.addresses.front().pos, "an address", "add, del or replace");
-      if (!fi.mtu && !fi.up) d_.error(fi.pos, "set of an interface needs mtu or up");
+      if (!fi.mtu && !fi.up && fi.addresses.empty())
+        d_.error(fi.pos, "set of an interface needs mtu or up");
       return;
     }
     if (fi.mtu) refuse(fi.mtu->pos, "mtu", "set");

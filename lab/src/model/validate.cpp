@@ -221,6 +221,12 @@ class Validator {
         if (*dev && !interface_exists(n, (*dev)->value))
           d_.error((*dev)->pos, fmt::format("rule interface '{}' is not an interface of node '{}'",
                                             (*dev)->value, n.name));
+      // IPv4 rules match the old TOS selector (mask 0x1e: dscp 0-7 in the upper bits); the
+      // kernel refuses others with "Invalid tos". IPv6 rules match the whole traffic class.
+      if (r.dscp && r.family == Family::ipv4 && ((r.dscp->value << 2) & ~0x1e))
+        d_.error(r.dscp->pos, fmt::format("an IPv4 rule matches dscp 0-7 only (the kernel's TOS "
+                                          "selector), not {}",
+                                          r.dscp->value));
       for (const auto* p : {&r.from, &r.to})
         if (*p && (*p)->value.network() != (*p)->value)
           d_.error((*p)->pos, fmt::format("rule prefix '{}' has host bits set (did you mean '{}'?)",

@@ -312,6 +312,7 @@ class ScenarioParser {
             return resolve(ref);
           } catch (const std::exception& e) {
             r.error(at, e.what());
+            r.silence(at);
             return ref.text;
           }
         });

@@ -220,7 +220,7 @@ class TopologyParser {
       }
       return true;
     };
-    const bool ok = destination();
+    bool ok = destination();
     if (auto d = v["dev"])
       if (auto name = r_.string(d, "dev")) rt.dev = Located<std::string>{*name, r_.pos(d)};
     if (auto m = v["mtu"])
@@ -244,10 +244,13 @@ class TopologyParser {
         rt.type = RouteType::unreachable;
       else if (t == "prohibit")
         rt.type = RouteType::prohibit;
-      else if (t)
-        r_.error(x, fmt::format("route type must be unicast, blackhole, unreachable or prohibit, "
-                                "not '{}'",
-                                *t));
+      else {
+        ok = false;  // what it needs depends on the type: nothing more to say
+        if (t)
+          r_.error(x, fmt::format("route type must be unicast, blackhole, unreachable or "
+                                  "prohibit, not '{}'",
+                                  *t));
+      }
     }
     // RTAX_ADVMSS and RTAX_INITCWND are u32 metrics; the kernel takes any value and clamps.
     if (auto m = v["advmss"])
@@ -374,6 +377,7 @@ class TopologyParser {
     if (auto x = v["fwmark"])
       if (auto n = r_.integer(x, "fwmark", 0, 0xffffffffLL))
         r.fwmark = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
+    bool action_ok = true;
     if (auto x = v["action"]) {
       auto s = r_.string(x, "action");
       if (s == "table")
@@ -384,13 +388,16 @@ class TopologyParser {
         r.action = RuleSpec::Action::unreachable;
       else if (s == "prohibit")
         r.action = RuleSpec::Action::prohibit;
-      else if (s)
-        r_.error(x, fmt::format("rule action must be table, blackhole, unreachable or prohibit, "
-                                "not '{}'",
-                                *s));
+      else {
+        action_ok = false;
+        if (s)
+          r_.error(x, fmt::format("rule action must be table, blackhole, unreachable or "
+                                  "prohibit, not '{}'",
+                                  *s));
+      }
     }
     if (auto x = v["table"]) r.table = table(x);
-    if (r.action == RuleSpec::Action::table && !r.table && !fragment_del_)
+    if (action_ok && r.action == RuleSpec::Action::table && !r.table && !fragment_del_)
       r_.error(v, "a rule needs 'table' (or an action: blackhole, unreachable, prohibit)");
     if (r.action != RuleSpec::Action::table && r.table)
       r_.error(v["table"],

@@ -10,6 +10,7 @@
 #include <functional>
 #include <initializer_list>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,14 @@ class Reader {
 
   SourcePos pos(const YAML::Node& n) const;
   void error(const YAML::Node& at, std::string message) {
-    diags_.error(pos(at), std::move(message));
+    SourcePos p = pos(at);
+    if (!silenced_.count({p.line, p.column})) diags_.error(p, std::move(message));
+  }
+  // No more errors at this node: what was reported there (a template that cannot be expanded)
+  // explains everything that follows from it.
+  void silence(const YAML::Node& at) {
+    SourcePos p = pos(at);
+    silenced_.insert({p.line, p.column});
   }
   Diagnostics& diags() { return diags_; }
   const std::string& file() const { return file_; }
@@ -89,6 +97,7 @@ class Reader {
   std::string text_;
   Diagnostics& diags_;
   Expand expand_;
+  std::set<std::pair<int, int>> silenced_;
   std::optional<SourcePos> fallback_;
 };
 
