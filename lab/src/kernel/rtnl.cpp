@@ -263,16 +263,22 @@ RouteRef route_object(const RouteRequest& req, bool for_delete = false) {
   rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
   rtnl_route_set_type(route.get(), static_cast<std::uint8_t>(req.type));
   if (req.metric) rtnl_route_set_priority(route.get(), *req.metric);
+  unsigned locked = 0;
   if (req.mtu) {
     rtnl_route_set_metric(route.get(), RTAX_MTU, static_cast<unsigned>(*req.mtu));
-    if (req.lock_mtu) rtnl_route_set_metric(route.get(), RTAX_LOCK, 1u << RTAX_MTU);
+    if (req.lock_mtu) locked |= 1u << RTAX_MTU;
   }
   if (req.advmss)
     rtnl_route_set_metric(route.get(), RTAX_ADVMSS, static_cast<unsigned>(*req.advmss));
   if (req.initcwnd)
     rtnl_route_set_metric(route.get(), RTAX_INITCWND, static_cast<unsigned>(*req.initcwnd));
-  if (req.rto_min_ms)  // milliseconds, as `ip route ... rto_min` sends it
+  // Milliseconds, and locked, as `ip route ... rto_min` sends it: TCP takes a route's rto_min
+  // only when it is locked (tcp_rto_min()).
+  if (req.rto_min_ms) {
     rtnl_route_set_metric(route.get(), RTAX_RTO_MIN, static_cast<unsigned>(*req.rto_min_ms));
+    locked |= 1u << RTAX_RTO_MIN;
+  }
+  if (locked) rtnl_route_set_metric(route.get(), RTAX_LOCK, locked);
   if (req.src) {
     NlAddrRef src(to_nl(*req.src, req.src->max_prefix()));
     rtnl_route_set_pref_src(route.get(), src.get());
