@@ -1,16 +1,16 @@
-#include <fmt/format.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
 
 #include "commands.hpp"
 #include "nslab/lab.hpp"
 #include "nslab/load.hpp"
 #include "nslab/userns.hpp"
-
-#include <unistd.h>
-
-#include <algorithm>
-#include <filesystem>
 
 namespace nslab::cli {
 
@@ -69,7 +69,9 @@ int guarded(const std::function<int()>& body) {
     return kFailed;
   } catch (const Error& e) {
     fmt::print(stderr, "nslab: {}\n", e.describe());
-    return e.pos() ? kFailed : kSetup;
+    // At a YAML position: the kernel refused what the file says (1); a kind of interface this
+    // kernel lacks is the machine's, not the file's (SPEC: 2, like no privileges).
+    return e.pos() && e.err() != EOPNOTSUPP ? kFailed : kSetup;
   } catch (const std::exception& e) {
     fmt::print(stderr, "nslab: {}\n", e.what());
     return kSetup;

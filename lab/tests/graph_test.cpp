@@ -27,3 +27,24 @@ TEST(Graph, BridgesAreHexagonsWithDashedPorts) {
   EXPECT_NE(dot.find("\"switch:br0\" [label=\"br0\", shape=hexagon]"), std::string::npos);
   EXPECT_NE(dot.find("\"switch:p3\" -- \"switch:br0\" [style=dashed]"), std::string::npos);
 }
+
+TEST(Graph, InterfaceKindsAreComponentsTiedToTheirParents) {
+  Topology t = load_topology_file(std::string(NSLAB_TOPOLOGIES) + "/interface-kinds.yaml");
+  std::string dot = topology_dot(t);
+  EXPECT_NE(dot.find("\"a:vx0\" [label=\"vx0\\n10.9.0.1/24\\n[vxlan vni 7]\\nremote 10.0.1.2\", "
+                     "shape=component]"),
+            std::string::npos)
+      << dot;
+  EXPECT_NE(dot.find("[macvlan private]"), std::string::npos);
+  EXPECT_NE(dot.find("[tun tap]"), std::string::npos);
+  EXPECT_NE(dot.find("\"a:mv0\" -- \"a:eth0\" [style=dotted]"), std::string::npos);
+}
+
+TEST(Graph, RoutingObjectsAreListedInTheirNode) {
+  Topology t = load_topology_file(std::string(NSLAB_TOPOLOGIES) + "/policy-routing.yaml");
+  std::string dot = topology_dot(t);
+  EXPECT_NE(dot.find("default via 10.0.2.254 table 100"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("blackhole 10.7.0.0/16"), std::string::npos);
+  EXPECT_NE(dot.find("\\nrule 100"), std::string::npos);
+  EXPECT_NE(dot.find("\\nneigh 10.0.1.9 eth0"), std::string::npos);
+}

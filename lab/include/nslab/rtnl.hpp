@@ -27,6 +27,20 @@ struct VethRequest {
   int peer_netns_fd = -1;  // -1: the peer stays in this namespace
 };
 
+// An interface of another kind than veth and bridge (the kernel's link kind names).
+struct VirtualRequest {
+  std::string kind;  // dummy, vxlan, macvlan, vlan
+  std::string name;
+  int ifindex = 0;
+  std::optional<int> mtu;
+  int parent = 0;  // vxlan dev, macvlan and vlan lower device
+  std::uint32_t vni = 0;
+  std::optional<IpAddress> local, remote;
+  int port = 0;
+  std::string mode;  // macvlan
+  int vlan_id = 0;
+};
+
 struct LinkChange {
   std::optional<bool> up;
   std::optional<int> mtu;
@@ -140,6 +154,7 @@ class Rtnl {
 
   void add_veth(const VethRequest& req);
   void add_bridge(const std::string& name, int ifindex, std::optional<int> mtu);
+  void add_virtual(const VirtualRequest& req);
   void change_link(int ifindex, const LinkChange& change);
   void add_address(int ifindex, const IpPrefix& prefix);
   void del_address(int ifindex, const IpPrefix& prefix);

@@ -70,9 +70,10 @@ struct StepSpec {
 };
 
 struct Requirement {
-  enum class Kind { real_root, userns_root, kernel };
+  enum class Kind { real_root, userns_root, kernel, feature };
   Kind kind = Kind::real_root;
   int major = 0, minor = 0;  // kernel >= major.minor
+  std::string feature;       // feature NAME
   std::string text;
   SourcePos pos;
 };

@@ -98,6 +98,25 @@ struct SysctlSpec {
   SourcePos pos;
 };
 
+// An interface a node creates by itself (SPEC 6), keyed by its name under its kind:
+// `vxlan: {vx0: {vni: 42, remote: 10.0.0.2, dev: eth0}}`, `macvlan: {mv0: {parent: eth0}}`,
+// `vlan: {eth0.10: {parent: eth0, id: 10}}`, `tun: {tun0: {mode: tap}}`, `dummy: {dum0: {}}`.
+struct VirtualSpec {
+  enum class Kind { dummy, vxlan, macvlan, vlan, tun };
+  Kind kind = Kind::dummy;
+  std::string name;
+  SourcePos pos;
+  std::optional<Located<std::string>> parent;  // vxlan `dev`, macvlan and vlan `parent`
+  std::optional<Located<std::uint32_t>> vni;   // vxlan
+  std::optional<Located<IpAddress>> local, remote;
+  std::optional<Located<int>> port;  // vxlan UDP port; the kernel's default is 8472
+  std::optional<Located<int>> id;    // vlan
+  Located<std::string> mode;         // macvlan: bridge, private, vepa, passthru; tun: tun, tap
+};
+const char* virtual_kind_name(VirtualSpec::Kind k);  // also the feature's name
+// Kernel features a scenario may require (`requires: [feature vxlan]`): the interface kinds.
+bool is_feature_name(const std::string& name);
+
 struct BridgeSpec {
   std::string name;
   SourcePos pos;
@@ -126,9 +145,11 @@ struct NodeSpec {
   std::vector<NeighbourSpec> neighbours;
   std::vector<SysctlSpec> sysctls;
   std::vector<BridgeSpec> bridges;
+  std::vector<VirtualSpec> virtuals;
   std::optional<NftablesSpec> nftables;
 
   const InterfaceSpec* interface(const std::string& ifname) const;
+  const VirtualSpec* virtual_interface(const std::string& ifname) const;
   InterfaceSpec* interface(const std::string& ifname);
   const BridgeSpec* bridge(const std::string& ifname) const;
 };
@@ -160,7 +181,8 @@ struct Topology {
   NodeSpec* node(const std::string& name);
   // The MTU an interface gets: its own `mtu`, else its link's, else 1500 (bridges: the kernel's).
   std::optional<int> effective_mtu(const std::string& node, const std::string& ifname) const;
-  // Every interface a node has: link endpoints and bridges, in declaration order.
+  // Every interface a node has: link endpoints, bridges, then the interfaces the node creates
+  // (vxlan, macvlan, ...), each in declaration order.
   std::vector<std::string> created_interfaces(const std::string& node) const;
   bool has_interface(const std::string& node, const std::string& ifname) const;
 };

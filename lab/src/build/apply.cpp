@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "nslab/error.hpp"
+#include "nslab/features.hpp"
 #include "nslab/nft.hpp"
 #include "nslab/sysctl.hpp"
 
@@ -73,6 +74,41 @@ void veth(Lab& lab, const Topology& model, const LinkSpec& l) {
   req.peer_mtu = explicit_mtu(model, l.b, l);
   req.peer_netns_fd = b.netns().fd();
   at(l.pos, [&] { a.rtnl().add_veth(req); });
+}
+
+void virtual_interface(const Lab& lab, LabNode& node, const NodeSpec& model, const VirtualSpec& v) {
+  const char* kind = virtual_kind_name(v.kind);
+  std::optional<int> mtu;
+  if (const auto* i = model.interface(v.name); i && i->mtu) mtu = i->mtu->value;
+  try {
+    if (v.kind == VirtualSpec::Kind::tun) {
+      NetnsScope scope(node.netns(), lab.home());
+      create_tun(v.name, node.ifindex(v.name), v.mode.value == "tap");
+      if (mtu) node.rtnl().change_link(node.ifindex(v.name), {.mtu = mtu});
+      return;
+    }
+    VirtualRequest req;
+    req.kind = kind;
+    req.name = v.name;
+    req.ifindex = node.ifindex(v.name);
+    req.mtu = mtu;
+    if (v.parent) req.parent = node.ifindex(v.parent->value);
+    if (v.vni) req.vni = v.vni->value;
+    if (v.local) req.local = v.local->value;
+    if (v.remote) req.remote = v.remote->value;
+    if (v.port) req.port = v.port->value;
+    if (v.id) req.vlan_id = v.id->value;
+    req.mode = v.mode.value;
+    node.rtnl().add_virtual(req);
+  } catch (const Error& e) {
+    if (auto why = missing_feature(kind))
+      throw Error(fmt::format("{}: declare `requires: [feature {}]` to skip the scenario where it "
+                              "is missing",
+                              *why, kind),
+                  EOPNOTSUPP, v.pos);
+    if (e.pos()) throw;
+    throw Error(e.what(), e.err(), v.pos);
+  }
 }
 
 void address(LabNode& node, const std::string& ifname, const AddressSpec& a, ChangeOp op) {

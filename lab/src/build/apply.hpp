@@ -29,6 +29,9 @@ void at(const SourcePos& pos, F&& f) {
 // The veth of `link`, each end born in its node with the ifindex the lab gave it, and with the
 // MTU the model says (its interface's, else the link's, else the kernel's).
 void veth(Lab& lab, const Topology& model, const LinkSpec& link);
+// An interface the node creates itself (vxlan, macvlan, vlan, dummy, tun), with the ifindex
+// the lab gave it. A kind this kernel lacks is an error naming the feature to require.
+void virtual_interface(const Lab& lab, LabNode& node, const NodeSpec& model, const VirtualSpec& v);
 void address(LabNode& node, const std::string& ifname, const AddressSpec& a, ChangeOp op);
 void interface(LabNode& node, const InterfaceSpec& i);  // set: mtu and up
 void route(LabNode& node, const NodeSpec& model, const RouteSpec& r, ChangeOp op);

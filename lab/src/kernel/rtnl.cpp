@@ -8,7 +8,10 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/macvlan.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/link/vlan.h>
+#include <netlink/route/link/vxlan.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
@@ -210,6 +213,41 @@ void Rtnl::add_bridge(const std::string& name, int ifindex, std::optional<int> m
   if (mtu) rtnl_link_set_mtu(link.get(), static_cast<unsigned>(*mtu));
   check(rtnl_link_add(sk_, link.get(), NLM_F_CREATE | NLM_F_EXCL),
         fmt::format("create bridge {}", name));
+}
+
+void Rtnl::add_virtual(const VirtualRequest& req) {
+  LinkRef link(req.kind == "vxlan"     ? rtnl_link_vxlan_alloc()
+               : req.kind == "macvlan" ? rtnl_link_macvlan_alloc()
+               : req.kind == "vlan"    ? rtnl_link_vlan_alloc()
+                                       : rtnl_link_alloc());
+  if (!link.get()) throw Error("out of memory", ENOMEM);
+  if (req.kind != "vxlan" && req.kind != "macvlan" && req.kind != "vlan")
+    rtnl_link_set_type(link.get(), req.kind.c_str());
+  rtnl_link_set_name(link.get(), req.name.c_str());
+  if (req.ifindex) rtnl_link_set_ifindex(link.get(), req.ifindex);
+  if (req.mtu) rtnl_link_set_mtu(link.get(), static_cast<unsigned>(*req.mtu));
+  if (req.kind == "vxlan") {
+    rtnl_link_vxlan_set_id(link.get(), req.vni);
+    if (req.remote) {
+      NlAddrRef a(to_nl(*req.remote, req.remote->max_prefix()));
+      rtnl_link_vxlan_set_group(link.get(), a.get());  // unicast: the remote end (as iproute2)
+    }
+    if (req.local) {
+      NlAddrRef a(to_nl(*req.local, req.local->max_prefix()));
+      rtnl_link_vxlan_set_local(link.get(), a.get());
+    }
+    if (req.port) rtnl_link_vxlan_set_port(link.get(), static_cast<std::uint32_t>(req.port));
+    if (req.parent) rtnl_link_vxlan_set_link(link.get(), static_cast<std::uint32_t>(req.parent));
+  } else {
+    if (req.parent) rtnl_link_set_link(link.get(), req.parent);
+    if (req.kind == "macvlan")
+      rtnl_link_macvlan_set_mode(
+          link.get(), static_cast<std::uint32_t>(rtnl_link_macvlan_str2mode(req.mode.c_str())));
+    if (req.kind == "vlan")
+      rtnl_link_vlan_set_id(link.get(), static_cast<std::uint16_t>(req.vlan_id));
+  }
+  check(rtnl_link_add(sk_, link.get(), NLM_F_CREATE | NLM_F_EXCL),
+        fmt::format("create {} {}", req.kind, req.name));
 }
 
 void Rtnl::change_link(int ifindex, const LinkChange& change) {

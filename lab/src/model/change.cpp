@@ -130,6 +130,9 @@ class ModelChange {
         n.nftables = f.nftables;
     }
     if (!f.bridges.empty()) refuse(f.bridges.front().pos, "a bridge", "the topology");
+    if (!f.virtuals.empty())
+      refuse(f.virtuals.front().pos,
+             fmt::format("a {}", virtual_kind_name(f.virtuals.front().kind)), "the topology");
     if (f.forwarding) refuse(f.pos, "forwarding", "set with sysctl net.ipv4.ip_forward");
   }
 

@@ -28,6 +28,35 @@ std::string RouteSpec::str() const {
   return s;
 }
 
+const char* virtual_kind_name(VirtualSpec::Kind k) {
+  switch (k) {
+    case VirtualSpec::Kind::dummy:
+      return "dummy";
+    case VirtualSpec::Kind::vxlan:
+      return "vxlan";
+    case VirtualSpec::Kind::macvlan:
+      return "macvlan";
+    case VirtualSpec::Kind::vlan:
+      return "vlan";
+    case VirtualSpec::Kind::tun:
+      return "tun";
+  }
+  return "?";
+}
+
+bool is_feature_name(const std::string& name) {
+  for (auto k : {VirtualSpec::Kind::dummy, VirtualSpec::Kind::vxlan, VirtualSpec::Kind::macvlan,
+                 VirtualSpec::Kind::vlan, VirtualSpec::Kind::tun})
+    if (name == virtual_kind_name(k)) return true;
+  return false;
+}
+
+const VirtualSpec* NodeSpec::virtual_interface(const std::string& ifname) const {
+  for (const auto& v : virtuals)
+    if (v.name == ifname) return &v;
+  return nullptr;
+}
+
 InterfaceSpec* NodeSpec::interface(const std::string& ifname) {
   for (auto& i : interfaces)
     if (i.name == ifname) return &i;
@@ -74,7 +103,8 @@ std::optional<int> Topology::effective_mtu(const std::string& n, const std::stri
   const NodeSpec* ns = node(n);
   if (ns) {
     if (const auto* i = ns->interface(ifname); i && i->mtu) return i->mtu->value;
-    if (ns->bridge(ifname)) return std::nullopt;  // the kernel derives it from the ports
+    if (ns->bridge(ifname)) return std::nullopt;             // the kernel derives it from the ports
+    if (ns->virtual_interface(ifname)) return std::nullopt;  // the kernel's default for the kind
   }
   if (ifname == "lo") return std::nullopt;
   for (const auto& l : links) {
@@ -91,8 +121,10 @@ std::vector<std::string> Topology::created_interfaces(const std::string& n) cons
     if (l.a.node == n) out.push_back(l.a.ifname);
     if (l.b.node == n) out.push_back(l.b.ifname);
   }
-  if (const NodeSpec* ns = node(n))
+  if (const NodeSpec* ns = node(n)) {
     for (const auto& b : ns->bridges) out.push_back(b.name);
+    for (const auto& v : ns->virtuals) out.push_back(v.name);
+  }
   return out;
 }
 

@@ -28,6 +28,7 @@ class Validator {
     links();
     for (const auto& n : t_.nodes) {
       bridges(n);
+      virtuals(n);
       interfaces(n);
       routes(n);
       rules(n);
@@ -103,14 +104,51 @@ class Validator {
 
   bool interface_exists(const NodeSpec& n, const std::string& ifname) const {
     return !t_.links_complete || ifname == "lo" || ends_.count({n.name, ifname}) ||
-           n.bridge(ifname);
+           n.bridge(ifname) || n.virtual_interface(ifname);
+  }
+
+  // Interfaces a node creates: one name per interface whatever its kind, a parent that exists,
+  // a vxlan's local address its own.
+  void virtuals(const NodeSpec& n) {
+    std::map<std::string, const VirtualSpec*> seen;
+    for (const auto& v : n.virtuals) {
+      const char* kind = virtual_kind_name(v.kind);
+      if (v.name == "lo") {
+        d_.error(v.pos, fmt::format("a {} cannot be called 'lo'", kind));
+        continue;
+      }
+      if (auto [it, fresh] = seen.emplace(v.name, &v); !fresh) {
+        d_.error(v.pos, fmt::format("interface '{}' of node '{}' is created twice ({} at {})",
+                                    v.name, n.name, virtual_kind_name(it->second->kind),
+                                    it->second->pos.line_col()));
+        continue;
+      }
+      if (ends_.count({n.name, v.name}) || n.bridge(v.name))
+        d_.error(v.pos,
+                 fmt::format("interface '{}' of node '{}' is created twice ({} and {})", v.name,
+                             n.name, kind, n.bridge(v.name) ? "bridge" : "link endpoint"));
+      if (v.parent) {
+        if (v.parent->value == v.name || v.parent->value == "lo" ||
+            !interface_exists(n, v.parent->value))
+          d_.error(v.parent->pos, fmt::format("{} '{}': '{}' is not an interface of node '{}'",
+                                              kind, v.name, v.parent->value, n.name));
+      }
+      if (v.local) {
+        bool own = false;
+        for (const auto& i : n.interfaces)
+          for (const auto& a : i.addresses) own = own || a.prefix.address == v.local->value;
+        if (!own)
+          d_.error(v.local->pos, fmt::format("vxlan '{}': local {} is not an address of node '{}'",
+                                             v.name, v.local->value.str(), n.name));
+      }
+    }
   }
 
   void interfaces(const NodeSpec& n) {
     for (const auto& i : n.interfaces) {
       if (!interface_exists(n, i.name)) {
-        d_.error(i.pos, fmt::format("interface '{}' of node '{}' is not created by any link or "
-                                    "bridge",
+        d_.error(i.pos, fmt::format("interface '{}' of node '{}' is not created by any link, "
+                                    "bridge or interface kind",
                                     i.name, n.name));
         continue;
       }

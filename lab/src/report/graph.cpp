@@ -30,6 +30,8 @@ std::string route_text(const RouteSpec& r) {
   if (r.dev) s += " dev " + r.dev->value;
   if (r.mtu) s += fmt::format(" mtu {}{}", r.mtu->value, r.lock_mtu ? " lock" : "");
   if (r.metric) s += fmt::format(" metric {}", r.metric->value);
+  if (r.table) s += fmt::format(" table {}", r.table->value);
+  if (r.type != RouteType::unicast) s = std::string(route_type_name(r.type)) + " " + s;
   return s;
 }
 
@@ -48,6 +50,9 @@ std::string topology_dot(const Topology& t) {
     std::string label = n.name;
     if (n.forwarding) label += " (forwarding)";
     for (const auto& r : n.routes) label += "\n" + route_text(r);
+    for (const auto& r : n.rules) label += fmt::format("\nrule {}", r.priority.value);
+    for (const auto& x : n.neighbours)
+      label += fmt::format("\nneigh {} {}", x.address.value.str(), x.dev.value);
     for (const auto& s : n.sysctls) label += "\n" + s.key + "=" + s.value;
     if (n.nftables) label += "\n[nftables]";
     line(fmt::format("  subgraph \"cluster_{}\" {{", esc(n.name)));
@@ -60,6 +65,17 @@ std::string topology_dot(const Topology& t) {
         for (const auto& a : ifc->addresses) l += "\n" + a.prefix.str();
       if (auto mtu = t.effective_mtu(n.name, ifname)) l += fmt::format("\nmtu {}", *mtu);
       const char* shape = n.bridge(ifname) ? "hexagon" : "box";
+      if (const auto* v = n.virtual_interface(ifname)) {
+        shape = "component";
+        l +=
+            fmt::format("\n[{}{}]", virtual_kind_name(v->kind),
+                        v->vni  ? fmt::format(" vni {}", v->vni->value)
+                        : v->id ? fmt::format(" id {}", v->id->value)
+                        : v->kind == VirtualSpec::Kind::tun || v->kind == VirtualSpec::Kind::macvlan
+                            ? " " + v->mode.value
+                            : "");
+        if (v->remote) l += "\nremote " + v->remote->value.str();
+      }
       line(fmt::format("    {} [label=\"{}\", shape={}];", id(n.name, ifname), esc(l), shape));
     }
     if (const auto* lo = n.interface("lo"); lo && !lo->addresses.empty()) {
@@ -70,6 +86,11 @@ std::string topology_dot(const Topology& t) {
     for (const auto& br : n.bridges)
       for (const auto& p : br.ports)
         line(fmt::format("    {} -- {} [style=dashed];", id(n.name, p.value), id(n.name, br.name)));
+    for (const auto& v : n.virtuals)
+      if (v.parent)
+        line(fmt::format("    {} -- {} [style=dotted];", id(n.name, v.name),
+                         id(n.name, v.parent->value)));
+
     line("  }");
   }
   for (const auto& l : t.links) {

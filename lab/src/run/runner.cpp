@@ -25,6 +25,7 @@
 #include "nslab/captured.hpp"
 #include "nslab/change.hpp"
 #include "nslab/error.hpp"
+#include "nslab/features.hpp"
 #include "nslab/lab.hpp"
 #include "nslab/match.hpp"
 #include "nslab/process.hpp"
@@ -56,6 +57,9 @@ std::optional<std::string> unmet_requirement(const Scenario& s) {
       return "requires real-root: running as root of nslab's own user namespace, not real root";
     if (r.kind == Requirement::Kind::userns_root && is_real_root())
       return "requires userns-root: running as real root, not as root of a user namespace";
+    if (r.kind == Requirement::Kind::feature)
+      if (auto why = missing_feature(r.feature))
+        return fmt::format("requires feature {}: {}", r.feature, *why);
     if (r.kind == Requirement::Kind::kernel) {
       utsname u{};
       uname(&u);

@@ -153,10 +153,18 @@ class ScenarioParser {
       req.kind = Requirement::Kind::kernel;
       req.major = major;
       req.minor = minor;
+    } else if (text->rfind("feature ", 0) == 0) {
+      req.kind = Requirement::Kind::feature;
+      req.feature = text->substr(8);
+      if (!is_feature_name(req.feature)) {
+        r_.error(q, fmt::format("unknown feature '{}' (dummy, vxlan, macvlan, vlan or tun)",
+                                req.feature));
+        return;
+      }
     } else {
-      r_.error(q,
-               fmt::format("unknown requirement '{}' (real-root, userns-root or 'kernel >= X.Y')",
-                           *text));
+      r_.error(q, fmt::format("unknown requirement '{}' (real-root, userns-root, 'kernel >= X.Y' "
+                              "or 'feature NAME')",
+                              *text));
       return;
     }
     s.requires_.push_back(req);

@@ -76,14 +76,27 @@ class TopologyParser {
     node.pos = r_.pos(key);
     if (auto e = check_node_name(node.name)) r_.error(key, *e);
     const std::string what = fmt::format("node '{}'", node.name);
-    if (!v.IsNull() && r_.check_map(v, what,
-                                    {"interfaces", "routes", "rules", "neighbours", "forwarding",
-                                     "sysctl", "nftables", "bridges"})) {
+    if (!v.IsNull() &&
+        r_.check_map(v, what,
+                     {"interfaces", "routes", "rules", "neighbours", "forwarding", "sysctl",
+                      "nftables", "bridges", "dummy", "vxlan", "macvlan", "vlan", "tun"})) {
       if (auto f = v["forwarding"]) node.forwarding = r_.boolean(f, "forwarding").value_or(false);
       if (auto i = v["interfaces"]; i && r_.check_map(i, what + " interfaces"))
         for (const auto& kv : i) interface(node, kv.first, kv.second);
       if (auto b = v["bridges"]; b && r_.check_map(b, what + " bridges"))
         for (const auto& kv : b) bridge(node, kv.first, kv.second);
+      // Interfaces the node creates, in the order their kinds are written.
+      for (const auto& kv : v) {
+        static const std::pair<const char*, VirtualSpec::Kind> kKinds[] = {
+            {"dummy", VirtualSpec::Kind::dummy},
+            {"vxlan", VirtualSpec::Kind::vxlan},
+            {"macvlan", VirtualSpec::Kind::macvlan},
+            {"vlan", VirtualSpec::Kind::vlan},
+            {"tun", VirtualSpec::Kind::tun}};
+        for (auto [name, kind] : kKinds)
+          if (kv.first.Scalar() == name && r_.check_map(kv.second, what + " " + name))
+            for (const auto& dev : kv.second) virtual_interface(node, kind, dev.first, dev.second);
+      }
       if (auto rs = v["routes"]) {
         if (!rs.IsSequence())
           r_.error(rs, "routes must be a list");
@@ -139,6 +152,94 @@ class TopologyParser {
         if (auto x = r_.boolean(u, "up")) ifc.up = Located<bool>{*x, r_.pos(u)};
     }
     node.interfaces.push_back(std::move(ifc));
+  }
+
+  void virtual_interface(NodeSpec& node, VirtualSpec::Kind kind, const YAML::Node& key,
+                         const YAML::Node& v) {
+    VirtualSpec d;
+    d.kind = kind;
+    d.name = key.Scalar();
+    d.pos = r_.pos(key);
+    if (auto e = check_ifname(d.name)) r_.error(key, *e);
+    const std::string what = fmt::format("{} '{}:{}'", virtual_kind_name(kind), node.name, d.name);
+    auto name_of = [&](const char* k) -> std::optional<Located<std::string>> {
+      auto x = v[k];
+      if (!x) return std::nullopt;
+      auto s = r_.string(x, k);
+      if (!s) return std::nullopt;
+      if (auto e = check_ifname(*s)) r_.error(x, *e);
+      return Located<std::string>{*s, r_.pos(x)};
+    };
+    auto address = [&](const char* k) -> std::optional<Located<IpAddress>> {
+      auto x = v[k];
+      if (!x) return std::nullopt;
+      auto s = r_.string(x, k);
+      if (!s) return std::nullopt;
+      auto a = IpAddress::parse(*s);
+      if (!a) {
+        r_.error(x, fmt::format("invalid {} address '{}'", k, *s));
+        return std::nullopt;
+      }
+      return Located<IpAddress>{*a, r_.pos(x)};
+    };
+    auto mode = [&](std::initializer_list<const char*> modes, const char* fallback) {
+      d.mode = {fallback, d.pos};
+      auto x = v["mode"];
+      if (!x) return;
+      auto s = r_.string(x, "mode");
+      if (!s) return;
+      d.mode = {*s, r_.pos(x)};
+      std::string list;
+      for (const char* m : modes) {
+        if (*s == m) return;
+        list += (list.empty() ? "" : ", ") + std::string(m);
+      }
+      r_.error(
+          x, fmt::format("{} mode must be one of {}, not '{}'", virtual_kind_name(kind), list, *s));
+    };
+    const YAML::Node none(YAML::NodeType::Map);
+    const YAML::Node& m = v.IsNull() ? none : v;
+    switch (kind) {
+      case VirtualSpec::Kind::dummy:
+        if (!m.IsMap() || m.size() != 0) r_.error(m, what + " takes no settings: write {}");
+        break;
+      case VirtualSpec::Kind::vxlan:
+        if (!r_.check_map(m, what, {"vni", "local", "remote", "port", "dev"})) break;
+        if (auto x = m["vni"]; !x)
+          r_.error(m, what + " needs 'vni'");
+        else if (auto n = r_.integer(x, "vni", 0, 0xffffff))
+          d.vni = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
+        d.local = address("local");
+        d.remote = address("remote");
+        if (!m["remote"]) r_.error(m, what + " needs 'remote' (the other tunnel end)");
+        if (d.local && d.remote && d.local->value.family != d.remote->value.family)
+          r_.error(m["remote"], "vxlan local and remote must be of one family");
+        if (auto x = m["port"])
+          if (auto n = r_.integer(x, "port", 1, 65535))
+            d.port = Located<int>{static_cast<int>(*n), r_.pos(x)};
+        d.parent = name_of("dev");
+        break;
+      case VirtualSpec::Kind::macvlan:
+        if (!r_.check_map(m, what, {"parent", "mode"})) break;
+        d.parent = name_of("parent");
+        if (!d.parent) r_.error(m, what + " needs 'parent'");
+        mode({"bridge", "private", "vepa", "passthru"}, "bridge");
+        break;
+      case VirtualSpec::Kind::vlan:
+        if (!r_.check_map(m, what, {"parent", "id"})) break;
+        d.parent = name_of("parent");
+        if (!d.parent) r_.error(m, what + " needs 'parent'");
+        if (auto x = m["id"]; !x)
+          r_.error(m, what + " needs 'id'");
+        else if (auto n = r_.integer(x, "vlan id", 1, 4094))
+          d.id = Located<int>{static_cast<int>(*n), r_.pos(x)};
+        break;
+      case VirtualSpec::Kind::tun:
+        if (!r_.check_map(m, what, {"mode"})) break;
+        mode({"tun", "tap"}, "tun");
+        break;
+    }
+    node.virtuals.push_back(std::move(d));
   }
 
   void bridge(NodeSpec& node, const YAML::Node& key, const YAML::Node& v) {

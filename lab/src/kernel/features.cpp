@@ -1,0 +1,81 @@
+#include "nslab/features.hpp"
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include "nslab/error.hpp"
+#include "nslab/netns.hpp"
+#include "nslab/rtnl.hpp"
+
+namespace nslab {
+
+void create_tun(const std::string& name, int ifindex, bool tap) {
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0) throw_errno("open /dev/net/tun", errno);
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_flags = static_cast<short>((tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+  int err = 0;
+  if (ifindex && ioctl(fd, TUNSETIFINDEX, &ifindex) < 0) err = errno;
+  if (!err && ioctl(fd, TUNSETIFF, &ifr) < 0) err = errno;
+  if (!err && ioctl(fd, TUNSETPERSIST, 1) < 0) err = errno;
+  close(fd);
+  if (err) throw_errno("create " + std::string(tap ? "tap " : "tun ") + name, err);
+}
+
+namespace {
+
+std::optional<std::string> try_feature(const std::string& feature) {
+  Netns home = Netns::current();
+  std::optional<std::string> why;
+  Netns::create(home, [&] {
+    try {
+      if (feature == "tun") {
+        create_tun("nslab-probe0", 0, false);
+        return;
+      }
+      Rtnl rtnl = Rtnl::open_here();
+      VirtualRequest req;
+      req.kind = feature;
+      req.name = "nslab-probe0";
+      req.vni = 1;
+      req.vlan_id = 1;
+      req.mode = "bridge";
+      if (feature == "macvlan" || feature == "vlan") {
+        rtnl.add_veth({.name = "nslab-probe1", .peer_name = "nslab-probe2"});
+        for (const auto& l : rtnl.links())
+          if (l.name == "nslab-probe1") req.parent = l.ifindex;
+      }
+      rtnl.add_virtual(req);
+    } catch (const Error& e) {
+      // An unknown kind is EOPNOTSUPP ("Unknown device type"); anything else is this process's
+      // lack, e.g. /dev/net/tun that only the host's root may open.
+      if (e.err() == EOPNOTSUPP)
+        why = "this kernel has no " + feature;
+      else
+        why = feature + " cannot be used here: " + e.what();
+    }
+  });
+  return why;
+}
+
+}  // namespace
+
+std::optional<std::string> missing_feature(const std::string& feature) {
+  static std::mutex mutex;
+  static std::map<std::string, std::optional<std::string>> known;
+  std::lock_guard lock(mutex);
+  auto it = known.find(feature);
+  if (it == known.end()) it = known.emplace(feature, try_feature(feature)).first;
+  return it->second;
+}
+
+}  // namespace nslab
