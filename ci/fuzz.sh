@@ -21,7 +21,12 @@ fi
 ./ci/deps.sh
 CXX=clang++-14 cmake -S . -B build-fuzz -DNSLAB_FUZZ=ON -DNSLAB_WERROR=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j"$(nproc)" 2>&1 | grep -vE '^\[ *[0-9]+%\]|^make|^-- ' || true
+# A failed build ends the run: fuzzing yesterday's binaries would prove nothing.
+if ! cmake --build build-fuzz -j"$(nproc)" >build-fuzz/build.log 2>&1; then
+  grep -vE '^\[ *[0-9]+%\]|^g?make|^-- ' build-fuzz/build.log >&2
+  echo "fuzz: the build failed (build-fuzz/build.log)" >&2
+  exit 1
+fi
 mkdir -p build-fuzz/findings
 status=0
 declare -A smoke_runs=([topology_fuzz]=100000 [scenario_fuzz]=60000)

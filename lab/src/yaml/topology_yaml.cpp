@@ -361,7 +361,8 @@ class TopologyParser {
       if (auto x = r_.integer(m, "initcwnd", 1, 1024))
         rt.initcwnd = Located<int>{static_cast<int>(*x), r_.pos(m)};
     if (auto m = v["rto_min"])
-      if (auto d = r_.duration(m, "rto_min")) rt.rto_min = Located{*d, r_.pos(m)};
+      if (auto d = r_.duration(m, "rto_min"))
+        rt.rto_min = Located<std::chrono::milliseconds>{*d, r_.pos(m)};
     if (auto a = v["src"]) {
       if (auto s2 = r_.string(a, "src")) {
         if (auto ip = IpAddress::parse(*s2))
