@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,20 @@ const char* change_op_name(ChangeOp op);
 struct ChangeSpec {
   ChangeOp op = ChangeOp::set;
   SourcePos pos;
-  std::function<Topology(const TemplateResolver& resolve, Diagnostics& diags)> fragment;
+  // `deferred` (when given) receives the positions of values known only when the step runs
+  // (${save.NAME}): what validation says about them waits for that.
+  std::function<Topology(const TemplateResolver& resolve, Diagnostics& diags,
+                         std::set<std::pair<int, int>>* deferred)>
+      fragment;
+};
+
+// `save: {NAME: {record: PATTERN, field: KEY}}`: the value of KEY in the first record of the
+// step that matches PATTERN, for ${save.NAME} in later steps.
+struct SaveSpec {
+  std::string name;
+  SourcePos pos;
+  Pattern record;
+  Located<std::string> field;
 };
 
 struct StepSpec {
@@ -62,6 +76,7 @@ struct StepSpec {
   std::optional<Pattern> ready;
   std::optional<Located<std::chrono::milliseconds>> timeout;
   Expectation expect;
+  std::vector<SaveSpec> saves;
   // change
   ChangeSpec change;
   // wait

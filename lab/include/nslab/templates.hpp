@@ -15,13 +15,17 @@ namespace nslab {
 struct TemplateRef {
   std::string text;  // "${router.eth1.ipv4}"
   bool lab_dir = false;
+  std::string save;  // ${save.NAME}: a value an earlier step saved
   std::string node, ifname, attribute;
 };
 
 // Every ${...} in `s`; a malformed one ("${x}", "${a.b}") is reported through `error`.
 std::vector<TemplateRef> find_templates(std::string_view s,
                                         const std::function<void(std::string)>& error = {});
-// Why `ref` cannot be resolved in `topology`, or nullopt.
+// Thrown by a resolver for a template whose value exists only when the step runs (a save): the
+// field it fills is checked then.
+struct DeferredTemplate {};
+// Why `ref` cannot be resolved in `topology`, or nullopt (saves are the scenario's to check).
 std::optional<std::string> check_template(const TemplateRef& ref, const Topology& topology);
 
 // Expands one template; throws Error with the reason when it cannot.

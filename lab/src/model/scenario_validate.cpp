@@ -7,6 +7,7 @@
 
 #include "names.hpp"
 #include "nslab/change.hpp"
+#include "nslab/error.hpp"
 #include "nslab/load.hpp"
 #include "nslab/match.hpp"
 #include "nslab/scenario.hpp"
@@ -52,8 +53,11 @@ class ScenarioValidator {
   }
 
   void templates(const std::string& text, const SourcePos& pos) {
-    for (const auto& ref : find_templates(text, [&](std::string e) { d_.error(pos, e); }))
+    for (const auto& ref : find_templates(text, [&](std::string e) { d_.error(pos, e); })) {
+      if (!ref.save.empty() && !saved_.count(ref.save))
+        d_.error(pos, fmt::format("template '{}': no earlier step saves '{}'", ref.text, ref.save));
       if (auto e = check_template(ref, model_)) d_.error(pos, *e);
+    }
   }
 
   void templates(const Json& j, const SourcePos& pos) {
@@ -78,6 +82,12 @@ class ScenarioValidator {
     for (const auto& p : st.expect.absent) pattern(p, true);
     if (st.expect.stdout_text) pattern(*st.expect.stdout_text, false);
     if (st.expect.stderr_text) pattern(*st.expect.stderr_text, false);
+    for (const auto& sv : st.saves) {
+      if (!sv.record.value.is_object()) continue;  // the loader reported it
+      pattern(sv.record, true);
+      if (!saved_.insert(sv.name).second)
+        d_.error(sv.pos, fmt::format("'{}' is saved twice", sv.name));
+    }
   }
 
   void wait(const StepSpec& st) {
@@ -101,13 +111,28 @@ class ScenarioValidator {
   void change(const ChangeSpec& c) {
     if (!c.fragment || !base_ok_) return;  // the loader reported it
     const std::size_t before = d_.size();
-    Topology fragment = c.fragment(model_resolver(model_), d_);
-    if (d_.size() == before) change_model(model_, c.op, fragment, d_);
+    TemplateResolver model = model_resolver(model_);
+    std::set<std::pair<int, int>> deferred;
+    Topology fragment = c.fragment(
+        [&](const TemplateRef& ref) {
+          if (!ref.save.empty() && !saved_.count(ref.save))
+            throw Error(
+                fmt::format("template '{}': no earlier step saves '{}'", ref.text, ref.save),
+                ENOENT);
+          return model(ref);
+        },
+        d_, &deferred);
+    if (d_.size() != before) return;
+    Diagnostics checked;
+    change_model(model_, c.op, fragment, checked);
+    for (const auto& d : checked.items())
+      if (!deferred.count({d.pos.line, d.pos.column})) d_.error(d.pos, d.message);
   }
 
   const Scenario& s_;
   Topology model_;  // the topology as the steps so far left it
   bool base_ok_ = true;
+  std::set<std::string> saved_;  // names saved by the steps so far
   Diagnostics& d_;
   std::vector<const StepSpec*> seen_;
 };

@@ -9,6 +9,7 @@ namespace nslab {
 TemplateResolver model_resolver(const Topology& t) {
   return [&t](const TemplateRef& ref) -> std::string {
     if (ref.lab_dir) return "/tmp/nslab-lab-XXXXXX";
+    if (!ref.save.empty()) throw DeferredTemplate{};
     if (auto e = check_template(ref, t)) throw Error(*e, EINVAL);
     if (ref.attribute == "mtu") {
       if (ref.ifname == "lo") return "65536";
@@ -45,12 +46,20 @@ std::vector<TemplateRef> find_templates(std::string_view s,
       out.push_back(r);
       continue;
     }
+    if (body.rfind("save.", 0) == 0 && body.size() > 5 &&
+        body.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-", 5) == std::string::npos) {
+      r.save = body.substr(5);
+      out.push_back(r);
+      continue;
+    }
     auto first = body.find('.'), last = body.rfind('.');
     if (first == std::string::npos || first == last || first == 0 || last + 1 == body.size() ||
         last == first + 1) {
       if (error)
-        error(fmt::format("template '{}' must be ${{lab.dir}} or ${{node.interface.attribute}}",
-                          r.text));
+        error(
+            fmt::format("template '{}' must be ${{lab.dir}}, ${{save.NAME}} or "
+                        "${{node.interface.attribute}}",
+                        r.text));
       continue;
     }
     r.node = body.substr(0, first);
@@ -62,7 +71,7 @@ std::vector<TemplateRef> find_templates(std::string_view s,
 }
 
 std::optional<std::string> check_template(const TemplateRef& ref, const Topology& t) {
-  if (ref.lab_dir) return std::nullopt;
+  if (ref.lab_dir || !ref.save.empty()) return std::nullopt;
   const NodeSpec* node = t.node(ref.node);
   if (!node) return fmt::format("template '{}' names unknown node '{}'", ref.text, ref.node);
   auto ifs = t.created_interfaces(ref.node);

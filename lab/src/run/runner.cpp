@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 
 #include <fmt/format.h>
@@ -213,6 +214,11 @@ class Execution {
 
   std::string resolve(const TemplateRef& r) {
     if (r.lab_dir) return lab_->dir();
+    if (!r.save.empty()) {
+      auto it = saved_.find(r.save);
+      if (it == saved_.end()) throw Error(fmt::format("nothing was saved as '{}'", r.save), ENOENT);
+      return it->second;
+    }
     LabNode& node = lab_->node(r.node);
     if (r.attribute == "ifindex") return std::to_string(node.ifindex(r.ifname));
     if (r.attribute == "mtu") {
@@ -334,6 +340,7 @@ class Execution {
         return;
       }
       check(st, o);
+      save(st, o);
       return;
     }
     if (!st.ready) return;
@@ -442,11 +449,39 @@ class Execution {
 
   // The fragment is parsed again with the lab's values for its templates, checked against the
   // model as the earlier steps left it (the same check as `nslab validate`), and applied.
+  // A step's saves: the field of the first record matching each pattern. One that cannot be
+  // made fails the step, naming the save.
+  void save(const StepSpec& st, StepOutcome& o) {
+    for (const auto& sv : st.saves) {
+      Json want = expand_templates_json(sv.record.value, resolver());
+      const Json* found = nullptr;
+      for (const auto& r : o.records)
+        if (record_matches(want, r)) {
+          found = &r;
+          break;
+        }
+      if (!found) {
+        expectation_failed(o, fmt::format("save '{}': no record matches {}", sv.name, want.dump()),
+                           &want);
+        continue;
+      }
+      auto it = found->find(sv.field.value);
+      if (it == found->end()) {
+        expectation_failed(o,
+                           fmt::format("save '{}': the record has no field '{}': {}", sv.name,
+                                       sv.field.value, found->dump()),
+                           nullptr);
+        continue;
+      }
+      saved_[sv.name] = it->is_string() ? it->get<std::string>() : it->dump();
+    }
+  }
+
   void change_step(const StepSpec& st, StepOutcome& o) {
     o.kind = "change";
     const ChangeSpec& c = st.change;
     Diagnostics d;
-    Topology fragment = c.fragment(resolver(), d);
+    Topology fragment = c.fragment(resolver(), d, nullptr);
     Topology after = model_;
     if (d.empty()) change_model(after, c.op, fragment, d);
     if (!fragment.nodes.empty()) o.node = fragment.nodes.front().name;
@@ -532,7 +567,8 @@ class Execution {
   SignalWatch& signals_;
   bool& interrupted_;
   std::set<std::string>& captures_made_;
-  Topology model_;  // the topology as the change steps so far left it
+  Topology model_;                            // the topology as the change steps so far left it
+  std::map<std::string, std::string> saved_;  // save: NAME -> value
   ScenarioOutcome out_;
   std::unique_ptr<Lab> lab_;
   std::unique_ptr<Capture> capture_;

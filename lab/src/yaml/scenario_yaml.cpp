@@ -180,9 +180,9 @@ class ScenarioParser {
     StepSpec st;
     st.pos = r_.pos(n);
     st.name = fmt::format("step-{}", s.steps.size() + 1);
-    if (!r_.check_map(
-            n, "a step",
-            {"name", "on", "run", "background", "ready", "timeout", "expect", "change", "wait"})) {
+    if (!r_.check_map(n, "a step",
+                      {"name", "on", "run", "background", "ready", "timeout", "expect", "save",
+                       "change", "wait"})) {
       s.steps.push_back(st);
       return;
     }
@@ -200,8 +200,9 @@ class ScenarioParser {
         st.timeout = Located<std::chrono::milliseconds>{*d, r_.pos(x)};
     if (n["run"]) {
       run(st, n);
+      if (auto x = n["save"]) saves(st, x);
     } else {
-      for (const char* k : {"on", "background", "ready", "expect"})
+      for (const char* k : {"on", "background", "ready", "expect", "save"})
         if (n[k]) r_.error(n[k], fmt::format("'{}' belongs to run steps", k));
       if (n["change"]) change(st, n["change"]);
       if (n["wait"]) wait(st, n["wait"]);
@@ -301,12 +302,13 @@ class ScenarioParser {
   // expansion a short form may need to pick a key, e.g. ipv4 or ipv6 for an address).
   using RootOf = std::function<YAML::Node(yaml::Reader&)>;
 
-  std::function<Topology(const TemplateResolver&, Diagnostics&)> fragment(
-      const YAML::Node& root, bool for_del, std::optional<SourcePos> fallback, RootOf build) {
+  std::function<Topology(const TemplateResolver&, Diagnostics&, std::set<std::pair<int, int>>*)>
+  fragment(const YAML::Node& root, bool for_del, std::optional<SourcePos> fallback, RootOf build) {
     auto text = std::make_shared<const std::string>(r_.source());
     std::string file = r_.file();
     return [text, file, root, for_del, fallback, build](const TemplateResolver& resolve,
-                                                        Diagnostics& diags) {
+                                                        Diagnostics& diags,
+                                                        std::set<std::pair<int, int>>* deferred) {
       yaml::Reader r(file, *text, diags);
       r.set_expand([&](const std::string& s, const YAML::Node& at) {
         for (const auto& e : [&] {
@@ -318,6 +320,9 @@ class ScenarioParser {
         return expand_templates(s, [&](const TemplateRef& ref) -> std::string {
           try {
             return resolve(ref);
+          } catch (const DeferredTemplate&) {
+            r.defer(at);  // known only when the step runs: its field is checked then
+            return ref.text;
           } catch (const std::exception& e) {
             r.error(at, e.what());
             r.silence(at);
@@ -328,6 +333,7 @@ class ScenarioParser {
       if (fallback) r.set_fallback_pos(*fallback);
       Topology t{file};
       r.guard([&] { t = yaml::parse_fragment(r, build ? build(r) : root, for_del); });
+      if (deferred) *deferred = r.deferred();
       return t;
     };
   }
@@ -431,6 +437,33 @@ class ScenarioParser {
       if (!t || !c["set"]) return;
       ch.op = ChangeOp::set;
       ch.fragment = fragment(in_node(*t, "sysctl", c["set"]), false, t->pos, nullptr);
+    }
+  }
+
+  void saves(StepSpec& st, const YAML::Node& x) {
+    if (st.background) {
+      r_.error(x, "save needs a step that ends (not background): its records are complete then");
+      return;
+    }
+    if (!r_.check_map(x, "save")) return;
+    for (const auto& kv : x) {
+      SaveSpec sv;
+      sv.name = kv.first.Scalar();
+      sv.pos = r_.pos(kv.first);
+      if (sv.name.empty() ||
+          sv.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
+        r_.error(kv.first, fmt::format("save name '{}' must be [a-z0-9_-]+", sv.name));
+      const YAML::Node& v = kv.second;
+      if (!r_.check_map(v, fmt::format("save '{}'", sv.name), {"record", "field"})) continue;
+      if (auto r = v["record"]; !r || !r.IsMap())
+        r_.error(r ? r : v, fmt::format("save '{}' needs 'record' (a record pattern)", sv.name));
+      else
+        sv.record = pattern(r);
+      if (auto f = v["field"]; !f)
+        r_.error(v, fmt::format("save '{}' needs 'field' (a key of that record)", sv.name));
+      else if (auto s = r_.string(f, "field"))
+        sv.field = {*s, r_.pos(f)};
+      st.saves.push_back(std::move(sv));
     }
   }
 

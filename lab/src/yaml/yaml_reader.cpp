@@ -214,6 +214,7 @@ std::optional<std::int64_t> Reader::integer(const YAML::Node& n, const std::stri
                                             std::int64_t min, std::int64_t max) {
   bool templated = false;
   const std::string s = n.IsScalar() ? text(n, &templated) : std::string();
+  if (n.IsScalar() && is_deferred(n)) return min;
   if (!n.IsScalar() || (n.Tag() != "?" && !templated)) {
     error(n, fmt::format("{} must be a number, not {}", what,
                          n.IsScalar() ? "a quoted string" : kind(n)));
@@ -236,6 +237,7 @@ std::optional<std::int64_t> Reader::integer(const YAML::Node& n, const std::stri
 std::optional<bool> Reader::boolean(const YAML::Node& n, const std::string& what) {
   bool templated = false;
   const std::string s = n.IsScalar() ? text(n, &templated) : std::string();
+  if (n.IsScalar() && is_deferred(n)) return false;
   if (n.IsScalar() && (n.Tag() == "?" || templated)) {
     if (s == "true" || s == "True") return true;
     if (s == "false" || s == "False") return false;

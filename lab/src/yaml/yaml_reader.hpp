@@ -48,6 +48,19 @@ class Reader {
     SourcePos p = pos(at);
     silenced_.insert({p.line, p.column});
   }
+  // This node's value is known only when the step runs (a ${save.NAME}): typed readers return a
+  // placeholder instead of an error, and what is said about the node is not the user's problem
+  // yet (silenced; see deferred()).
+  void defer(const YAML::Node& at) {
+    silence(at);
+    SourcePos p = pos(at);
+    deferred_.insert({p.line, p.column});
+  }
+  bool is_deferred(const YAML::Node& at) const {
+    SourcePos p = pos(at);
+    return deferred_.count({p.line, p.column}) != 0;
+  }
+  const std::set<std::pair<int, int>>& deferred() const { return deferred_; }
   Diagnostics& diags() { return diags_; }
   const std::string& file() const { return file_; }
   const std::string& source() const { return text_; }
@@ -98,6 +111,7 @@ class Reader {
   Diagnostics& diags_;
   Expand expand_;
   std::set<std::pair<int, int>> silenced_;
+  std::set<std::pair<int, int>> deferred_;
   std::optional<SourcePos> fallback_;
 };
 
