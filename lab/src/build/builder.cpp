@@ -4,10 +4,11 @@
 //   2. veth pairs, each end born in its own node (IFLA_NET_NS_FD), with fixed ifindexes,
 //   3. bridges, then the interfaces nodes create themselves (vxlan, macvlan, vlan, dummy, tun:
 //   their parents exist by then), 4. sysctls and nftables (before anything is up), 5. ports
-//   enslaved and the rest up, then bridges up once their ports are, 6. addresses, 7. routes
-//   (their gateways need connected subnets), rules and neighbours, 8. wait until every interface
-//   can send and every IPv6 address can be solicited (the kernel finishes both asynchronously;
-//   see apply::wait_ready).
+//   enslaved and the links up, then bridges up once their ports are, 6. addresses, 7. when
+//   nodes create interfaces of their own: wait until the links are ready, then bring those up
+//   and address them (see virtuals_up), 8. routes (their gateways need connected subnets),
+//   rules and neighbours, 9. wait until every interface can send and every IPv6 address can be
+//   solicited (the kernel finishes both asynchronously; see apply::wait_ready).
 
 #include <linux/if_addr.h>
 #include <signal.h>
@@ -89,14 +90,22 @@ class Builder {
       for (const auto& v : t_.nodes[i].virtuals)
         apply::virtual_interface(lab_, lab_.nodes_[i], t_.nodes[i], v);
     checkpoint("links");
-    for (std::size_t i = 0; i < t_.nodes.size(); ++i) inside(t_.nodes[i], lab_.nodes_[i]);
-    for (std::size_t i = 0; i < t_.nodes.size(); ++i) bring_up(t_.nodes[i], lab_.nodes_[i]);
-    for (std::size_t i = 0; i < t_.nodes.size(); ++i) bridges_up(t_.nodes[i], lab_.nodes_[i]);
-    for (std::size_t i = 0; i < t_.nodes.size(); ++i) virtuals_up(t_.nodes[i], lab_.nodes_[i]);
-    for (std::size_t i = 0; i < t_.nodes.size(); ++i) addresses(t_.nodes[i], lab_.nodes_[i]);
-    for (std::size_t i = 0; i < t_.nodes.size(); ++i) routing(t_.nodes[i], lab_.nodes_[i]);
+    const std::size_t n = t_.nodes.size();
+    for (std::size_t i = 0; i < n; ++i) inside(t_.nodes[i], lab_.nodes_[i]);
+    for (std::size_t i = 0; i < n; ++i) bring_up(t_.nodes[i], lab_.nodes_[i]);
+    for (std::size_t i = 0; i < n; ++i) bridges_up(t_.nodes[i], lab_.nodes_[i]);
+    for (std::size_t i = 0; i < n; ++i) addresses(t_.nodes[i], lab_.nodes_[i], Layer::links);
+    if (has_virtuals()) {
+      // The links under the nodes' own interfaces must carry traffic both ways first (see
+      // virtuals_up); then those come up and get their addresses.
+      for (std::size_t i = 0; i < n; ++i) wait_ready(t_.nodes[i], lab_.nodes_[i], Layer::links);
+      for (std::size_t i = 0; i < n; ++i) virtuals_up(t_.nodes[i], lab_.nodes_[i]);
+      for (std::size_t i = 0; i < n; ++i) addresses(t_.nodes[i], lab_.nodes_[i], Layer::virtuals);
+    }
+    for (std::size_t i = 0; i < n; ++i) routing(t_.nodes[i], lab_.nodes_[i]);
     checkpoint("configured");
-    for (std::size_t i = 0; i < t_.nodes.size(); ++i) wait_ready(t_.nodes[i], lab_.nodes_[i]);
+    for (std::size_t i = 0; i < n; ++i)
+      wait_ready(t_.nodes[i], lab_.nodes_[i], has_virtuals() ? Layer::virtuals : Layer::all);
     lab_.build_time_ = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - t0);
   }
@@ -217,27 +226,26 @@ class Builder {
     }
   }
 
-  // Interfaces a node creates come up last, once the links under them can send. A vxlan or
-  // macvlan that opens earlier sends at once (MLD, neighbour solicitations over the underlay);
-  // the underlay's first packet then meets a queue that linkwatch has not activated yet, is
-  // dropped, and the neighbour entry it was resolving retries only after a second (seen as an
-  // 800 ms stall of the first overlay datagrams, 3 runs in 240 under load, before this).
+  // Interfaces a node creates come up once every link of the lab can carry traffic both ways and
+  // its addresses are usable (IPv6 groups joined). A vxlan or macvlan that opens earlier sends at
+  // once (MLD, router and neighbour solicitations over the underlay); the underlay's first
+  // neighbour solicitation then reaches a router whose queue or address is not ready, goes
+  // unanswered, and everything the overlay sends waits for ND's retransmission a second later
+  // (seen in pcaps: the gateway's solicitation 800 ms late, the overlay's packets queued
+  // behind it; 5 of 540 loaded runs of tunnels/vxlan-pmtu).
   void virtuals_up(const NodeSpec& spec, LabNode& node) {
-    if (spec.virtuals.empty()) return;
-    std::vector<int> under;
-    for (const auto& [ifname, idx] : node.ifindexes()) {
-      if (ifname == "lo" || spec.virtual_interface(ifname)) continue;
-      if (const auto* br = spec.bridge(ifname); br && br->ports.empty()) continue;
-      if (const auto* i = spec.interface(ifname); i && i->up && !i->up->value) continue;
-      under.push_back(idx);
-    }
-    apply::wait_ready(node, under, false, opt_.ready_timeout);
     for (const auto& v : spec.virtuals) {
       const auto* ifc = spec.interface(v.name);
       const bool up = !(ifc && ifc->up && !ifc->up->value);
       apply::at(ifc ? ifc->pos : v.pos,
                 [&] { node.rtnl().change_link(node.ifindex(v.name), {.up = up}); });
     }
+  }
+
+  bool has_virtuals() const {
+    for (const auto& n : t_.nodes)
+      if (!n.virtuals.empty()) return true;
+    return false;
   }
 
   static bool is_port(const NodeSpec& spec, const std::string& ifname) {
@@ -247,9 +255,20 @@ class Builder {
     return false;
   }
 
-  void addresses(const NodeSpec& spec, LabNode& node) {
-    for (const auto& ifc : spec.interfaces)
+  // Which interfaces a phase concerns: the links (veths, bridges, lo), the interfaces nodes
+  // create on top of them, or all.
+  enum class Layer { links, virtuals, all };
+
+  static bool in_layer(const NodeSpec& spec, const std::string& ifname, Layer layer) {
+    if (layer == Layer::all) return true;
+    return (spec.virtual_interface(ifname) != nullptr) == (layer == Layer::virtuals);
+  }
+
+  void addresses(const NodeSpec& spec, LabNode& node, Layer layer) {
+    for (const auto& ifc : spec.interfaces) {
+      if (!in_layer(spec, ifc.name, layer)) continue;
       for (const auto& a : ifc.addresses) apply::address(node, ifc.name, a, ChangeOp::add);
+    }
   }
 
   // Routes (their gateways need connected subnets), then rules and static neighbours.
@@ -259,10 +278,10 @@ class Builder {
     for (const auto& n : spec.neighbours) apply::neighbour(node, n, ChangeOp::add);
   }
 
-  void wait_ready(const NodeSpec& spec, LabNode& node) {
+  void wait_ready(const NodeSpec& spec, LabNode& node, Layer layer) {
     std::vector<int> want;
     for (const auto& [ifname, idx] : node.ifindexes()) {
-      if (ifname == "lo") continue;
+      if (ifname == "lo" || !in_layer(spec, ifname, layer)) continue;
       if (const auto* br = spec.bridge(ifname); br && br->ports.empty()) continue;
       if (const auto* i = spec.interface(ifname); i && i->up && !i->up->value) continue;
       // A tun/tap device has carrier only while a program holds it: up is all it can be now.
