@@ -175,11 +175,15 @@ int run_scenarios(const RunArgs& a) {
     fmt::print(stderr, "nslab: no scenario matched\n");
     return kSetup;
   }
-  bool any_failed = std::any_of(outcomes.begin(), outcomes.end(),
-                                [](const auto& o) { return o.verdict == Verdict::failed; });
+  bool any_failed = std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) {
+    return o.verdict == Verdict::failed && !o.setup_failed;
+  });
+  bool any_setup_failed = std::any_of(outcomes.begin(), outcomes.end(),
+                                      [](const auto& o) { return o.setup_failed; });
   bool all_skipped = std::all_of(outcomes.begin(), outcomes.end(),
                                  [](const auto& o) { return o.verdict == Verdict::skipped; });
   if (any_failed || runner.interrupted()) return kFailed;
+  if (any_setup_failed) return kSetup;  // SPEC: the lab could not be set up
   return all_skipped ? kSkipped : kOk;
 }
 

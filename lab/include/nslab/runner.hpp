@@ -50,6 +50,9 @@ struct ScenarioOutcome {
   std::vector<std::string> labels;
   Verdict verdict = Verdict::passed;
   std::string reason;  // skip reason, or the first failure
+  // Failed because this machine could not set the lab up (no position in the file, or a kind
+  // of interface the kernel lacks and the scenario did not require): exit 2, not 1.
+  bool setup_failed = false;
   std::vector<StepOutcome> steps;
   std::vector<std::string> captures;  // pcap files kept
   double build_ms = 0;

@@ -128,6 +128,7 @@ class Execution {
       if (!capture_dir_.empty()) capture_ = std::make_unique<Capture>(*lab_, capture_dir_);
     } catch (const Error& e) {
       fail_scenario("lab could not be set up: " + e.describe());
+      out_.setup_failed = !e.pos() || e.err() == EOPNOTSUPP;
       cleanup();
       out_.ms = ms_since(t0);
       return out_;
