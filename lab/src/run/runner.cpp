@@ -120,15 +120,18 @@ class Execution {
       return out_;
     }
     deadline_ = t0 + s_.timeout;
+    bool building = false;  // a capture folder that is not ours fails the scenario (exit 1)
     try {
       if (!opt_.capture_dir.empty()) make_capture_dir();
       auto b0 = Clock::now();
+      building = true;
       lab_ = Lab::build(s_.topology);
+      building = false;
       out_.build_ms = ms_since(b0);
       if (!capture_dir_.empty()) capture_ = std::make_unique<Capture>(*lab_, capture_dir_);
     } catch (const Error& e) {
       fail_scenario("lab could not be set up: " + e.describe());
-      out_.setup_failed = !e.pos() || e.err() == EOPNOTSUPP;
+      out_.setup_failed = building && (!e.pos() || e.err() == EOPNOTSUPP);
       cleanup();
       out_.ms = ms_since(t0);
       return out_;
