@@ -166,6 +166,11 @@ class Rtnl {
   void add_neighbour(const NeighbourRequest& req, bool replace = false);
   void del_neighbour(const NeighbourRequest& req);
   void del_link(int ifindex);
+  // Deletes every route exception (RTM_F_CLONED: learned PMTUs, redirects) of `family`, as
+  // `ip route flush cache` does; returns how many.
+  int flush_route_exceptions(Family family);
+  // Deletes every neighbour entry that is neither permanent nor noarp; returns how many.
+  int flush_neighbours();
 
   std::vector<LinkState> links();
   // One link by RTM_GETLINK (not a dump): since Linux 6.8 the kernel first runs the device's

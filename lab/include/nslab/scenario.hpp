@@ -36,11 +36,12 @@ struct Expectation {
   }
 };
 
-// A change to the running topology (SPEC 7): add, del, replace or set a topology fragment. The
-// fragment is parsed by the topology loader when it is needed, with
-// ${...} templates expanded by the resolver it is given: at validation from the model, when the
-// step runs from the lab. Positions are the scenario file's (for a short form, its target's).
-enum class ChangeOp { add, del, replace, set };
+// A change to the running topology (SPEC 7): add, del, replace or set a topology fragment, or
+// flush kernel state no topology names (route exceptions, the route cache, neighbours). The
+// fragment is parsed by the topology loader when it is needed, with ${...} templates expanded
+// by the resolver it is given: at validation from the model, when the step runs from the lab.
+// Positions are the scenario file's (for a short form, its target's).
+enum class ChangeOp { add, del, replace, set, flush };
 const char* change_op_name(ChangeOp op);
 
 struct ChangeSpec {
@@ -51,6 +52,10 @@ struct ChangeSpec {
   std::function<Topology(const TemplateResolver& resolve, Diagnostics& diags,
                          std::set<std::pair<int, int>>* deferred)>
       fragment;
+  // flush
+  enum class Flush { route_exceptions, route_cache, neighbours };
+  Located<std::string> flush_node;
+  Flush flush = Flush::route_exceptions;
 };
 
 // `save: {NAME: {record: PATTERN, field: KEY}}`: the value of KEY in the first record of the

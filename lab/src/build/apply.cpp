@@ -231,6 +231,33 @@ void sysctls(const Lab& lab, LabNode& node, const std::vector<SysctlSpec>& list)
   for (const auto& s : list) at(s.pos, [&] { sysctl::write(s.key, s.value); });
 }
 
+std::string flush(const Lab& lab, LabNode& node, ChangeSpec::Flush what) {
+  switch (what) {
+    case ChangeSpec::Flush::route_exceptions: {
+      // IPv6 exceptions are deleted one by one (RTM_DELROUTE of each RTM_F_CLONED route); IPv4
+      // has no such dump through libnl, but a write to route.flush starts a new exception
+      // generation (fnhe_genid), which voids every IPv4 exception at once.
+      {
+        NetnsScope scope(node.netns(), lab.home());
+        sysctl::write("net.ipv4.route.flush", "1");
+      }
+      int v6 = node.rtnl().flush_route_exceptions(Family::ipv6);
+      return fmt::format("flush route-exceptions in {}: all IPv4, {} IPv6", node.name(), v6);
+    }
+    case ChangeSpec::Flush::route_cache: {
+      // IPv4: a new generation invalidates every cached route and exception; IPv6: a garbage
+      // collection now.
+      NetnsScope scope(node.netns(), lab.home());
+      sysctl::write("net.ipv4.route.flush", "1");
+      sysctl::write("net.ipv6.route.flush", "1");
+      return fmt::format("flush route-cache in {}", node.name());
+    }
+    case ChangeSpec::Flush::neighbours:
+      return fmt::format("flush neighbours in {}: {}", node.name(), node.rtnl().flush_neighbours());
+  }
+  return {};
+}
+
 void nftables(const Lab& lab, LabNode& node, const NftablesSpec& n) {
   NetnsScope scope(node.netns(), lab.home());
   if (auto f = nft::apply_here(n.text))

@@ -38,6 +38,8 @@ void route(LabNode& node, const NodeSpec& model, const RouteSpec& r, ChangeOp op
 void rule(LabNode& node, const RuleSpec& r, ChangeOp op);
 void neighbour(LabNode& node, const NeighbourSpec& n, ChangeOp op);
 void sysctls(const Lab& lab, LabNode& node, const std::vector<SysctlSpec>& sysctls);
+// flush: route exceptions (IPv4 and IPv6), the route cache, or neighbours. Returns what it did.
+std::string flush(const Lab& lab, LabNode& node, ChangeSpec::Flush what);
 void nftables(const Lab& lab, LabNode& node, const NftablesSpec& n);
 
 // Waits, on events, until every interface in `ifindexes` can send, and with `with_addresses`

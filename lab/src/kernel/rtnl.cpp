@@ -3,6 +3,7 @@
 #include "nslab/rtnl.hpp"
 
 #include <linux/if.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
@@ -487,6 +488,39 @@ std::vector<NeighbourState> Rtnl::neighbours() {
     out.push_back(std::move(s));
   }
   return out;
+}
+
+int Rtnl::flush_route_exceptions(Family family) {
+  nl_cache* raw = nullptr;
+  check(rtnl_route_alloc_cache(sk_, family_af(family), ROUTE_CACHE_CONTENT, &raw),
+        "dump route exceptions");
+  CacheRef cache(raw);
+  int n = 0;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* r = reinterpret_cast<rtnl_route*>(o);
+    if (!(rtnl_route_get_flags(r) & RTM_F_CLONED)) continue;
+    // The dumped object keeps RTM_F_CLONED, which makes the kernel delete the exception, not
+    // the route it hangs on. One may expire between the dump and here: not an error.
+    int err = rtnl_route_delete(sk_, r, 0);
+    if (err < 0 && ctx_->err != ESRCH) check(err, "delete a route exception");
+    if (err >= 0) ++n;
+  }
+  return n;
+}
+
+int Rtnl::flush_neighbours() {
+  nl_cache* raw = nullptr;
+  check(rtnl_neigh_alloc_cache(sk_, &raw), "dump neighbours");
+  CacheRef cache(raw);
+  int n = 0;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* x = reinterpret_cast<rtnl_neigh*>(o);
+    if (rtnl_neigh_get_state(x) & (NUD_PERMANENT | NUD_NOARP)) continue;
+    int err = rtnl_neigh_delete(sk_, x, 0);
+    if (err < 0 && ctx_->err != ENOENT) check(err, "delete a neighbour");
+    if (err >= 0) ++n;
+  }
+  return n;
 }
 
 void Rtnl::del_link(int ifindex) {

@@ -23,6 +23,8 @@ const char* change_op_name(ChangeOp op) {
       return "replace";
     case ChangeOp::set:
       return "set";
+    case ChangeOp::flush:
+      return "flush";
   }
   return "?";
 }

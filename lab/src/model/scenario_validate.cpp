@@ -109,6 +109,7 @@ class ScenarioValidator {
   // The fragment is parsed with the model's values for its templates, checked against the
   // model as the steps before it left it, and then changes that model for the steps after it.
   void change(const ChangeSpec& c) {
+    if (c.op == ChangeOp::flush) return node(c.flush_node.value, c.flush_node.pos);
     if (!c.fragment || !base_ok_) return;  // the loader reported it
     const std::size_t before = d_.size();
     TemplateResolver model = model_resolver(model_);

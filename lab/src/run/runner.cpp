@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "../build/apply.hpp"
 #include "change_step.hpp"
 #include "nslab/capture.hpp"
 #include "nslab/captured.hpp"
@@ -484,6 +485,16 @@ class Execution {
   void change_step(const StepSpec& st, StepOutcome& o) {
     o.kind = "change";
     const ChangeSpec& c = st.change;
+    if (c.op == ChangeOp::flush) {
+      o.node = c.flush_node.value;
+      try {
+        o.command = apply::flush(*lab_, lab_->node(c.flush_node.value), c.flush);
+      } catch (const Error& e) {
+        o.passed = false;
+        o.reason = e.what();
+      }
+      return;
+    }
     Diagnostics d;
     Topology fragment = c.fragment(resolver(), d, nullptr);
     Topology after = model_;

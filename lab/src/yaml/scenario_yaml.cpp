@@ -270,7 +270,8 @@ class ScenarioParser {
     static const std::pair<const char*, ChangeOp> kOps[] = {{"add", ChangeOp::add},
                                                             {"del", ChangeOp::del},
                                                             {"replace", ChangeOp::replace},
-                                                            {"set", ChangeOp::set}};
+                                                            {"set", ChangeOp::set},
+                                                            {"flush", ChangeOp::flush}};
     static const char* const kShort[] = {"link", "address", "route", "nftables", "sysctl"};
     bool is_short = std::any_of(std::begin(kShort), std::end(kShort),
                                 [&](const char* k) { return static_cast<bool>(c[k]); });
@@ -278,24 +279,52 @@ class ScenarioParser {
                              [&](const auto& op) { return static_cast<bool>(c[op.first]); });
     if (!is_short && !is_op) {
       r_.error(c,
-               "a change needs one of: add, del, replace, set (a topology fragment), or a "
+               "a change needs one of: add, del, replace, set (a topology fragment), flush, or a "
                "short form: link, address, route, nftables, sysctl");
       return;
     }
     if (!is_short) {
-      if (!r_.check_map(c, "a change", {"add", "del", "replace", "set"})) return;
+      if (!r_.check_map(c, "a change", {"add", "del", "replace", "set", "flush"})) return;
       if (c.size() != 1) {
-        r_.error(c, "a change needs exactly one of: add, del, replace, set");
+        r_.error(c, "a change needs exactly one of: add, del, replace, set, flush");
         return;
       }
       for (auto [key, op] : kOps)
         if (auto v = c[key]) {
           ch.op = op;
-          ch.fragment = fragment(v, op == ChangeOp::del, std::nullopt, nullptr);
+          if (op == ChangeOp::flush)
+            flush(ch, v);
+          else
+            ch.fragment = fragment(v, op == ChangeOp::del, std::nullopt, nullptr);
         }
       return;
     }
     sugar(ch, c);
+  }
+
+  // `flush: {node: N, what: route-exceptions | route-cache | neighbours}`.
+  void flush(ChangeSpec& ch, const YAML::Node& v) {
+    if (!r_.check_map(v, "flush", {"node", "what"})) return;
+    if (auto n = v["node"]; !n)
+      r_.error(v, "flush needs 'node'");
+    else if (auto s = r_.string(n, "node"))
+      ch.flush_node = {*s, r_.pos(n)};
+    auto w = v["what"];
+    if (!w) {
+      r_.error(v, "flush needs 'what' (route-exceptions, route-cache or neighbours)");
+      return;
+    }
+    auto s = r_.string(w, "what");
+    if (s == "route-exceptions")
+      ch.flush = ChangeSpec::Flush::route_exceptions;
+    else if (s == "route-cache")
+      ch.flush = ChangeSpec::Flush::route_cache;
+    else if (s == "neighbours")
+      ch.flush = ChangeSpec::Flush::neighbours;
+    else if (s)
+      r_.error(w, fmt::format("flush what must be route-exceptions, route-cache or neighbours, "
+                              "not '{}'",
+                              *s));
   }
 
   // Builds the fragment's root from what the step wrote; given the reader that parses it (whose
