@@ -245,12 +245,15 @@ std::string flush(const Lab& lab, LabNode& node, ChangeSpec::Flush what) {
       return fmt::format("flush route-exceptions in {}: all IPv4, {} IPv6", node.name(), v6);
     }
     case ChangeSpec::Flush::route_cache: {
-      // IPv4: a new generation invalidates every cached route and exception; IPv6: a garbage
-      // collection now.
-      NetnsScope scope(node.netns(), lab.home());
-      sysctl::write("net.ipv4.route.flush", "1");
-      sysctl::write("net.ipv6.route.flush", "1");
-      return fmt::format("flush route-cache in {}", node.name());
+      // IPv4: a new generation of cached routes and exceptions. IPv6 caches nothing but its
+      // exceptions (RTF_CACHE), deleted one by one: net.ipv6.route.flush would only run the
+      // garbage collector, and an unprivileged user namespace does not even have it.
+      {
+        NetnsScope scope(node.netns(), lab.home());
+        sysctl::write("net.ipv4.route.flush", "1");
+      }
+      int v6 = node.rtnl().flush_route_exceptions(Family::ipv6);
+      return fmt::format("flush route-cache in {}: all IPv4, {} IPv6", node.name(), v6);
     }
     case ChangeSpec::Flush::neighbours:
       return fmt::format("flush neighbours in {}: {}", node.name(), node.rtnl().flush_neighbours());
