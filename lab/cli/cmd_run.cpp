@@ -178,8 +178,8 @@ int run_scenarios(const RunArgs& a) {
   bool any_failed = std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) {
     return o.verdict == Verdict::failed && !o.setup_failed;
   });
-  bool any_setup_failed = std::any_of(outcomes.begin(), outcomes.end(),
-                                      [](const auto& o) { return o.setup_failed; });
+  bool any_setup_failed =
+      std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.setup_failed; });
   bool all_skipped = std::all_of(outcomes.begin(), outcomes.end(),
                                  [](const auto& o) { return o.verdict == Verdict::skipped; });
   if (any_failed || runner.interrupted()) return kFailed;

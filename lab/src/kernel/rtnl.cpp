@@ -110,6 +110,13 @@ using NeighRef = Ref<rtnl_neigh, rtnl_neigh_put>;
 using NlAddrRef = Ref<nl_addr, nl_addr_put>;
 using CacheRef = Ref<nl_cache, nl_cache_free>;
 
+// Calls f with every object of a dump, as libnl's type T.
+template <class T, class F>
+void for_each(const CacheRef& cache, F&& f) {
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o))
+    f(reinterpret_cast<T*>(o));
+}
+
 LinkState link_state(rtnl_link* l) {
   LinkState s;
   s.ifindex = rtnl_link_get_ifindex(l);
@@ -440,8 +447,7 @@ std::vector<RuleState> Rtnl::rules(Family family) {
   check(rtnl_rule_alloc_cache(sk_, family_af(family), &raw), "dump rules");
   CacheRef cache(raw);
   std::vector<RuleState> out;
-  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-    auto* r = reinterpret_cast<rtnl_rule*>(o);
+  for_each<rtnl_rule>(cache, [&](rtnl_rule* r) {
     RuleState s;
     s.family = family;
     s.priority = rtnl_rule_get_prio(r);
@@ -464,7 +470,7 @@ std::vector<RuleState> Rtnl::rules(Family family) {
     s.dsfield = rtnl_rule_get_dsfield(r);
     s.fwmark = rtnl_rule_get_mark(r);
     out.push_back(std::move(s));
-  }
+  });
   return out;
 }
 
@@ -473,10 +479,9 @@ std::vector<NeighbourState> Rtnl::neighbours() {
   check(rtnl_neigh_alloc_cache(sk_, &raw), "dump neighbours");
   CacheRef cache(raw);
   std::vector<NeighbourState> out;
-  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-    auto* n = reinterpret_cast<rtnl_neigh*>(o);
+  for_each<rtnl_neigh>(cache, [&](rtnl_neigh* n) {
     auto ip = from_nl(rtnl_neigh_get_dst(n));
-    if (!ip) continue;
+    if (!ip) return;
     NeighbourState s;
     s.ifindex = rtnl_neigh_get_ifindex(n);
     s.address = *ip;
@@ -486,7 +491,7 @@ std::vector<NeighbourState> Rtnl::neighbours() {
       s.lladdr = nl_addr2str(ll, buf, sizeof buf);
     }
     out.push_back(std::move(s));
-  }
+  });
   return out;
 }
 
@@ -496,15 +501,14 @@ int Rtnl::flush_route_exceptions(Family family) {
         "dump route exceptions");
   CacheRef cache(raw);
   int n = 0;
-  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-    auto* r = reinterpret_cast<rtnl_route*>(o);
-    if (!(rtnl_route_get_flags(r) & RTM_F_CLONED)) continue;
+  for_each<rtnl_route>(cache, [&](rtnl_route* r) {
+    if (!(rtnl_route_get_flags(r) & RTM_F_CLONED)) return;
     // The dumped object keeps RTM_F_CLONED, which makes the kernel delete the exception, not
     // the route it hangs on. One may expire between the dump and here: not an error.
     int err = rtnl_route_delete(sk_, r, 0);
     if (err < 0 && ctx_->err != ESRCH) check(err, "delete a route exception");
     if (err >= 0) ++n;
-  }
+  });
   return n;
 }
 
@@ -513,13 +517,12 @@ int Rtnl::flush_neighbours() {
   check(rtnl_neigh_alloc_cache(sk_, &raw), "dump neighbours");
   CacheRef cache(raw);
   int n = 0;
-  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-    auto* x = reinterpret_cast<rtnl_neigh*>(o);
-    if (rtnl_neigh_get_state(x) & (NUD_PERMANENT | NUD_NOARP)) continue;
+  for_each<rtnl_neigh>(cache, [&](rtnl_neigh* x) {
+    if (rtnl_neigh_get_state(x) & (NUD_PERMANENT | NUD_NOARP)) return;
     int err = rtnl_neigh_delete(sk_, x, 0);
     if (err < 0 && ctx_->err != ENOENT) check(err, "delete a neighbour");
     if (err >= 0) ++n;
-  }
+  });
   return n;
 }
 
@@ -534,8 +537,7 @@ std::vector<LinkState> Rtnl::links() {
   check(rtnl_link_alloc_cache(sk_, AF_UNSPEC, &raw), "dump links");
   CacheRef cache(raw);
   std::vector<LinkState> out;
-  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o))
-    out.push_back(link_state(reinterpret_cast<rtnl_link*>(o)));
+  for_each<rtnl_link>(cache, [&](rtnl_link* l) { out.push_back(link_state(l)); });
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.ifindex < b.ifindex; });
   return out;
 }
@@ -594,13 +596,12 @@ std::vector<AddressState> Rtnl::addresses() {
   check(rtnl_addr_alloc_cache(sk_, &raw), "dump addresses");
   CacheRef cache(raw);
   std::vector<AddressState> out;
-  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-    auto* a = reinterpret_cast<rtnl_addr*>(o);
+  for_each<rtnl_addr>(cache, [&](rtnl_addr* a) {
     auto ip = from_nl(rtnl_addr_get_local(a));
-    if (!ip) continue;
+    if (!ip) return;
     out.push_back({rtnl_addr_get_ifindex(a), IpPrefix{*ip, rtnl_addr_get_prefixlen(a)},
                    rtnl_addr_get_flags(a)});
-  }
+  });
   return out;
 }
 
@@ -609,9 +610,8 @@ std::vector<RouteState> Rtnl::routes(Family family, std::uint32_t table) {
   check(rtnl_route_alloc_cache(sk_, family_af(family), 0, &raw), "dump routes");
   CacheRef cache(raw);
   std::vector<RouteState> out;
-  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-    auto* r = reinterpret_cast<rtnl_route*>(o);
-    if (rtnl_route_get_table(r) != table) continue;
+  for_each<rtnl_route>(cache, [&](rtnl_route* r) {
+    if (rtnl_route_get_table(r) != table) return;
     RouteState s;
     s.family = family;
     nl_addr* dst = rtnl_route_get_dst(r);
@@ -634,7 +634,7 @@ std::vector<RouteState> Rtnl::routes(Family family, std::uint32_t table) {
       s.via = from_nl(rtnl_route_nh_get_gateway(nh));
     }
     out.push_back(std::move(s));
-  }
+  });
   return out;
 }
 
