@@ -11,8 +11,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
-#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <functional>
