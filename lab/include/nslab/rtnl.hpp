@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -146,10 +147,10 @@ class Rtnl {
   // thread uses it later.
   static Rtnl open_here();
 
+  // Movable, not copyable; the sockets are freed with the last owner (defaulted in rtnl.cpp,
+  // where ErrorContext is complete).
   Rtnl(Rtnl&& o) noexcept;
   Rtnl& operator=(Rtnl&& o) noexcept;
-  Rtnl(const Rtnl&) = delete;
-  Rtnl& operator=(const Rtnl&) = delete;
   ~Rtnl();
 
   void add_veth(const VethRequest& req);
@@ -193,13 +194,17 @@ class Rtnl {
   explicit Rtnl(nl_sock* sk);
   void check(int nlerr, const std::string& what);
 
-  nl_sock* sk_ = nullptr;
+  struct SocketFree {
+    void operator()(nl_sock* sk) const;
+  };
+  // An open netlink socket keeps its namespace alive: it goes with the Rtnl.
+  std::unique_ptr<nl_sock, SocketFree> sk_;
 
  public:
   struct ErrorContext;  // defined in rtnl.cpp; public only so the libnl callback can name it
 
  private:
-  ErrorContext* ctx_ = nullptr;
+  std::unique_ptr<ErrorContext> ctx_;
 };
 
 }  // namespace nslab

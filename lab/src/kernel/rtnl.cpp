@@ -34,7 +34,18 @@ struct Rtnl::ErrorContext {
   int err = 0;
   std::string extack;
   nl_sock* events = nullptr;  // a second socket of the same namespace, for multicast events
+
+  ErrorContext() = default;
+  ErrorContext(const ErrorContext&) = delete;
+  ErrorContext& operator=(const ErrorContext&) = delete;
+  ~ErrorContext() {
+    if (events) nl_socket_free(events);
+  }
 };
+
+void Rtnl::SocketFree::operator()(nl_sock* sk) const {
+  nl_socket_free(sk);
+}
 
 namespace {
 
@@ -144,12 +155,12 @@ bool LinkState::can_send() const {
   return operstate == IF_OPER_UNKNOWN && kind != "veth";
 }
 
-Rtnl::Rtnl(nl_sock* sk) : sk_(sk), ctx_(new ErrorContext) {
+Rtnl::Rtnl(nl_sock* sk) : sk_(sk), ctx_(std::make_unique<ErrorContext>()) {
   int one = 1;
-  int fd = nl_socket_get_fd(sk_);
+  int fd = nl_socket_get_fd(sk_.get());
   setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
   setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-  nl_socket_modify_err_cb(sk_, NL_CB_CUSTOM, on_error, ctx_);
+  nl_socket_modify_err_cb(sk_.get(), NL_CB_CUSTOM, on_error, ctx_.get());
 }
 
 Rtnl Rtnl::open_here() {
@@ -159,32 +170,9 @@ Rtnl Rtnl::open_here() {
   return r;
 }
 
-Rtnl::Rtnl(Rtnl&& o) noexcept : sk_(o.sk_), ctx_(o.ctx_) {
-  o.sk_ = nullptr;
-  o.ctx_ = nullptr;
-}
-
-Rtnl& Rtnl::operator=(Rtnl&& o) noexcept {
-  if (this != &o) {
-    this->~Rtnl();
-    sk_ = o.sk_;
-    ctx_ = o.ctx_;
-    o.sk_ = nullptr;
-    o.ctx_ = nullptr;
-  }
-  return *this;
-}
-
-Rtnl::~Rtnl() {
-  // An open netlink socket keeps its namespace alive: free both.
-  if (sk_) nl_socket_free(sk_);
-  if (ctx_) {
-    if (ctx_->events) nl_socket_free(ctx_->events);
-    delete ctx_;
-  }
-  sk_ = nullptr;
-  ctx_ = nullptr;
-}
+Rtnl::Rtnl(Rtnl&&) noexcept = default;
+Rtnl& Rtnl::operator=(Rtnl&&) noexcept = default;
+Rtnl::~Rtnl() = default;
 
 void Rtnl::check(int nlerr, const std::string& what) {
   if (nlerr >= 0) return;
@@ -209,7 +197,7 @@ void Rtnl::add_veth(const VethRequest& req) {
   if (req.peer_mtu) rtnl_link_set_mtu(peer.get(), static_cast<unsigned>(*req.peer_mtu));
   // IFLA_NET_NS_FD inside the peer info: the peer is born in its node, never in ours.
   if (req.peer_netns_fd >= 0) rtnl_link_set_ns_fd(peer.get(), req.peer_netns_fd);
-  check(rtnl_link_add(sk_, link.get(), NLM_F_CREATE | NLM_F_EXCL),
+  check(rtnl_link_add(sk_.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL),
         fmt::format("create veth {} <-> {}", req.name, req.peer_name));
 }
 
@@ -219,7 +207,7 @@ void Rtnl::add_bridge(const std::string& name, int ifindex, std::optional<int> m
   rtnl_link_set_name(link.get(), name.c_str());
   if (ifindex) rtnl_link_set_ifindex(link.get(), ifindex);
   if (mtu) rtnl_link_set_mtu(link.get(), static_cast<unsigned>(*mtu));
-  check(rtnl_link_add(sk_, link.get(), NLM_F_CREATE | NLM_F_EXCL),
+  check(rtnl_link_add(sk_.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL),
         fmt::format("create bridge {}", name));
 }
 
@@ -254,7 +242,7 @@ void Rtnl::add_virtual(const VirtualRequest& req) {
     if (req.kind == "vlan")
       rtnl_link_vlan_set_id(link.get(), static_cast<std::uint16_t>(req.vlan_id));
   }
-  check(rtnl_link_add(sk_, link.get(), NLM_F_CREATE | NLM_F_EXCL),
+  check(rtnl_link_add(sk_.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL),
         fmt::format("create {} {}", req.kind, req.name));
 }
 
@@ -270,7 +258,7 @@ void Rtnl::change_link(int ifindex, const LinkChange& change) {
   }
   if (change.mtu) rtnl_link_set_mtu(changes.get(), static_cast<unsigned>(*change.mtu));
   if (change.master) rtnl_link_set_master(changes.get(), *change.master);
-  check(rtnl_link_change(sk_, orig.get(), changes.get(), 0),
+  check(rtnl_link_change(sk_.get(), orig.get(), changes.get(), 0),
         fmt::format("change link {}", ifindex));
 }
 
@@ -290,13 +278,13 @@ void Rtnl::add_address(int ifindex, const IpPrefix& prefix) {
   AddrRef addr = address_object(ifindex, prefix);
   // No duplicate address detection: the address is usable at once.
   if (prefix.address.family == Family::ipv6) rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
-  check(rtnl_addr_add(sk_, addr.get(), NLM_F_CREATE | NLM_F_EXCL),
+  check(rtnl_addr_add(sk_.get(), addr.get(), NLM_F_CREATE | NLM_F_EXCL),
         fmt::format("add address {}", prefix.str()));
 }
 
 void Rtnl::del_address(int ifindex, const IpPrefix& prefix) {
   AddrRef addr = address_object(ifindex, prefix);
-  check(rtnl_addr_delete(sk_, addr.get(), 0), fmt::format("delete address {}", prefix.str()));
+  check(rtnl_addr_delete(sk_.get(), addr.get(), 0), fmt::format("delete address {}", prefix.str()));
 }
 
 namespace {
@@ -358,17 +346,18 @@ std::string route_text(const char* verb, const RouteRequest& req) {
 
 void Rtnl::add_route(const RouteRequest& req) {
   RouteRef route = route_object(req);
-  check(rtnl_route_add(sk_, route.get(), NLM_F_CREATE | NLM_F_EXCL), route_text("add", req));
+  check(rtnl_route_add(sk_.get(), route.get(), NLM_F_CREATE | NLM_F_EXCL), route_text("add", req));
 }
 
 void Rtnl::replace_route(const RouteRequest& req) {
   RouteRef route = route_object(req);
-  check(rtnl_route_add(sk_, route.get(), NLM_F_CREATE | NLM_F_REPLACE), route_text("replace", req));
+  check(rtnl_route_add(sk_.get(), route.get(), NLM_F_CREATE | NLM_F_REPLACE),
+        route_text("replace", req));
 }
 
 void Rtnl::del_route(const RouteRequest& req) {
   RouteRef route = route_object(req, /*for_delete=*/true);
-  check(rtnl_route_delete(sk_, route.get(), 0), route_text("delete", req));
+  check(rtnl_route_delete(sk_.get(), route.get(), 0), route_text("delete", req));
 }
 
 namespace {
@@ -420,7 +409,7 @@ NeighRef neigh_object(const NeighbourRequest& req) {
 
 void Rtnl::add_rule(const RuleRequest& req) {
   RuleRef rule = rule_object(req);
-  check(rtnl_rule_add(sk_, rule.get(), NLM_F_CREATE | NLM_F_EXCL),
+  check(rtnl_rule_add(sk_.get(), rule.get(), NLM_F_CREATE | NLM_F_EXCL),
         fmt::format("add rule priority {}", req.priority));
 }
 
@@ -428,23 +417,25 @@ void Rtnl::del_rule(const RuleRequest& req) {
   RuleRef rule(rtnl_rule_alloc());
   rtnl_rule_set_family(rule.get(), family_af(req.family));
   rtnl_rule_set_prio(rule.get(), req.priority);
-  check(rtnl_rule_delete(sk_, rule.get(), 0), fmt::format("delete rule priority {}", req.priority));
+  check(rtnl_rule_delete(sk_.get(), rule.get(), 0),
+        fmt::format("delete rule priority {}", req.priority));
 }
 
 void Rtnl::add_neighbour(const NeighbourRequest& req, bool replace) {
   NeighRef n = neigh_object(req);
-  check(rtnl_neigh_add(sk_, n.get(), NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL)),
+  check(rtnl_neigh_add(sk_.get(), n.get(), NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL)),
         fmt::format("add neighbour {}", req.address.str()));
 }
 
 void Rtnl::del_neighbour(const NeighbourRequest& req) {
   NeighRef n = neigh_object(req);
-  check(rtnl_neigh_delete(sk_, n.get(), 0), fmt::format("delete neighbour {}", req.address.str()));
+  check(rtnl_neigh_delete(sk_.get(), n.get(), 0),
+        fmt::format("delete neighbour {}", req.address.str()));
 }
 
 std::vector<RuleState> Rtnl::rules(Family family) {
   nl_cache* raw = nullptr;
-  check(rtnl_rule_alloc_cache(sk_, family_af(family), &raw), "dump rules");
+  check(rtnl_rule_alloc_cache(sk_.get(), family_af(family), &raw), "dump rules");
   CacheRef cache(raw);
   std::vector<RuleState> out;
   for_each<rtnl_rule>(cache, [&](rtnl_rule* r) {
@@ -476,7 +467,7 @@ std::vector<RuleState> Rtnl::rules(Family family) {
 
 std::vector<NeighbourState> Rtnl::neighbours() {
   nl_cache* raw = nullptr;
-  check(rtnl_neigh_alloc_cache(sk_, &raw), "dump neighbours");
+  check(rtnl_neigh_alloc_cache(sk_.get(), &raw), "dump neighbours");
   CacheRef cache(raw);
   std::vector<NeighbourState> out;
   for_each<rtnl_neigh>(cache, [&](rtnl_neigh* n) {
@@ -497,7 +488,7 @@ std::vector<NeighbourState> Rtnl::neighbours() {
 
 int Rtnl::flush_route_exceptions(Family family) {
   nl_cache* raw = nullptr;
-  check(rtnl_route_alloc_cache(sk_, family_af(family), ROUTE_CACHE_CONTENT, &raw),
+  check(rtnl_route_alloc_cache(sk_.get(), family_af(family), ROUTE_CACHE_CONTENT, &raw),
         "dump route exceptions");
   CacheRef cache(raw);
   int n = 0;
@@ -505,7 +496,7 @@ int Rtnl::flush_route_exceptions(Family family) {
     if (!(rtnl_route_get_flags(r) & RTM_F_CLONED)) return;
     // The dumped object keeps RTM_F_CLONED, which makes the kernel delete the exception, not
     // the route it hangs on. One may expire between the dump and here: not an error.
-    int err = rtnl_route_delete(sk_, r, 0);
+    int err = rtnl_route_delete(sk_.get(), r, 0);
     if (err < 0 && ctx_->err != ESRCH) check(err, "delete a route exception");
     if (err >= 0) ++n;
   });
@@ -514,12 +505,12 @@ int Rtnl::flush_route_exceptions(Family family) {
 
 int Rtnl::flush_neighbours() {
   nl_cache* raw = nullptr;
-  check(rtnl_neigh_alloc_cache(sk_, &raw), "dump neighbours");
+  check(rtnl_neigh_alloc_cache(sk_.get(), &raw), "dump neighbours");
   CacheRef cache(raw);
   int n = 0;
   for_each<rtnl_neigh>(cache, [&](rtnl_neigh* x) {
     if (rtnl_neigh_get_state(x) & (NUD_PERMANENT | NUD_NOARP)) return;
-    int err = rtnl_neigh_delete(sk_, x, 0);
+    int err = rtnl_neigh_delete(sk_.get(), x, 0);
     if (err < 0 && ctx_->err != ENOENT) check(err, "delete a neighbour");
     if (err >= 0) ++n;
   });
@@ -529,12 +520,12 @@ int Rtnl::flush_neighbours() {
 void Rtnl::del_link(int ifindex) {
   LinkRef link(rtnl_link_alloc());
   rtnl_link_set_ifindex(link.get(), ifindex);
-  check(rtnl_link_delete(sk_, link.get()), fmt::format("delete link {}", ifindex));
+  check(rtnl_link_delete(sk_.get(), link.get()), fmt::format("delete link {}", ifindex));
 }
 
 std::vector<LinkState> Rtnl::links() {
   nl_cache* raw = nullptr;
-  check(rtnl_link_alloc_cache(sk_, AF_UNSPEC, &raw), "dump links");
+  check(rtnl_link_alloc_cache(sk_.get(), AF_UNSPEC, &raw), "dump links");
   CacheRef cache(raw);
   std::vector<LinkState> out;
   for_each<rtnl_link>(cache, [&](rtnl_link* l) { out.push_back(link_state(l)); });
@@ -544,7 +535,8 @@ std::vector<LinkState> Rtnl::links() {
 
 LinkState Rtnl::link(int ifindex) {
   rtnl_link* raw = nullptr;
-  check(rtnl_link_get_kernel(sk_, ifindex, nullptr, &raw), fmt::format("get link {}", ifindex));
+  check(rtnl_link_get_kernel(sk_.get(), ifindex, nullptr, &raw),
+        fmt::format("get link {}", ifindex));
   LinkRef l(raw);
   return link_state(l.get());
 }
@@ -577,15 +569,15 @@ int on_group(nl_msg* msg, void* arg) {
 std::vector<std::pair<int, IpAddress>> Rtnl::ipv6_groups() {
   ifaddrmsg req{};
   req.ifa_family = AF_INET6;
-  check(nl_send_simple(sk_, RTM_GETMULTICAST, NLM_F_DUMP, &req, sizeof req),
+  check(nl_send_simple(sk_.get(), RTM_GETMULTICAST, NLM_F_DUMP, &req, sizeof req),
         "dump IPv6 multicast groups");
   GroupDump dump;
-  nl_cb* base = nl_socket_get_cb(sk_);  // a new reference
+  nl_cb* base = nl_socket_get_cb(sk_.get());  // a new reference
   nl_cb* cb = nl_cb_clone(base);
   nl_cb_put(base);
   if (!cb) throw Error("nl_cb_clone failed", ENOMEM);
   nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_group, &dump);
-  int err = nl_recvmsgs(sk_, cb);
+  int err = nl_recvmsgs(sk_.get(), cb);
   nl_cb_put(cb);
   check(err, "dump IPv6 multicast groups");
   return dump.groups;
@@ -593,7 +585,7 @@ std::vector<std::pair<int, IpAddress>> Rtnl::ipv6_groups() {
 
 std::vector<AddressState> Rtnl::addresses() {
   nl_cache* raw = nullptr;
-  check(rtnl_addr_alloc_cache(sk_, &raw), "dump addresses");
+  check(rtnl_addr_alloc_cache(sk_.get(), &raw), "dump addresses");
   CacheRef cache(raw);
   std::vector<AddressState> out;
   for_each<rtnl_addr>(cache, [&](rtnl_addr* a) {
@@ -607,7 +599,7 @@ std::vector<AddressState> Rtnl::addresses() {
 
 std::vector<RouteState> Rtnl::routes(Family family, std::uint32_t table) {
   nl_cache* raw = nullptr;
-  check(rtnl_route_alloc_cache(sk_, family_af(family), 0, &raw), "dump routes");
+  check(rtnl_route_alloc_cache(sk_.get(), family_af(family), 0, &raw), "dump routes");
   CacheRef cache(raw);
   std::vector<RouteState> out;
   for_each<rtnl_route>(cache, [&](rtnl_route* r) {
