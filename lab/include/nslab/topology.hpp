@@ -33,6 +33,7 @@ struct InterfaceSpec {
   std::optional<Located<bool>> up;  // absent: up
 
   std::optional<IpAddress> first(Family f) const;
+  bool wanted_up() const { return !up || up->value; }
 };
 
 inline constexpr std::uint32_t kMainTable = 254;
@@ -152,6 +153,11 @@ struct NodeSpec {
   const VirtualSpec* virtual_interface(const std::string& ifname) const;
   InterfaceSpec* interface(const std::string& ifname);
   const BridgeSpec* bridge(const std::string& ifname) const;
+  // Whether `ifname` is to be up: unless its configuration says `up: false`.
+  bool wanted_up(const std::string& ifname) const {
+    const InterfaceSpec* i = interface(ifname);
+    return !i || i->wanted_up();
+  }
 };
 
 struct Endpoint {

@@ -203,7 +203,7 @@ class Builder {
       std::optional<int> lo_mtu;
       if (ifname == "lo" && ifc && ifc->mtu) lo_mtu = ifc->mtu->value;
       const int idx = index;  // lambdas capture structured bindings only from clang 16
-      const bool up = !(ifc && ifc->up && !ifc->up->value);
+      const bool up = !ifc || ifc->wanted_up();
       apply::at(ifc ? ifc->pos : spec.pos,
                 [&] { node.rtnl().change_link(idx, {.up = up, .mtu = lo_mtu}); });
     }
@@ -220,7 +220,7 @@ class Builder {
     apply::wait_ready(node, ports, false, opt_.ready_timeout);
     for (const auto& br : spec.bridges) {
       const auto* ifc = spec.interface(br.name);
-      const bool up = !(ifc && ifc->up && !ifc->up->value);
+      const bool up = !ifc || ifc->wanted_up();
       apply::at(ifc ? ifc->pos : br.pos,
                 [&] { node.rtnl().change_link(node.ifindex(br.name), {.up = up}); });
     }
@@ -236,7 +236,7 @@ class Builder {
   void virtuals_up(const NodeSpec& spec, LabNode& node) {
     for (const auto& v : spec.virtuals) {
       const auto* ifc = spec.interface(v.name);
-      const bool up = !(ifc && ifc->up && !ifc->up->value);
+      const bool up = !ifc || ifc->wanted_up();
       apply::at(ifc ? ifc->pos : v.pos,
                 [&] { node.rtnl().change_link(node.ifindex(v.name), {.up = up}); });
     }
@@ -283,7 +283,7 @@ class Builder {
     for (const auto& [ifname, idx] : node.ifindexes()) {
       if (ifname == "lo" || !in_layer(spec, ifname, layer)) continue;
       if (const auto* br = spec.bridge(ifname); br && br->ports.empty()) continue;
-      if (const auto* i = spec.interface(ifname); i && i->up && !i->up->value) continue;
+      if (!spec.wanted_up(ifname)) continue;
       // A tun/tap device has carrier only while a program holds it: up is all it can be now.
       if (const auto* v = spec.virtual_interface(ifname); v && v->kind == VirtualSpec::Kind::tun)
         continue;

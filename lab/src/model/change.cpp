@@ -98,13 +98,20 @@ class ModelChange {
     std::vector<AddressSpec> gone;
     if (const InterfaceSpec* i = n->interface(ifname)) gone = i->addresses;
     std::erase_if(n->interfaces, [&](const InterfaceSpec& i) { return i.name == ifname; });
-    std::erase_if(n->routes, [&](const RouteSpec& r) {
+    forget_routes(*n, ifname, gone, std::nullopt);
+    std::erase_if(n->neighbours, [&](const NeighbourSpec& x) { return x.dev.value == ifname; });
+  }
+
+  // Routes (of `family`, or all) through `ifname` or through a gateway on a subnet of `gone`.
+  static void forget_routes(NodeSpec& n, const std::string& ifname,
+                            const std::vector<AddressSpec>& gone, std::optional<Family> family) {
+    std::erase_if(n.routes, [&](const RouteSpec& r) {
+      if (family && r.family != *family) return false;
       if (r.dev && r.dev->value == ifname) return true;
       return r.via && std::any_of(gone.begin(), gone.end(), [&](const AddressSpec& a) {
                return a.prefix.contains(r.via->value);
              });
     });
-    std::erase_if(n->neighbours, [&](const NeighbourSpec& x) { return x.dev.value == ifname; });
   }
 
   void node(Topology& t, NodeSpec& n, const NodeSpec& f) {
@@ -183,13 +190,7 @@ class ModelChange {
       gone.push_back(a);
       return true;
     });
-    std::erase_if(n.routes, [&](const RouteSpec& r) {
-      if (r.family != Family::ipv6) return false;
-      if (r.dev && r.dev->value == i.name) return true;
-      return r.via && std::any_of(gone.begin(), gone.end(), [&](const AddressSpec& a) {
-               return a.prefix.contains(r.via->value);
-             });
-    });
+    forget_routes(n, i.name, gone, Family::ipv6);
   }
 
   template <class T, class Same>

@@ -24,8 +24,7 @@ std::string apply_change(Lab& lab, const Topology& after, ChangeOp op, const Top
       apply::veth(lab, after, l);
       for (const Endpoint* e : {&l.a, &l.b}) {
         LabNode& n = e == &l.a ? a : b;
-        const InterfaceSpec* i = after.node(e->node)->interface(e->ifname);
-        if (i && i->up && !i->up->value) continue;
+        if (!after.node(e->node)->wanted_up(e->ifname)) continue;
         int idx = n.ifindex(e->ifname);
         apply::at(l.pos, [&] { n.rtnl().change_link(idx, {.up = true}); });
         to_wait[e->node].push_back(idx);

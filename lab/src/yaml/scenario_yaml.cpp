@@ -395,7 +395,7 @@ class ScenarioParser {
       root["nodes"] = nodes;
       return root;
     };
-    auto in_interface = [&](const Target& t, const YAML::Node& config) {
+    auto in_interface = [in_node](const Target& t, const YAML::Node& config) {
       YAML::Node ifs(YAML::NodeType::Map);
       ifs[t.ifname] = config;
       return in_node(t, "interfaces", ifs);
@@ -431,18 +431,11 @@ class ScenarioParser {
       YAML::Node value = *v;
       Target where = *t;
       ch.fragment = fragment({}, ch.op == ChangeOp::del, t->pos, [=](yaml::Reader& r) {
+        // The family's key is known only once a template in the value is expanded.
         bool v6 = value.IsScalar() && r.text(value).find(':') != std::string::npos;
         YAML::Node config(YAML::NodeType::Map);
         config[v6 ? "ipv6" : "ipv4"] = value;
-        YAML::Node ifs(YAML::NodeType::Map);
-        ifs[where.ifname] = config;
-        YAML::Node n(YAML::NodeType::Map);
-        n["interfaces"] = ifs;
-        YAML::Node nodes(YAML::NodeType::Map);
-        nodes[where.node] = n;
-        YAML::Node root(YAML::NodeType::Map);
-        root["nodes"] = nodes;
-        return root;
+        return in_interface(where, config);
       });
     } else if (c["route"]) {
       if (!r_.check_map(c, "a route change", {"route", "add", "del"})) return;
