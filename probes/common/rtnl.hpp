@@ -7,12 +7,15 @@
 #include <linux/if_addr.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
+#include <linux/nexthop.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <string>
@@ -118,6 +121,14 @@ inline const char* type_name(unsigned short t) {
       return "NEWNEIGH";
     case RTM_DELNEIGH:
       return "DELNEIGH";
+    case RTM_NEWNEXTHOP:
+      return "NEWNEXTHOP";
+    case RTM_DELNEXTHOP:
+      return "DELNEXTHOP";
+    case RTM_NEWQDISC:
+      return "NEWQDISC";
+    case RTM_DELQDISC:
+      return "DELQDISC";
     case NLMSG_DONE:
       return "DONE";
     case NLMSG_ERROR:
@@ -133,7 +144,50 @@ inline const char* operstate_name(int s) {
   return s >= 0 && s <= 6 ? names[s] : "?";
 }
 
-// One rtnetlink object as a JSON record (link, address, route or neighbour).
+inline const char* route_type_name(int t) {
+  static const char* names[] = {"unspec",    "unicast",     "local",    "broadcast",
+                                "anycast",   "multicast",   "blackhole", "unreachable",
+                                "prohibit",  "throw",       "nat",       "xresolve"};
+  return t >= 0 && t <= 11 ? names[t] : "?";
+}
+
+template <class T>
+T value_of(const rtattr* a) {
+  T v{};
+  std::memcpy(&v, RTA_DATA(a), std::min<std::size_t>(sizeof v, RTA_PAYLOAD(a)));
+  return v;
+}
+
+// IFA_F_* names, as `ip address` prints them.
+inline Json address_flags(unsigned f) {
+  static const std::pair<unsigned, const char*> names[] = {
+      {IFA_F_SECONDARY, "secondary"},   {IFA_F_NODAD, "nodad"},
+      {IFA_F_OPTIMISTIC, "optimistic"}, {IFA_F_DADFAILED, "dadfailed"},
+      {IFA_F_HOMEADDRESS, "home"},      {IFA_F_DEPRECATED, "deprecated"},
+      {IFA_F_TENTATIVE, "tentative"},   {IFA_F_PERMANENT, "permanent"},
+      {IFA_F_MANAGETEMPADDR, "mngtmpaddr"}, {IFA_F_NOPREFIXROUTE, "noprefixroute"}};
+  Json out = Json::array();
+  for (auto [bit, name] : names)
+    if (f & bit) out.push_back(name);
+  return out;
+}
+
+// RTA_METRICS as {name: value}, with `lock` listing the locked ones (RTAX_LOCK bits).
+inline void route_metrics(Json& j, const rtattr* m) {
+  static const std::pair<int, const char*> names[] = {
+      {RTAX_MTU, "mtu"}, {RTAX_ADVMSS, "advmss"}, {RTAX_INITCWND, "initcwnd"},
+      {RTAX_RTO_MIN, "rto_min"}, {RTAX_HOPLIMIT, "hoplimit"}, {RTAX_WINDOW, "window"}};
+  auto at = attrs(static_cast<const rtattr*>(RTA_DATA(m)), static_cast<int>(RTA_PAYLOAD(m)));
+  unsigned lock = at[RTAX_LOCK] ? value_of<unsigned>(at[RTAX_LOCK]) : 0;
+  Json locked = Json::array();
+  for (auto [type, name] : names) {
+    if (at[type]) j[name] = value_of<unsigned>(at[type]);
+    if (lock & (1u << type)) locked.push_back(name);
+  }
+  if (!locked.empty()) j["lock"] = locked;
+}
+
+// One rtnetlink object as a JSON record (link, address, route, neighbour or nexthop).
 inline Json describe(const nlmsghdr* h) {
   Json j = {{"type", type_name(h->nlmsg_type)}};
   switch (h->nlmsg_type) {
@@ -151,6 +205,18 @@ inline Json describe(const nlmsghdr* h) {
       if (at[IFLA_OPERSTATE])
         j["operstate"] =
             operstate_name(*static_cast<const unsigned char*>(RTA_DATA(at[IFLA_OPERSTATE])));
+      if (at[IFLA_MASTER]) j["master"] = value_of<int>(at[IFLA_MASTER]);
+      if (const rtattr* info = at[IFLA_LINKINFO]) {
+        auto li = attrs(static_cast<const rtattr*>(RTA_DATA(info)),
+                        static_cast<int>(RTA_PAYLOAD(info)));
+        if (li[IFLA_INFO_KIND]) j["kind"] = static_cast<const char*>(RTA_DATA(li[IFLA_INFO_KIND]));
+      }
+      if (at[IFLA_STATS64]) {
+        auto st = value_of<rtnl_link_stats64>(at[IFLA_STATS64]);
+        j["rx_packets"] = st.rx_packets;
+        j["tx_packets"] = st.tx_packets;
+        j["tx_dropped"] = st.tx_dropped;
+      }
       break;
     }
     case RTM_NEWADDR:
@@ -162,6 +228,17 @@ inline Json describe(const nlmsghdr* h) {
       j["family"] = ifa->ifa_family == AF_INET ? "ipv4" : "ipv6";
       const rtattr* a = at[IFA_LOCAL] ? at[IFA_LOCAL] : at[IFA_ADDRESS];
       j["address"] = addr_text(ifa->ifa_family, a) + "/" + std::to_string(ifa->ifa_prefixlen);
+      // IFA_FLAGS holds all 32 bits; ifa_flags only the first 8.
+      j["flags"] = address_flags(at[IFA_FLAGS] ? value_of<unsigned>(at[IFA_FLAGS]) : ifa->ifa_flags);
+      if (at[IFA_CACHEINFO]) {
+        auto ci = value_of<ifa_cacheinfo>(at[IFA_CACHEINFO]);
+        auto lft = [](unsigned v) -> Json {
+          if (v == 0xffffffffu) return "forever";
+          return v;
+        };
+        j["valid_lft"] = lft(ci.ifa_valid);
+        j["preferred_lft"] = lft(ci.ifa_prefered);
+      }
       break;
     }
     case RTM_NEWROUTE:
@@ -177,6 +254,73 @@ inline Json describe(const nlmsghdr* h) {
       if (at[RTA_GATEWAY]) j["gateway"] = addr_text(rt->rtm_family, at[RTA_GATEWAY]);
       if (at[RTA_OIF]) j["oif"] = *static_cast<const int*>(RTA_DATA(at[RTA_OIF]));
       j["protocol"] = rt->rtm_protocol;
+      j["route_type"] = route_type_name(rt->rtm_type);
+      j["metric"] = at[RTA_PRIORITY] ? value_of<unsigned>(at[RTA_PRIORITY]) : 0u;
+      // An exception (learned PMTU, redirect) hangs on its route as a clone.
+      j["cloned"] = (rt->rtm_flags & RTM_F_CLONED) != 0;
+      if (at[RTA_METRICS]) route_metrics(j, at[RTA_METRICS]);
+      if (at[RTA_EXPIRES]) j["expires"] = value_of<unsigned>(at[RTA_EXPIRES]);
+      if (at[RTA_NH_ID]) j["nhid"] = value_of<unsigned>(at[RTA_NH_ID]);
+      if (const rtattr* mp = at[RTA_MULTIPATH]) {
+        Json paths = Json::array();
+        auto* nh = static_cast<const rtnexthop*>(RTA_DATA(mp));
+        int left = static_cast<int>(RTA_PAYLOAD(mp));
+        while (RTNH_OK(nh, left)) {
+          Json p = {{"oif", nh->rtnh_ifindex}, {"weight", nh->rtnh_hops + 1}};
+          auto na = attrs(RTNH_DATA(nh), static_cast<int>(nh->rtnh_len - sizeof *nh));
+          if (na[RTA_GATEWAY]) p["gateway"] = addr_text(rt->rtm_family, na[RTA_GATEWAY]);
+          paths.push_back(p);
+          left -= static_cast<int>(RTNH_ALIGN(nh->rtnh_len));
+          nh = RTNH_NEXT(nh);
+        }
+        j["multipath"] = paths;
+      }
+      break;
+    }
+    case RTM_NEWQDISC:
+    case RTM_DELQDISC: {
+      auto* tc = static_cast<const tcmsg*>(NLMSG_DATA(h));
+      auto at = attrs(reinterpret_cast<const rtattr*>(reinterpret_cast<const char*>(tc) +
+                                                      NLMSG_ALIGN(sizeof *tc)),
+                      static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *tc)));
+      j["object"] = "qdisc";
+      j["ifindex"] = tc->tcm_ifindex;
+      j["root"] = tc->tcm_parent == TC_H_ROOT;
+      char handle[16];
+      std::snprintf(handle, sizeof handle, "%x:", tc->tcm_handle >> 16);
+      j["handle"] = handle;
+      const std::string kind = at[TCA_KIND] ? static_cast<const char*>(RTA_DATA(at[TCA_KIND])) : "";
+      j["kind"] = kind;
+      if (kind == "tbf" && at[TCA_OPTIONS]) {
+        auto o = attrs(static_cast<const rtattr*>(RTA_DATA(at[TCA_OPTIONS])),
+                       static_cast<int>(RTA_PAYLOAD(at[TCA_OPTIONS])));
+        if (o[TCA_TBF_PARMS]) {
+          auto q = value_of<tc_tbf_qopt>(o[TCA_TBF_PARMS]);
+          j["rate"] = o[TCA_TBF_RATE64] ? value_of<unsigned long long>(o[TCA_TBF_RATE64])
+                                        : q.rate.rate;  // bytes per second
+          j["limit"] = q.limit;                        // bytes the queue holds
+        }
+      }
+      break;
+    }
+    case RTM_NEWNEXTHOP:
+    case RTM_DELNEXTHOP: {
+      auto* nh = static_cast<const nhmsg*>(NLMSG_DATA(h));
+      auto at = attrs(reinterpret_cast<const rtattr*>(reinterpret_cast<const char*>(nh) +
+                                                      NLMSG_ALIGN(sizeof *nh)),
+                      static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *nh)));
+      j["object"] = "nexthop";
+      if (at[NHA_ID]) j["id"] = value_of<unsigned>(at[NHA_ID]);
+      if (at[NHA_OIF]) j["oif"] = value_of<unsigned>(at[NHA_OIF]);
+      if (at[NHA_GATEWAY]) j["gateway"] = addr_text(nh->nh_family, at[NHA_GATEWAY]);
+      j["blackhole"] = at.count(NHA_BLACKHOLE) != 0;
+      if (const rtattr* g = at[NHA_GROUP]) {
+        Json members = Json::array();
+        auto* m = static_cast<const nexthop_grp*>(RTA_DATA(g));
+        for (std::size_t i = 0; i < RTA_PAYLOAD(g) / sizeof *m; ++i)
+          members.push_back({{"id", m[i].id}, {"weight", m[i].weight + 1}});
+        j["group"] = members;
+      }
       break;
     }
     case RTM_NEWNEIGH:

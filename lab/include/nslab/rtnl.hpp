@@ -30,22 +30,74 @@ struct VethRequest {
 
 // An interface of another kind than veth and bridge (the kernel's link kind names).
 struct VirtualRequest {
-  std::string kind;  // dummy, vxlan, macvlan, vlan
+  std::string kind;  // dummy, vxlan, macvlan, ipvlan, vlan, vrf, gre, ip6gre, ipip, sit, ...
   std::string name;
   int ifindex = 0;
   std::optional<int> mtu;
-  int parent = 0;  // vxlan dev, macvlan and vlan lower device
-  std::uint32_t vni = 0;
+  int parent = 0;  // vxlan and tunnel dev, macvlan, ipvlan and vlan lower device
+  std::uint32_t vni = 0;  // vxlan, geneve
   std::optional<IpAddress> local, remote;
   int port = 0;
-  std::string mode;  // macvlan
+  std::string mode;  // macvlan, ipvlan
   int vlan_id = 0;
+  std::uint32_t table = 0;  // vrf
+  int ttl = 0;              // tunnels; 0: inherit
+};
+
+// A nexthop object (RTM_NEWNEXTHOP; libnl 3.7 has none, so the message is built here).
+struct NexthopRequest {
+  std::uint32_t id = 0;
+  Family family = Family::ipv4;
+  std::optional<IpAddress> via;
+  int oif = 0;
+  bool blackhole = false;
+  std::vector<std::pair<std::uint32_t, int>> group;  // {id, weight 1-256}
+};
+
+struct NexthopState {
+  std::uint32_t id = 0;
+  int family = 0;  // AF_*; AF_UNSPEC for a group
+  std::optional<IpAddress> via;
+  int oif = 0;
+  bool blackhole = false;
+  std::vector<std::pair<std::uint32_t, int>> group;  // {id, weight}
+};
+
+// The root qdisc of an interface (`tc qdisc replace dev D root KIND ...`).
+struct QdiscRequest {
+  std::string kind;  // tbf, htb, netem
+  int ifindex = 0;
+  std::uint64_t rate_bits = 0, ceil_bits = 0;  // tbf, htb (per second)
+  std::uint32_t burst_bytes = 0;               // tbf bucket; htb burst (0: libnl computes)
+  std::uint32_t latency_us = 0;                // tbf
+  std::uint32_t delay_us = 0, jitter_us = 0;   // netem
+  double loss_percent = 0;                     // netem
+  std::uint32_t limit = 0;                     // netem, packets (0: the kernel's 1000)
+};
+
+struct QdiscState {
+  int ifindex = 0;
+  std::string kind;
+  std::uint32_t handle = 0, parent = 0;
+  std::uint64_t rate_bytes = 0;  // tbf: bytes per second
+  std::uint32_t burst_bytes = 0;  // tbf bucket
+};
+
+struct AddressOptions {
+  std::optional<std::uint32_t> valid_lft, preferred_lft;  // seconds; absent: forever
+  unsigned flags = 0;                                     // IFA_F_*
 };
 
 struct LinkChange {
   std::optional<bool> up;
   std::optional<int> mtu;
   std::optional<int> master;  // bridge ifindex
+};
+
+struct PathRequest {
+  std::optional<IpAddress> via;
+  int oif = 0;
+  int weight = 1;  // 1-256, as `ip route ... nexthop via A weight W`
 };
 
 struct RouteRequest {
@@ -60,6 +112,8 @@ struct RouteRequest {
   int type = 1;               // RTN_UNICAST, RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT
   std::optional<int> advmss, initcwnd, rto_min_ms;
   std::optional<IpAddress> src;  // preferred source (RTA_PREFSRC)
+  std::vector<PathRequest> paths;      // multipath (RTA_MULTIPATH); then no via or oif
+  std::optional<std::uint32_t> nexthop;  // a nexthop object's id (RTA_NH_ID)
 };
 
 struct RuleRequest {
@@ -104,6 +158,7 @@ struct AddressState {
   int ifindex = 0;
   IpPrefix prefix;
   unsigned flags = 0;  // IFA_F_*
+  std::uint32_t valid_lft = 0xffffffffu, preferred_lft = 0xffffffffu;  // seconds left; ~0: forever
 };
 
 struct RouteState {
@@ -119,6 +174,8 @@ struct RouteState {
   bool lock_mtu = false;
   int advmss = 0, initcwnd = 0, rto_min_ms = 0;  // 0 when absent
   std::optional<IpAddress> src;
+  std::vector<PathRequest> paths;  // each path of a multipath route (or of its nexthop group)
+  std::uint32_t nexthop = 0;       // RTA_NH_ID, 0 when none
 };
 
 struct RuleState {
@@ -156,8 +213,10 @@ class Rtnl {
   void add_veth(const VethRequest& req);
   void add_bridge(const std::string& name, int ifindex, std::optional<int> mtu);
   void add_virtual(const VirtualRequest& req);
+  // The RTM_NEWLINK message add_virtual sends, for tests of kinds this kernel lacks.
+  static std::vector<std::uint8_t> virtual_request(const VirtualRequest& req);
   void change_link(int ifindex, const LinkChange& change);
-  void add_address(int ifindex, const IpPrefix& prefix);
+  void add_address(int ifindex, const IpPrefix& prefix, const AddressOptions& options = {});
   void del_address(int ifindex, const IpPrefix& prefix);
   void add_route(const RouteRequest& req);
   void replace_route(const RouteRequest& req);  // creates it when it does not exist
@@ -166,6 +225,13 @@ class Rtnl {
   void del_rule(const RuleRequest& req);
   void add_neighbour(const NeighbourRequest& req, bool replace = false);
   void del_neighbour(const NeighbourRequest& req);
+  void add_nexthop(const NexthopRequest& req, bool replace = false);
+  void del_nexthop(std::uint32_t id);
+  static std::vector<std::uint8_t> nexthop_request(const NexthopRequest& req, bool replace);
+  // Puts `req` as the root qdisc of its interface, whatever was there (tc qdisc replace).
+  void replace_qdisc(const QdiscRequest& req);
+  void del_qdisc(int ifindex);  // the root qdisc: the interface gets its default back
+  static std::vector<std::uint8_t> qdisc_request(const QdiscRequest& req);
   void del_link(int ifindex);
   // Deletes every route exception (RTM_F_CLONED: learned PMTUs, redirects) of `family`, as
   // `ip route flush cache` does; returns how many.
@@ -184,6 +250,8 @@ class Rtnl {
   std::vector<RouteState> routes(Family family, std::uint32_t table = 254);  // default: main
   std::vector<RuleState> rules(Family family);
   std::vector<NeighbourState> neighbours();
+  std::vector<NexthopState> nexthops();
+  std::vector<QdiscState> qdiscs();  // root qdiscs
 
   // Waits until `pending()` returns an empty description, asking again after every link or IPv6
   // address notification of this namespace (joined before the first ask, so none is missed).
@@ -193,6 +261,7 @@ class Rtnl {
  private:
   explicit Rtnl(nl_sock* sk);
   void check(int nlerr, const std::string& what);
+  void send_route(const RouteRequest& req, int flags, const char* verb);
 
   struct SocketFree {
     void operator()(nl_sock* sk) const;

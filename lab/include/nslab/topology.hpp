@@ -22,6 +22,10 @@ struct Located {
 struct AddressSpec {
   IpPrefix prefix;
   SourcePos pos;
+  // Lifetimes in whole seconds (absent: forever), as `ip address add ... valid_lft 3
+  // preferred_lft 1`; the kernel deletes the address when valid_lft runs out.
+  std::optional<Located<std::uint32_t>> valid_lft, preferred_lft;
+  std::vector<Located<std::string>> flags;  // nodad, noprefixroute, home, mngtmpaddr
 };
 
 // Configuration of one interface of a node; the interface itself is created by a link or bridge.
@@ -56,6 +60,15 @@ struct RouteSpec {
   std::optional<Located<int>> advmss, initcwnd;
   std::optional<Located<std::chrono::milliseconds>> rto_min;
   std::optional<Located<IpAddress>> src;  // preferred source address
+  // `multipath: [{via: A, weight: 1}, {via: B, weight: 2}]`: ECMP paths, each with its weight.
+  struct Path {
+    SourcePos pos;
+    std::optional<Located<IpAddress>> via;
+    std::optional<Located<std::string>> dev;
+    Located<int> weight{1, {}};
+  };
+  std::vector<Path> multipath;
+  std::optional<Located<std::uint32_t>> nexthop;  // a nexthop object's id (RTA_NH_ID)
 
   std::uint32_t table_id() const { return table ? table->value : kMainTable; }
   std::uint32_t metric_value() const { return metric ? metric->value : 0; }
@@ -93,6 +106,39 @@ struct NeighbourSpec {
   Located<std::string> state{"permanent", {}};  // permanent, reachable, stale, noarp
 };
 
+// A nexthop object (`ip nexthop add id 1 via A dev D`, `ip nexthop add id 10 group 1/2,3`,
+// `ip nexthop add id 5 blackhole`); its identity is its id.
+struct NexthopSpec {
+  struct Member {
+    Located<std::uint32_t> id;
+    Located<int> weight{1, {}};
+  };
+  SourcePos pos;
+  Located<std::uint32_t> id;
+  Family family = Family::ipv4;  // of the gateway; a group has none
+  std::optional<Located<IpAddress>> via;
+  std::optional<Located<std::string>> dev;
+  bool blackhole = false;
+  std::vector<Member> group;
+  bool is_group() const { return !group.empty(); }
+};
+
+// The root qdisc of one interface (`tc qdisc replace dev D root tbf rate R burst B latency L`);
+// its identity is the interface.
+struct QdiscSpec {
+  enum class Kind { tbf, htb, netem };
+  Kind kind = Kind::tbf;
+  std::string dev;
+  SourcePos pos;
+  std::optional<Located<std::uint64_t>> rate, ceil;  // bits per second (tbf, htb)
+  std::optional<Located<std::uint32_t>> burst;       // bytes (tbf, htb)
+  std::optional<Located<std::chrono::milliseconds>> latency;  // tbf
+  std::optional<Located<std::chrono::milliseconds>> delay, jitter;  // netem
+  std::optional<Located<double>> loss;                              // netem, percent
+  std::optional<Located<std::uint32_t>> limit;                      // netem, packets
+};
+const char* qdisc_kind_name(QdiscSpec::Kind k);  // also the feature's name
+
 struct SysctlSpec {
   std::string key;  // dotted, e.g. net.ipv4.tcp_mtu_probing
   std::string value;
@@ -101,9 +147,14 @@ struct SysctlSpec {
 
 // An interface a node creates by itself (SPEC 6), keyed by its name under its kind:
 // `vxlan: {vx0: {vni: 42, remote: 10.0.0.2, dev: eth0}}`, `macvlan: {mv0: {parent: eth0}}`,
-// `vlan: {eth0.10: {parent: eth0, id: 10}}`, `tun: {tun0: {mode: tap}}`, `dummy: {dum0: {}}`.
+// `ipvlan: {ipv0: {parent: eth0, mode: l3}}`, `vlan: {eth0.10: {parent: eth0, id: 10}}`,
+// `tun: {tun0: {mode: tap}}`, `dummy: {dum0: {}}`, `vrf: {blue: {table: 10, ports: [eth1]}}`,
+// and the IP tunnels under `tunnels: {gre1: {kind: gre, local: A, remote: B}}`.
 struct VirtualSpec {
-  enum class Kind { dummy, vxlan, macvlan, vlan, tun };
+  enum class Kind {
+    dummy, vxlan, macvlan, ipvlan, vlan, tun, vrf,
+    gre, ip6gre, ipip, sit, ip6tnl, geneve  // the tunnels
+  };
   Kind kind = Kind::dummy;
   std::string name;
   SourcePos pos;
@@ -112,11 +163,18 @@ struct VirtualSpec {
   std::optional<Located<IpAddress>> local, remote;
   std::optional<Located<int>> port;  // vxlan UDP port; the kernel's default is 8472
   std::optional<Located<int>> id;    // vlan
-  Located<std::string> mode;         // macvlan: bridge, private, vepa, passthru; tun: tun, tap
+  Located<std::string> mode;  // macvlan: bridge, private, vepa, passthru; ipvlan: l2, l3, l3s;
+                              // tun: tun, tap
+  std::optional<Located<std::uint32_t>> table;  // vrf
+  std::vector<Located<std::string>> ports;      // vrf: the interfaces it enslaves
+  std::optional<Located<int>> ttl;              // tunnels
+  bool is_tunnel() const { return kind >= Kind::gre; }
 };
 const char* virtual_kind_name(VirtualSpec::Kind k);  // also the feature's name
-// Kernel features a scenario may require (`requires: [feature vxlan]`): the interface kinds.
+// Kernel features a scenario may require (`requires: [feature vxlan]`): the interface kinds and
+// the qdisc kinds.
 bool is_feature_name(const std::string& name);
+std::string feature_names();  // "dummy, vxlan, ... or netem", for messages
 
 struct BridgeSpec {
   std::string name;
@@ -144,6 +202,8 @@ struct NodeSpec {
   std::vector<RouteSpec> routes;
   std::vector<RuleSpec> rules;
   std::vector<NeighbourSpec> neighbours;
+  std::vector<NexthopSpec> nexthops;
+  std::vector<QdiscSpec> qdiscs;
   std::vector<SysctlSpec> sysctls;
   std::vector<BridgeSpec> bridges;
   std::vector<VirtualSpec> virtuals;
@@ -153,6 +213,7 @@ struct NodeSpec {
   const VirtualSpec* virtual_interface(const std::string& ifname) const;
   InterfaceSpec* interface(const std::string& ifname);
   const BridgeSpec* bridge(const std::string& ifname) const;
+  const NexthopSpec* nexthop(std::uint32_t id) const;
   // Whether `ifname` is to be up: unless its configuration says `up: false`.
   bool wanted_up(const std::string& ifname) const {
     const InterfaceSpec* i = interface(ifname);

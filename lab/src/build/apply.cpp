@@ -29,12 +29,23 @@ std::optional<int> explicit_mtu(const Topology& t, const Endpoint& e, const Link
 }
 
 // The interface whose subnet holds the gateway (validation guarantees there is one).
-std::string reaching(const NodeSpec& spec, const RouteSpec& r) {
-  if (!r.via) return {};
+std::string reaching(const NodeSpec& spec, const std::optional<Located<IpAddress>>& via) {
+  if (!via) return {};
   for (const auto& ifc : spec.interfaces)
     for (const auto& a : ifc.addresses)
-      if (a.prefix.contains(r.via->value)) return ifc.name;
+      if (a.prefix.contains(via->value)) return ifc.name;
   return {};
+}
+
+// A qdisc kind or interface kind this kernel lacks: the error names the feature to require.
+[[noreturn]] void rethrow_missing(const Error& e, const char* feature, const SourcePos& pos) {
+  if (auto why = missing_feature(feature))
+    throw Error(fmt::format("{}: declare `requires: [feature {}]` to skip the scenario where it "
+                            "is missing",
+                            *why, feature),
+                EOPNOTSUPP, pos);
+  if (e.pos()) throw e;
+  throw Error(e.what(), e.err(), pos);
 }
 
 int route_type(RouteType t) {
@@ -98,16 +109,16 @@ void virtual_interface(const Lab& lab, LabNode& node, const NodeSpec& model, con
     if (v.remote) req.remote = v.remote->value;
     if (v.port) req.port = v.port->value;
     if (v.id) req.vlan_id = v.id->value;
+    if (v.table) req.table = v.table->value;
+    if (v.ttl) req.ttl = v.ttl->value;
     req.mode = v.mode.value;
     node.rtnl().add_virtual(req);
+    for (const auto& p : v.ports)  // a vrf's
+      at(p.pos, [&] {
+        node.rtnl().change_link(node.ifindex(p.value), {.master = node.ifindex(v.name)});
+      });
   } catch (const Error& e) {
-    if (auto why = missing_feature(kind))
-      throw Error(fmt::format("{}: declare `requires: [feature {}]` to skip the scenario where it "
-                              "is missing",
-                              *why, kind),
-                  EOPNOTSUPP, v.pos);
-    if (e.pos()) throw;
-    throw Error(e.what(), e.err(), v.pos);
+    rethrow_missing(e, kind, v.pos);
   }
 }
 
@@ -119,7 +130,15 @@ void address(LabNode& node, const std::string& ifname, const AddressSpec& a, Cha
       return;
     }
     if (op == ChangeOp::replace) node.rtnl().del_address(idx, a.prefix);
-    node.rtnl().add_address(idx, a.prefix);
+    AddressOptions o;
+    if (a.valid_lft) o.valid_lft = a.valid_lft->value;
+    if (a.preferred_lft) o.preferred_lft = a.preferred_lft->value;
+    for (const auto& f : a.flags)
+      o.flags |= f.value == "nodad"           ? IFA_F_NODAD
+                 : f.value == "noprefixroute" ? IFA_F_NOPREFIXROUTE
+                 : f.value == "home"          ? IFA_F_HOMEADDRESS
+                                              : IFA_F_MANAGETEMPADDR;
+    node.rtnl().add_address(idx, a.prefix, o);
   });
 }
 
@@ -152,8 +171,14 @@ void route(LabNode& node, const NodeSpec& model, const RouteSpec& r, ChangeOp op
     if (r.initcwnd) req.initcwnd = r.initcwnd->value;
     if (r.rto_min) req.rto_min_ms = static_cast<int>(r.rto_min->value.count());
     if (r.src) req.src = r.src->value;
-    std::string dev = r.dev ? r.dev->value : reaching(model, r);
+    std::string dev = r.dev ? r.dev->value : reaching(model, r.via);
     if (!dev.empty() && r.type == RouteType::unicast) req.oif = node.ifindex(dev);
+    for (const auto& p : r.multipath) {
+      std::string pdev = p.dev ? p.dev->value : reaching(model, p.via);
+      req.paths.push_back({p.via ? std::optional(p.via->value) : std::nullopt,
+                           pdev.empty() ? 0 : node.ifindex(pdev), p.weight.value});
+    }
+    if (r.nexthop) req.nexthop = r.nexthop->value;
     if (op == ChangeOp::replace)
       node.rtnl().replace_route(req);
     else
@@ -223,6 +248,54 @@ void neighbour(LabNode& node, const NeighbourSpec& n, ChangeOp op) {
                                  : NUD_PERMANENT;
     node.rtnl().add_neighbour(req, op == ChangeOp::replace);
   });
+}
+
+void nexthop(LabNode& node, const NexthopSpec& n, ChangeOp op) {
+  at(n.pos, [&] {
+    if (op == ChangeOp::del) {
+      node.rtnl().del_nexthop(n.id.value);
+      return;
+    }
+    NexthopRequest req;
+    req.id = n.id.value;
+    req.family = n.family;
+    req.blackhole = n.blackhole;
+    if (n.via) req.via = n.via->value;
+    if (n.dev) req.oif = node.ifindex(n.dev->value);
+    for (const auto& m : n.group) req.group.emplace_back(m.id.value, m.weight.value);
+    node.rtnl().add_nexthop(req, op == ChangeOp::replace);
+  });
+}
+
+void qdisc(LabNode& node, const QdiscSpec& q, ChangeOp op) {
+  const char* kind = qdisc_kind_name(q.kind);
+  try {
+    if (op == ChangeOp::del) {
+      node.rtnl().del_qdisc(node.ifindex(q.dev));
+      return;
+    }
+    QdiscRequest req;
+    req.kind = kind;
+    req.ifindex = node.ifindex(q.dev);
+    auto us = [](const auto& d) {
+      return d ? static_cast<std::uint32_t>(d->value.count() * 1000) : 0u;
+    };
+    if (q.rate) req.rate_bits = q.rate->value;
+    if (q.ceil) req.ceil_bits = q.ceil->value;
+    if (q.burst) req.burst_bytes = q.burst->value;
+    req.latency_us = us(q.latency);
+    req.delay_us = us(q.delay);
+    req.jitter_us = us(q.jitter);
+    if (q.loss) req.loss_percent = q.loss->value;
+    if (q.limit) req.limit = q.limit->value;
+    node.rtnl().replace_qdisc(req);
+  } catch (const Error& e) {
+    if (op == ChangeOp::del) {
+      if (e.pos()) throw;
+      throw Error(e.what(), e.err(), q.pos);
+    }
+    rethrow_missing(e, kind, q.pos);
+  }
 }
 
 void sysctls(const Lab& lab, LabNode& node, const std::vector<SysctlSpec>& list) {

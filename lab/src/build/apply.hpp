@@ -29,14 +29,19 @@ void at(const SourcePos& pos, F&& f) {
 // The veth of `link`, each end born in its node with the ifindex the lab gave it, and with the
 // MTU the model says (its interface's, else the link's, else the kernel's).
 void veth(Lab& lab, const Topology& model, const LinkSpec& link);
-// An interface the node creates itself (vxlan, macvlan, vlan, dummy, tun), with the ifindex
-// the lab gave it. A kind this kernel lacks is an error naming the feature to require.
+// An interface the node creates itself (vxlan, macvlan, vlan, dummy, tun, vrf with its ports,
+// tunnels), with the ifindex the lab gave it. A kind this kernel lacks is an error naming the
+// feature to require.
 void virtual_interface(const Lab& lab, LabNode& node, const NodeSpec& model, const VirtualSpec& v);
 void address(LabNode& node, const std::string& ifname, const AddressSpec& a, ChangeOp op);
 void interface(LabNode& node, const InterfaceSpec& i);  // set: mtu and up
 void route(LabNode& node, const NodeSpec& model, const RouteSpec& r, ChangeOp op);
 void rule(LabNode& node, const RuleSpec& r, ChangeOp op);
 void neighbour(LabNode& node, const NeighbourSpec& n, ChangeOp op);
+void nexthop(LabNode& node, const NexthopSpec& n, ChangeOp op);
+// The interface's root qdisc: put (add, set, replace: tc qdisc replace) or deleted. A kind this
+// kernel lacks is an error naming the feature to require.
+void qdisc(LabNode& node, const QdiscSpec& q, ChangeOp op);
 void sysctls(const Lab& lab, LabNode& node, const std::vector<SysctlSpec>& sysctls);
 // flush: route exceptions (IPv4 and IPv6), the route cache, or neighbours. Returns what it did.
 std::string flush(const Lab& lab, LabNode& node, ChangeSpec::Flush what);

@@ -6,8 +6,8 @@
 //   their parents exist by then), 4. sysctls and nftables (before anything is up), 5. ports
 //   enslaved and the links up, then bridges up once their ports are, 6. addresses, 7. when
 //   nodes create interfaces of their own: wait until the links are ready, then bring those up
-//   and address them (see virtuals_up), 8. routes (their gateways need connected subnets),
-//   rules and neighbours, 9. wait until every interface can send and every IPv6 address can be
+//   and address them (see virtuals_up), 8. qdiscs, nexthops, routes (their gateways need
+//   connected subnets), rules and neighbours, 9. wait until every interface can send and every IPv6 address can be
 //   solicited (the kernel finishes both asynchronously; see apply::wait_ready).
 
 #include <linux/if_addr.h>
@@ -271,8 +271,14 @@ class Builder {
     }
   }
 
-  // Routes (their gateways need connected subnets), then rules and static neighbours.
+  // Qdiscs, nexthops (their devices are up and addressed by now), routes (their gateways need
+  // connected subnets, their nexthops must exist), then rules and static neighbours.
   void routing(const NodeSpec& spec, LabNode& node) {
+    for (const auto& q : spec.qdiscs) apply::qdisc(node, q, ChangeOp::add);
+    for (const auto& n : spec.nexthops)
+      if (!n.is_group()) apply::nexthop(node, n, ChangeOp::add);
+    for (const auto& n : spec.nexthops)  // groups name the others
+      if (n.is_group()) apply::nexthop(node, n, ChangeOp::add);
     for (const auto& r : spec.routes) apply::route(node, spec, r, ChangeOp::add);
     for (const auto& r : spec.rules) apply::rule(node, r, ChangeOp::add);
     for (const auto& n : spec.neighbours) apply::neighbour(node, n, ChangeOp::add);

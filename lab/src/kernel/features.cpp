@@ -43,21 +43,36 @@ std::optional<std::string> try_feature(const std::string& feature) {
         return;
       }
       Rtnl rtnl = Rtnl::open_here();
+      if (feature == "tbf" || feature == "htb" || feature == "netem") {
+        // On lo, which every namespace has; an unknown qdisc kind is ENOENT.
+        QdiscRequest q{.kind = feature, .ifindex = 1, .rate_bits = 8000000,
+                       .burst_bytes = 16384, .latency_us = 10000, .delay_us = 1000};
+        try {
+          rtnl.replace_qdisc(q);
+        } catch (const Error& e) {
+          if (e.err() == ENOENT) throw Error(e.what(), EOPNOTSUPP);
+          throw;
+        }
+        return;
+      }
       VirtualRequest req;
       req.kind = feature;
       req.name = "nslab-probe0";
       req.vni = 1;
       req.vlan_id = 1;
-      req.mode = "bridge";
-      if (feature == "macvlan" || feature == "vlan") {
+      req.table = 1;
+      req.mode = feature == "ipvlan" ? "l3" : "bridge";
+      if (feature == "geneve") req.remote = IpAddress::parse("192.0.2.1");
+      if (feature == "macvlan" || feature == "vlan" || feature == "ipvlan") {
         rtnl.add_veth({.name = "nslab-probe1", .peer_name = "nslab-probe2"});
         for (const auto& l : rtnl.links())
           if (l.name == "nslab-probe1") req.parent = l.ifindex;
       }
       rtnl.add_virtual(req);
     } catch (const Error& e) {
-      // An unknown kind is EOPNOTSUPP ("Unknown device type"); anything else is this process's
-      // lack, e.g. /dev/net/tun that only the host's root may open.
+      // An unknown kind is EOPNOTSUPP ("Unknown device type"; a qdisc's ENOENT is turned into
+      // it above); anything else is this process's lack, e.g. /dev/net/tun that only the
+      // host's root may open.
       if (e.err() == EOPNOTSUPP)
         why = "this kernel has no " + feature;
       else

@@ -9,9 +9,17 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/geneve.h>
+#include <netlink/route/link/ip6gre.h>
+#include <netlink/route/link/ip6tnl.h>
+#include <netlink/route/link/ipgre.h>
+#include <netlink/route/link/ipip.h>
+#include <netlink/route/link/ipvlan.h>
 #include <netlink/route/link/macvlan.h>
+#include <netlink/route/link/sit.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/link/vlan.h>
+#include <netlink/route/link/vrf.h>
 #include <netlink/route/link/vxlan.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
@@ -20,14 +28,19 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include <fmt/format.h>
 
 #include "nslab/error.hpp"
+#include "rtnl_libnl.hpp"
 
 namespace nslab {
+
+using namespace rtnl_detail;
 
 // What the kernel really said about the last failed request: errno and extended-ack text.
 struct Rtnl::ErrorContext {
@@ -78,54 +91,6 @@ nl_sock* connect_socket() {
     throw Error(std::string("netlink connect: ") + nl_geterror(err), -err);
   }
   return sk;
-}
-
-nl_addr* to_nl(const IpAddress& a, int prefix) {
-  nl_addr* n =
-      nl_addr_build(family_af(a.family), a.bytes.data(), a.family == Family::ipv4 ? 4 : 16);
-  if (!n) throw Error("nl_addr_build failed", ENOMEM);
-  nl_addr_set_prefixlen(n, prefix);
-  return n;
-}
-
-std::optional<IpAddress> from_nl(nl_addr* n) {
-  if (!n) return std::nullopt;
-  IpAddress a;
-  int af = nl_addr_get_family(n);
-  if (af != AF_INET && af != AF_INET6) return std::nullopt;
-  a.family = af == AF_INET ? Family::ipv4 : Family::ipv6;
-  std::size_t len = std::min<std::size_t>(nl_addr_get_len(n), 16);
-  if (len == 0) return std::nullopt;  // a default route's dst
-  std::memcpy(a.bytes.data(), nl_addr_get_binary_addr(n), len);
-  return a;
-}
-
-// RAII for libnl objects whose put/free function differs per type.
-template <class T, void (*Put)(T*)>
-struct Ref {
-  T* p = nullptr;
-  explicit Ref(T* x) : p(x) {}
-  Ref(Ref&& o) noexcept : p(o.p) { o.p = nullptr; }
-  Ref(const Ref&) = delete;
-  Ref& operator=(const Ref&) = delete;
-  ~Ref() {
-    if (p) Put(p);
-  }
-  T* get() const { return p; }
-};
-using LinkRef = Ref<rtnl_link, rtnl_link_put>;
-using AddrRef = Ref<rtnl_addr, rtnl_addr_put>;
-using RouteRef = Ref<rtnl_route, rtnl_route_put>;
-using RuleRef = Ref<rtnl_rule, rtnl_rule_put>;
-using NeighRef = Ref<rtnl_neigh, rtnl_neigh_put>;
-using NlAddrRef = Ref<nl_addr, nl_addr_put>;
-using CacheRef = Ref<nl_cache, nl_cache_free>;
-
-// Calls f with every object of a dump, as libnl's type T.
-template <class T, class F>
-void for_each(const CacheRef& cache, F&& f) {
-  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o))
-    f(reinterpret_cast<T*>(o));
 }
 
 LinkState link_state(rtnl_link* l) {
@@ -211,39 +176,118 @@ void Rtnl::add_bridge(const std::string& name, int ifindex, std::optional<int> m
         fmt::format("create bridge {}", name));
 }
 
-void Rtnl::add_virtual(const VirtualRequest& req) {
-  LinkRef link(req.kind == "vxlan"     ? rtnl_link_vxlan_alloc()
-               : req.kind == "macvlan" ? rtnl_link_macvlan_alloc()
-               : req.kind == "vlan"    ? rtnl_link_vlan_alloc()
-                                       : rtnl_link_alloc());
+namespace {
+
+std::uint32_t ipv4_of(const std::optional<IpAddress>& a) {
+  std::uint32_t v = 0;
+  if (a) std::memcpy(&v, a->bytes.data(), 4);  // network byte order, as in_addr_t
+  return v;
+}
+
+in6_addr ipv6_of(const std::optional<IpAddress>& a) {
+  in6_addr v{};
+  if (a) std::memcpy(&v, a->bytes.data(), 16);
+  return v;
+}
+
+// The link object of a VirtualRequest, in the kind's libnl type.
+LinkRef virtual_link(const VirtualRequest& req) {
+  const std::string& k = req.kind;
+  LinkRef link(k == "vxlan"    ? rtnl_link_vxlan_alloc()
+               : k == "macvlan" ? rtnl_link_macvlan_alloc()
+               : k == "ipvlan"  ? rtnl_link_ipvlan_alloc()
+               : k == "vlan"    ? rtnl_link_vlan_alloc()
+               : k == "vrf"     ? rtnl_link_vrf_alloc()
+               : k == "gre"     ? rtnl_link_ipgre_alloc()
+               : k == "ip6gre"  ? rtnl_link_ip6gre_alloc()
+               : k == "ipip"    ? rtnl_link_ipip_alloc()
+               : k == "sit"     ? rtnl_link_sit_alloc()
+               : k == "ip6tnl"  ? rtnl_link_ip6_tnl_alloc()
+               : k == "geneve"  ? rtnl_link_geneve_alloc()
+                                : rtnl_link_alloc());
   if (!link.get()) throw Error("out of memory", ENOMEM);
-  if (req.kind != "vxlan" && req.kind != "macvlan" && req.kind != "vlan")
-    rtnl_link_set_type(link.get(), req.kind.c_str());
-  rtnl_link_set_name(link.get(), req.name.c_str());
-  if (req.ifindex) rtnl_link_set_ifindex(link.get(), req.ifindex);
-  if (req.mtu) rtnl_link_set_mtu(link.get(), static_cast<unsigned>(*req.mtu));
-  if (req.kind == "vxlan") {
-    rtnl_link_vxlan_set_id(link.get(), req.vni);
+  rtnl_link* l = link.get();
+  if (!rtnl_link_get_type(l)) rtnl_link_set_type(l, k.c_str());  // dummy: no libnl type
+  rtnl_link_set_name(l, req.name.c_str());
+  if (req.ifindex) rtnl_link_set_ifindex(l, req.ifindex);
+  if (req.mtu) rtnl_link_set_mtu(l, static_cast<unsigned>(*req.mtu));
+  const auto parent = static_cast<std::uint32_t>(req.parent);
+  const auto ttl = static_cast<std::uint8_t>(req.ttl);
+  in6_addr local6 = ipv6_of(req.local), remote6 = ipv6_of(req.remote);
+  if (k == "vxlan") {
+    rtnl_link_vxlan_set_id(l, req.vni);
     if (req.remote) {
       NlAddrRef a(to_nl(*req.remote, req.remote->max_prefix()));
-      rtnl_link_vxlan_set_group(link.get(), a.get());  // unicast: the remote end (as iproute2)
+      rtnl_link_vxlan_set_group(l, a.get());  // unicast: the remote end (as iproute2)
     }
     if (req.local) {
       NlAddrRef a(to_nl(*req.local, req.local->max_prefix()));
-      rtnl_link_vxlan_set_local(link.get(), a.get());
+      rtnl_link_vxlan_set_local(l, a.get());
     }
-    if (req.port) rtnl_link_vxlan_set_port(link.get(), static_cast<std::uint32_t>(req.port));
-    if (req.parent) rtnl_link_vxlan_set_link(link.get(), static_cast<std::uint32_t>(req.parent));
+    if (req.port) rtnl_link_vxlan_set_port(l, static_cast<std::uint32_t>(req.port));
+    if (req.parent) rtnl_link_vxlan_set_link(l, parent);
+  } else if (k == "geneve") {
+    rtnl_link_geneve_set_id(l, req.vni);
+    if (req.remote) {
+      NlAddrRef a(to_nl(*req.remote, req.remote->max_prefix()));
+      rtnl_link_geneve_set_remote(l, a.get());
+    }
+    if (req.port) rtnl_link_geneve_set_port(l, static_cast<std::uint32_t>(req.port));
+    if (req.ttl) rtnl_link_geneve_set_ttl(l, ttl);
+  } else if (k == "gre" || k == "ipip" || k == "sit") {
+    auto set = k == "gre"    ? std::array{rtnl_link_ipgre_set_local, rtnl_link_ipgre_set_remote}
+               : k == "ipip" ? std::array{rtnl_link_ipip_set_local, rtnl_link_ipip_set_remote}
+                             : std::array{rtnl_link_sit_set_local, rtnl_link_sit_set_remote};
+    if (req.local) set[0](l, ipv4_of(req.local));
+    if (req.remote) set[1](l, ipv4_of(req.remote));
+    auto set_ttl = k == "gre" ? rtnl_link_ipgre_set_ttl
+                   : k == "ipip" ? rtnl_link_ipip_set_ttl
+                                 : rtnl_link_sit_set_ttl;
+    auto set_link = k == "gre" ? rtnl_link_ipgre_set_link
+                    : k == "ipip" ? rtnl_link_ipip_set_link
+                                  : rtnl_link_sit_set_link;
+    if (req.ttl) set_ttl(l, ttl);
+    if (req.parent) set_link(l, parent);
+  } else if (k == "ip6gre") {
+    if (req.local) rtnl_link_ip6gre_set_local(l, &local6);
+    if (req.remote) rtnl_link_ip6gre_set_remote(l, &remote6);
+    if (req.ttl) rtnl_link_ip6gre_set_ttl(l, ttl);
+    if (req.parent) rtnl_link_ip6gre_set_link(l, parent);
+  } else if (k == "ip6tnl") {
+    if (req.local) rtnl_link_ip6_tnl_set_local(l, &local6);
+    if (req.remote) rtnl_link_ip6_tnl_set_remote(l, &remote6);
+    if (req.ttl) rtnl_link_ip6_tnl_set_ttl(l, ttl);
+    if (req.parent) rtnl_link_ip6_tnl_set_link(l, parent);
+  } else if (k == "vrf") {
+    rtnl_link_vrf_set_tableid(l, req.table);
   } else {
-    if (req.parent) rtnl_link_set_link(link.get(), req.parent);
-    if (req.kind == "macvlan")
+    if (req.parent) rtnl_link_set_link(l, req.parent);
+    if (k == "macvlan")
       rtnl_link_macvlan_set_mode(
-          link.get(), static_cast<std::uint32_t>(rtnl_link_macvlan_str2mode(req.mode.c_str())));
-    if (req.kind == "vlan")
-      rtnl_link_vlan_set_id(link.get(), static_cast<std::uint16_t>(req.vlan_id));
+          l, static_cast<std::uint32_t>(rtnl_link_macvlan_str2mode(req.mode.c_str())));
+    if (k == "ipvlan")
+      rtnl_link_ipvlan_set_mode(
+          l, static_cast<std::uint16_t>(rtnl_link_ipvlan_str2mode(req.mode.c_str())));
+    if (k == "vlan") rtnl_link_vlan_set_id(l, static_cast<std::uint16_t>(req.vlan_id));
   }
+  return link;
+}
+
+}  // namespace
+
+void Rtnl::add_virtual(const VirtualRequest& req) {
+  LinkRef link = virtual_link(req);
   check(rtnl_link_add(sk_.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL),
         fmt::format("create {} {}", req.kind, req.name));
+}
+
+std::vector<std::uint8_t> Rtnl::virtual_request(const VirtualRequest& req) {
+  LinkRef link = virtual_link(req);
+  nl_msg* raw = nullptr;
+  if (int err = rtnl_link_build_add_request(link.get(), NLM_F_CREATE | NLM_F_EXCL, &raw); err < 0)
+    throw Error(fmt::format("build {} request: {}", req.kind, nl_geterror(err)), EINVAL);
+  MsgRef msg(raw);
+  return bytes_of(msg.get());
 }
 
 void Rtnl::change_link(int ifindex, const LinkChange& change) {
@@ -274,10 +318,19 @@ AddrRef address_object(int ifindex, const IpPrefix& prefix) {
 }
 }  // namespace
 
-void Rtnl::add_address(int ifindex, const IpPrefix& prefix) {
+void Rtnl::add_address(int ifindex, const IpPrefix& prefix, const AddressOptions& options) {
   AddrRef addr = address_object(ifindex, prefix);
   // No duplicate address detection: the address is usable at once.
-  if (prefix.address.family == Family::ipv6) rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
+  unsigned flags = options.flags;
+  if (prefix.address.family == Family::ipv6) flags |= IFA_F_NODAD;
+  if (flags) rtnl_addr_set_flags(addr.get(), flags);
+  // IFA_CACHEINFO carries both lifetimes: one given alone leaves the other forever.
+  if (options.valid_lft || options.preferred_lft) {
+    rtnl_addr_set_valid_lifetime(addr.get(), options.valid_lft.value_or(0xffffffffu));
+    rtnl_addr_set_preferred_lifetime(addr.get(),
+                                     options.preferred_lft.value_or(options.valid_lft.value_or(
+                                         0xffffffffu)));
+  }
   check(rtnl_addr_add(sk_.get(), addr.get(), NLM_F_CREATE | NLM_F_EXCL),
         fmt::format("add address {}", prefix.str()));
 }
@@ -317,20 +370,26 @@ RouteRef route_object(const RouteRequest& req, bool for_delete = false) {
     NlAddrRef src(to_nl(*req.src, req.src->max_prefix()));
     rtnl_route_set_pref_src(route.get(), src.get());
   }
-  if (req.via || req.oif) {
+  auto add_path = [&](const std::optional<IpAddress>& via, int oif, int weight) {
     rtnl_nexthop* nh = rtnl_route_nh_alloc();
-    if (req.via) {
-      NlAddrRef gw(to_nl(*req.via, req.via->max_prefix()));
+    if (via) {
+      NlAddrRef gw(to_nl(*via, via->max_prefix()));
       rtnl_route_nh_set_gateway(nh, gw.get());
     }
-    if (req.oif) rtnl_route_nh_set_ifindex(nh, req.oif);
+    if (oif) rtnl_route_nh_set_ifindex(nh, oif);
+    // libnl writes its weight into rtnh_hops as it is; the kernel's weight is rtnh_hops + 1.
+    if (weight > 1) rtnl_route_nh_set_weight(nh, static_cast<std::uint8_t>(weight - 1));
     rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh now
-  }
+  };
+  if (req.via || req.oif) add_path(req.via, req.oif, 1);
+  for (const auto& p : req.paths) add_path(p.via, p.oif, p.weight);
   // As iproute2: a deletion matches any scope; a unicast route without a gateway is on-link.
   std::uint8_t scope = RT_SCOPE_UNIVERSE;
+  bool gateway = req.via || req.nexthop ||
+                 std::any_of(req.paths.begin(), req.paths.end(), [](auto& p) { return p.via; });
   if (for_delete)
     scope = RT_SCOPE_NOWHERE;
-  else if (req.type == RTN_UNICAST && !req.via)
+  else if (req.type == RTN_UNICAST && !gateway)
     scope = RT_SCOPE_LINK;
   rtnl_route_set_scope(route.get(), scope);
   return route;
@@ -340,19 +399,34 @@ std::string route_text(const char* verb, const RouteRequest& req) {
   std::string what =
       fmt::format("{} route {}", verb, req.to.length == 0 ? "default" : req.to.str());
   if (req.via) what += " via " + req.via->str();
+  if (req.nexthop) what += fmt::format(" nhid {}", *req.nexthop);
   return what;
 }
 }  // namespace
 
-void Rtnl::add_route(const RouteRequest& req) {
+// libnl 3.7 knows no RTA_NH_ID: a route through a nexthop object gets it appended to the
+// message libnl builds.
+void Rtnl::send_route(const RouteRequest& req, int flags, const char* verb) {
   RouteRef route = route_object(req);
-  check(rtnl_route_add(sk_.get(), route.get(), NLM_F_CREATE | NLM_F_EXCL), route_text("add", req));
+  if (!req.nexthop) {
+    check(rtnl_route_add(sk_.get(), route.get(), flags), route_text(verb, req));
+    return;
+  }
+  nl_msg* raw = nullptr;
+  check(rtnl_route_build_add_request(route.get(), flags, &raw), route_text(verb, req));
+  if (nla_put_u32(raw, RTA_NH_ID, *req.nexthop) < 0) {
+    nlmsg_free(raw);
+    throw Error("route message too long", ENOBUFS);
+  }
+  check(nl_send_sync(sk_.get(), raw), route_text(verb, req));  // frees the message
+}
+
+void Rtnl::add_route(const RouteRequest& req) {
+  send_route(req, NLM_F_CREATE | NLM_F_EXCL, "add");
 }
 
 void Rtnl::replace_route(const RouteRequest& req) {
-  RouteRef route = route_object(req);
-  check(rtnl_route_add(sk_.get(), route.get(), NLM_F_CREATE | NLM_F_REPLACE),
-        route_text("replace", req));
+  send_route(req, NLM_F_CREATE | NLM_F_REPLACE, "replace");
 }
 
 void Rtnl::del_route(const RouteRequest& req) {
@@ -541,46 +615,46 @@ LinkState Rtnl::link(int ifindex) {
   return link_state(l.get());
 }
 
-namespace {
-struct GroupDump {
-  std::vector<std::pair<int, IpAddress>> groups;
-};
-
-int on_group(nl_msg* msg, void* arg) {
-  auto* dump = static_cast<GroupDump*>(arg);
-  nlmsghdr* h = nlmsg_hdr(msg);
-  // Kernels before 6.13 answer with RTM_GETMULTICAST, later ones with RTM_NEWMULTICAST (56; not
-  // in the headers this builds with).
-  constexpr int kNewMulticast = 56;
-  if (h->nlmsg_type != kNewMulticast && h->nlmsg_type != RTM_GETMULTICAST) return NL_OK;
-  auto* ifa = static_cast<ifaddrmsg*>(nlmsg_data(h));
-  nlattr* tb[IFA_MAX + 1];
-  if (nlmsg_parse(h, sizeof(ifaddrmsg), tb, IFA_MAX, nullptr) < 0 || !tb[IFA_MULTICAST] ||
-      nla_len(tb[IFA_MULTICAST]) != 16)
+int rtnl_detail::dump_raw(nl_sock* sk, int type, const void* header, std::size_t len,
+                          const std::function<void(nlmsghdr*)>& each) {
+  if (int err = nl_send_simple(sk, type, NLM_F_DUMP, const_cast<void*>(header), len); err < 0)
+    return err;
+  nl_cb* base = nl_socket_get_cb(sk);  // a new reference
+  nl_cb* cb = nl_cb_clone(base);
+  nl_cb_put(base);
+  if (!cb) throw Error("nl_cb_clone failed", ENOMEM);
+  auto on_valid = [](nl_msg* msg, void* arg) -> int {
+    (*static_cast<const std::function<void(nlmsghdr*)>*>(arg))(nlmsg_hdr(msg));
     return NL_OK;
-  IpAddress a;
-  a.family = Family::ipv6;
-  std::memcpy(a.bytes.data(), nla_data(tb[IFA_MULTICAST]), 16);
-  dump->groups.emplace_back(static_cast<int>(ifa->ifa_index), a);
-  return NL_OK;
+  };
+  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, const_cast<void*>(static_cast<const void*>(&each)));
+  int err = nl_recvmsgs(sk, cb);
+  nl_cb_put(cb);
+  return err;
 }
-}  // namespace
 
 std::vector<std::pair<int, IpAddress>> Rtnl::ipv6_groups() {
   ifaddrmsg req{};
   req.ifa_family = AF_INET6;
-  check(nl_send_simple(sk_.get(), RTM_GETMULTICAST, NLM_F_DUMP, &req, sizeof req),
+  std::vector<std::pair<int, IpAddress>> groups;
+  check(dump_raw(sk_.get(), RTM_GETMULTICAST, &req, sizeof req,
+                 [&](nlmsghdr* h) {
+                   // Kernels before 6.13 answer with RTM_GETMULTICAST, later ones with
+                   // RTM_NEWMULTICAST (56; not in the headers this builds with).
+                   constexpr int kNewMulticast = 56;
+                   if (h->nlmsg_type != kNewMulticast && h->nlmsg_type != RTM_GETMULTICAST) return;
+                   auto* ifa = static_cast<ifaddrmsg*>(nlmsg_data(h));
+                   nlattr* tb[IFA_MAX + 1];
+                   if (nlmsg_parse(h, sizeof(ifaddrmsg), tb, IFA_MAX, nullptr) < 0 ||
+                       !tb[IFA_MULTICAST] || nla_len(tb[IFA_MULTICAST]) != 16)
+                     return;
+                   IpAddress a;
+                   a.family = Family::ipv6;
+                   std::memcpy(a.bytes.data(), nla_data(tb[IFA_MULTICAST]), 16);
+                   groups.emplace_back(static_cast<int>(ifa->ifa_index), a);
+                 }),
         "dump IPv6 multicast groups");
-  GroupDump dump;
-  nl_cb* base = nl_socket_get_cb(sk_.get());  // a new reference
-  nl_cb* cb = nl_cb_clone(base);
-  nl_cb_put(base);
-  if (!cb) throw Error("nl_cb_clone failed", ENOMEM);
-  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_group, &dump);
-  int err = nl_recvmsgs(sk_.get(), cb);
-  nl_cb_put(cb);
-  check(err, "dump IPv6 multicast groups");
-  return dump.groups;
+  return groups;
 }
 
 std::vector<AddressState> Rtnl::addresses() {
@@ -592,7 +666,8 @@ std::vector<AddressState> Rtnl::addresses() {
     auto ip = from_nl(rtnl_addr_get_local(a));
     if (!ip) return;
     out.push_back({rtnl_addr_get_ifindex(a), IpPrefix{*ip, rtnl_addr_get_prefixlen(a)},
-                   rtnl_addr_get_flags(a)});
+                   rtnl_addr_get_flags(a), rtnl_addr_get_valid_lifetime(a),
+                   rtnl_addr_get_preferred_lifetime(a)});
   });
   return out;
 }
@@ -620,13 +695,45 @@ std::vector<RouteState> Rtnl::routes(Family family, std::uint32_t table) {
     if (rtnl_route_get_metric(r, RTAX_INITCWND, &v) == 0) s.initcwnd = static_cast<int>(v);
     if (rtnl_route_get_metric(r, RTAX_RTO_MIN, &v) == 0) s.rto_min_ms = static_cast<int>(v);
     s.src = from_nl(rtnl_route_get_pref_src(r));
-    if (rtnl_route_get_nnexthops(r) > 0) {
-      rtnl_nexthop* nh = rtnl_route_nexthop_n(r, 0);
-      s.oif = rtnl_route_nh_get_ifindex(nh);
-      s.via = from_nl(rtnl_route_nh_get_gateway(nh));
+    const int paths = rtnl_route_get_nnexthops(r);
+    for (int i = 0; i < paths; ++i) {
+      rtnl_nexthop* nh = rtnl_route_nexthop_n(r, i);
+      PathRequest p{from_nl(rtnl_route_nh_get_gateway(nh)), rtnl_route_nh_get_ifindex(nh),
+                    rtnl_route_nh_get_weight(nh) + 1};
+      if (i == 0) {
+        s.oif = p.oif;
+        s.via = p.via;
+      }
+      if (paths > 1) s.paths.push_back(p);
     }
     out.push_back(std::move(s));
   });
+  // RTA_NH_ID, which libnl 3.7 drops from its route objects, from a dump of our own.
+  rtmsg hdr{};
+  hdr.rtm_family = static_cast<unsigned char>(family_af(family));
+  std::vector<std::tuple<IpPrefix, std::uint32_t, std::uint32_t>> ids;  // to, metric, id
+  check(dump_raw(sk_.get(), RTM_GETROUTE, &hdr, sizeof hdr,
+                 [&](nlmsghdr* h) {
+                   if (h->nlmsg_type != RTM_NEWROUTE) return;
+                   auto* rt = static_cast<rtmsg*>(nlmsg_data(h));
+                   nlattr* tb[RTA_MAX + 1];
+                   if (nlmsg_parse(h, sizeof(rtmsg), tb, RTA_MAX, nullptr) < 0 || !tb[RTA_NH_ID])
+                     return;
+                   std::uint32_t t = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rt->rtm_table;
+                   if (t != table) return;
+                   IpAddress dst{family, {}};
+                   if (tb[RTA_DST])
+                     std::memcpy(dst.bytes.data(), nla_data(tb[RTA_DST]),
+                                 std::min<std::size_t>(16, static_cast<std::size_t>(
+                                                               nla_len(tb[RTA_DST]))));
+                   ids.emplace_back(IpPrefix{dst, rt->rtm_dst_len},
+                                    tb[RTA_PRIORITY] ? nla_get_u32(tb[RTA_PRIORITY]) : 0,
+                                    nla_get_u32(tb[RTA_NH_ID]));
+                 }),
+        "dump routes");
+  for (auto& s : out)
+    for (const auto& [to, metric, id] : ids)
+      if (to == s.to && metric == s.metric) s.nexthop = id;
   return out;
 }
 

@@ -100,6 +100,25 @@ class ModelChange {
     std::erase_if(n->interfaces, [&](const InterfaceSpec& i) { return i.name == ifname; });
     forget_routes(*n, ifname, gone, std::nullopt);
     std::erase_if(n->neighbours, [&](const NeighbourSpec& x) { return x.dev.value == ifname; });
+    std::erase_if(n->qdiscs, [&](const QdiscSpec& q) { return q.dev == ifname; });
+    std::vector<std::uint32_t> dead;
+    for (const auto& nh : n->nexthops)
+      if (nh.dev && nh.dev->value == ifname) dead.push_back(nh.id.value);
+    for (std::uint32_t id : dead) forget_nexthop(*n, id);
+  }
+
+  // The kernel deletes a nexthop with the routes through it, and takes it out of its groups; a
+  // group left empty goes the same way.
+  static void forget_nexthop(NodeSpec& n, std::uint32_t id) {
+    std::erase_if(n.nexthops, [&](const NexthopSpec& x) { return x.id.value == id; });
+    std::erase_if(n.routes, [&](const RouteSpec& r) { return r.nexthop && r.nexthop->value == id; });
+    std::vector<std::uint32_t> emptied;
+    for (auto& g : n.nexthops) {
+      if (!g.is_group()) continue;
+      std::erase_if(g.group, [&](const NexthopSpec::Member& m) { return m.id.value == id; });
+      if (!g.is_group()) emptied.push_back(g.id.value);
+    }
+    for (std::uint32_t e : emptied) forget_nexthop(n, e);
   }
 
   // Routes (of `family`, or all) through `ifname` or through a gateway on a subnet of `gone`.
@@ -120,6 +139,8 @@ class ModelChange {
     for (const auto& r : f.routes) route(n, r);
     for (const auto& r : f.rules) rule(n, r);
     for (const auto& x : f.neighbours) neighbour(n, x);
+    for (const auto& x : f.nexthops) nexthop(n, x);
+    for (const auto& q : f.qdiscs) qdisc(n, q);
     for (const auto& s : f.sysctls) {
       if (op_ != ChangeOp::set) {
         refuse(s.pos, fmt::format("sysctl '{}'", s.key), "set");
@@ -236,6 +257,47 @@ class ModelChange {
   void neighbour(NodeSpec& n, const NeighbourSpec& x) {
     identified(n.neighbours, x, same_neighbour, x.pos,
                fmt::format("neighbour {} on {}", x.address.value.str(), x.dev.value), n.name);
+  }
+
+  void nexthop(NodeSpec& n, const NexthopSpec& x) {
+    if (op_ == ChangeOp::del) {
+      if (!n.nexthop(x.id.value))
+        d_.error(x.pos, fmt::format("node '{}' has no nexthop {} to delete", n.name, x.id.value));
+      else
+        forget_nexthop(n, x.id.value);
+      return;
+    }
+    identified(
+        n.nexthops, x,
+        [](const NexthopSpec& a, const NexthopSpec& b) { return a.id.value == b.id.value; }, x.pos,
+        fmt::format("nexthop {}", x.id.value), n.name);
+  }
+
+  // One root qdisc per interface: `add` puts one where there is none, `set` and `replace` put
+  // one whatever was there (tc qdisc replace), `del` returns the interface to its default.
+  void qdisc(NodeSpec& n, const QdiscSpec& q) {
+    auto it = std::find_if(n.qdiscs.begin(), n.qdiscs.end(),
+                           [&](const QdiscSpec& x) { return x.dev == q.dev; });
+    switch (op_) {
+      case ChangeOp::add:
+        if (it != n.qdiscs.end())
+          d_.error(q.pos, fmt::format("'{}:{}' already has a root {} qdisc (use set or replace)",
+                                      n.name, q.dev, qdisc_kind_name(it->kind)));
+        else
+          n.qdiscs.push_back(q);
+        break;
+      case ChangeOp::del:
+        if (it == n.qdiscs.end())
+          d_.error(q.pos, fmt::format("'{}:{}' has no qdisc of nslab's to delete", n.name, q.dev));
+        else
+          n.qdiscs.erase(it);
+        break;
+      default:
+        if (it != n.qdiscs.end())
+          *it = q;
+        else
+          n.qdiscs.push_back(q);
+    }
   }
 
   Topology& m_;

@@ -29,7 +29,24 @@ std::string RouteSpec::str() const {
 }
 
 const char* virtual_kind_name(VirtualSpec::Kind k) {
+  using K = VirtualSpec::Kind;
   switch (k) {
+    case K::ipvlan:
+      return "ipvlan";
+    case K::vrf:
+      return "vrf";
+    case K::gre:
+      return "gre";
+    case K::ip6gre:
+      return "ip6gre";
+    case K::ipip:
+      return "ipip";
+    case K::sit:
+      return "sit";
+    case K::ip6tnl:
+      return "ip6tnl";
+    case K::geneve:
+      return "geneve";
     case VirtualSpec::Kind::dummy:
       return "dummy";
     case VirtualSpec::Kind::vxlan:
@@ -44,11 +61,42 @@ const char* virtual_kind_name(VirtualSpec::Kind k) {
   return "?";
 }
 
+const char* qdisc_kind_name(QdiscSpec::Kind k) {
+  switch (k) {
+    case QdiscSpec::Kind::tbf:
+      return "tbf";
+    case QdiscSpec::Kind::htb:
+      return "htb";
+    case QdiscSpec::Kind::netem:
+      return "netem";
+  }
+  return "?";
+}
+
 bool is_feature_name(const std::string& name) {
-  for (auto k : {VirtualSpec::Kind::dummy, VirtualSpec::Kind::vxlan, VirtualSpec::Kind::macvlan,
-                 VirtualSpec::Kind::vlan, VirtualSpec::Kind::tun})
-    if (name == virtual_kind_name(k)) return true;
+  for (int k = 0; k <= static_cast<int>(VirtualSpec::Kind::geneve); ++k)
+    if (name == virtual_kind_name(static_cast<VirtualSpec::Kind>(k))) return true;
+  for (auto k : {QdiscSpec::Kind::tbf, QdiscSpec::Kind::htb, QdiscSpec::Kind::netem})
+    if (name == qdisc_kind_name(k)) return true;
   return false;
+}
+
+std::string feature_names() {
+  std::vector<std::string> names;
+  for (int k = 0; k <= static_cast<int>(VirtualSpec::Kind::geneve); ++k)
+    names.push_back(virtual_kind_name(static_cast<VirtualSpec::Kind>(k)));
+  for (auto k : {QdiscSpec::Kind::tbf, QdiscSpec::Kind::htb, QdiscSpec::Kind::netem})
+    names.push_back(qdisc_kind_name(k));
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return out;
+}
+
+const NexthopSpec* NodeSpec::nexthop(std::uint32_t id) const {
+  for (const auto& n : nexthops)
+    if (n.id.value == id) return &n;
+  return nullptr;
 }
 
 const VirtualSpec* NodeSpec::virtual_interface(const std::string& ifname) const {

@@ -30,9 +30,11 @@ class Validator {
       bridges(n);
       virtuals(n);
       interfaces(n);
+      nexthops(n);
       routes(n);
       rules(n);
       neighbours(n);
+      qdiscs(n);
       nftables(n);
     }
   }
@@ -138,10 +140,65 @@ class Validator {
         for (const auto& i : n.interfaces)
           for (const auto& a : i.addresses) own = own || a.prefix.address == v.local->value;
         if (!own)
-          d_.error(v.local->pos, fmt::format("vxlan '{}': local {} is not an address of node '{}'",
-                                             v.name, v.local->value.str(), n.name));
+          d_.error(v.local->pos, fmt::format("{} '{}': local {} is not an address of node '{}'",
+                                             kind, v.name, v.local->value.str(), n.name));
+      }
+      for (const auto& p : v.ports) vrf_port(n, v, p);
+    }
+  }
+
+  void vrf_port(const NodeSpec& n, const VirtualSpec& vrf, const Located<std::string>& p) {
+    if (p.value == vrf.name || p.value == "lo" || !interface_exists(n, p.value)) {
+      d_.error(p.pos, fmt::format("vrf '{}': port '{}' is not an interface of node '{}'", vrf.name,
+                                  p.value, n.name));
+      return;
+    }
+    for (const auto& b : n.bridges)
+      for (const auto& bp : b.ports)
+        if (bp.value == p.value)
+          d_.error(p.pos, fmt::format("vrf '{}': '{}' is already a port of bridge '{}'", vrf.name,
+                                      p.value, b.name));
+    if (auto [it, fresh] = vrf_ports_.emplace(std::pair{n.name, p.value}, &vrf); !fresh)
+      d_.error(p.pos, fmt::format("vrf '{}': '{}' is already a port of vrf '{}'", vrf.name,
+                                  p.value, it->second->name));
+  }
+
+  void nexthops(const NodeSpec& n) {
+    std::map<std::uint32_t, const NexthopSpec*> seen;
+    for (const auto& nh : n.nexthops) {
+      if (auto [it, fresh] = seen.emplace(nh.id.value, &nh); !fresh)
+        d_.error(nh.id.pos, fmt::format("duplicate nexthop id {} (first at {})", nh.id.value,
+                                        it->second->pos.line_col()));
+      if (nh.dev && !interface_exists(n, nh.dev->value))
+        d_.error(nh.dev->pos, fmt::format("nexthop dev '{}' is not an interface of node '{}'",
+                                          nh.dev->value, n.name));
+      if (nh.via) gateway(n, nh.family, *nh.via, nh.dev);
+      std::set<std::uint32_t> members;
+      for (const auto& m : nh.group) {
+        if (!members.insert(m.id.value).second)
+          d_.error(m.id.pos, fmt::format("nexthop {} is twice in group {}", m.id.value,
+                                         nh.id.value));
+        const NexthopSpec* target = n.nexthop(m.id.value);
+        if (!target) {
+          d_.error(m.id.pos, fmt::format("group {} names nexthop {}, which node '{}' does not "
+                                         "have",
+                                         nh.id.value, m.id.value, n.name));
+        } else if (target->is_group()) {
+          d_.error(m.id.pos, fmt::format("group {} names nexthop {}, which is a group itself "
+                                         "(groups do not nest)",
+                                         nh.id.value, m.id.value));
+        } else if (target->blackhole && nh.group.size() > 1) {
+          d_.error(m.id.pos, fmt::format("blackhole nexthop {} can only be alone in a group",
+                                         m.id.value));
+        }
       }
     }
+  }
+
+  void qdiscs(const NodeSpec& n) {
+    for (const auto& q : n.qdiscs)
+      if (!interface_exists(n, q.dev))
+        d_.error(q.pos, fmt::format("qdisc on '{}': not an interface of node '{}'", q.dev, n.name));
   }
 
   void interfaces(const NodeSpec& n) {
@@ -227,11 +284,40 @@ class Validator {
       if (r.type != RouteType::unicast) {
         if (r.via)
           d_.error(r.via->pos, fmt::format("a {} route has no gateway", route_type_name(r.type)));
+        if (!r.multipath.empty() || r.nexthop)
+          d_.error(r.pos, fmt::format("a {} route takes no multipath or nexthop",
+                                      route_type_name(r.type)));
         continue;
       }
-      if (r.via) gateway(n, r);
-      if (!r.via && !r.dev) d_.error(r.pos, "a route needs 'via' or 'dev'");
+      if (r.via) gateway(n, r.family, *r.via, r.dev);
+      for (const auto& p : r.multipath) {
+        if (p.dev && !interface_exists(n, p.dev->value))
+          d_.error(p.dev->pos, fmt::format("path dev '{}' is not an interface of node '{}'",
+                                           p.dev->value, n.name));
+        if (p.via) gateway(n, r.family, *p.via, p.dev);
+      }
+      if (r.nexthop) route_nexthop(n, r);
+      if (!r.via && !r.dev && r.multipath.empty() && !r.nexthop)
+        d_.error(r.pos, "a route needs 'via', 'dev', 'multipath' or 'nexthop'");
     }
+  }
+
+  void route_nexthop(const NodeSpec& n, const RouteSpec& r) {
+    const NexthopSpec* nh = n.nexthop(r.nexthop->value);
+    if (!nh) {
+      d_.error(r.nexthop->pos, fmt::format("route {}: node '{}' has no nexthop {}", r.str(), n.name,
+                                           r.nexthop->value));
+      return;
+    }
+    // The kernel: "IPv6 routes can not use an IPv4 nexthop" (an IPv4 route may use IPv6 ones).
+    auto v4 = [&](const NexthopSpec& x) { return !x.is_group() && x.family == Family::ipv4; };
+    bool has_v4 = v4(*nh);
+    for (const auto& m : nh->group)
+      if (const NexthopSpec* x = n.nexthop(m.id.value)) has_v4 = has_v4 || v4(*x);
+    if (r.family == Family::ipv6 && has_v4)
+      d_.error(r.nexthop->pos,
+               fmt::format("route {} is IPv6 but nexthop {} has an IPv4 gateway or family", r.str(),
+                           r.nexthop->value));
   }
 
   void source(const NodeSpec& n, const RouteSpec& r) {
@@ -291,23 +377,26 @@ class Validator {
     }
   }
 
-  void gateway(const NodeSpec& n, const RouteSpec& r) {
-    const IpAddress& gw = r.via->value;
-    if (gw.family != r.family) {
-      d_.error(r.via->pos, fmt::format("gateway {} is {} but the destination is {}", gw.str(),
-                                       family_name(gw.family), family_name(r.family)));
+  // A gateway of a route, a path or a nexthop: of the family it serves, on a connected subnet
+  // (of `dev` when given), not the node's own address.
+  void gateway(const NodeSpec& n, Family family, const Located<IpAddress>& via,
+               const std::optional<Located<std::string>>& dev) {
+    const IpAddress& gw = via.value;
+    if (gw.family != family) {
+      d_.error(via.pos, fmt::format("gateway {} is {} but the destination is {}", gw.str(),
+                                    family_name(gw.family), family_name(family)));
       return;
     }
     if (gw.family == Family::ipv6 && gw.is_link_local()) {
-      if (!r.dev) d_.error(r.via->pos, fmt::format("link-local gateway {} needs 'dev'", gw.str()));
+      if (!dev) d_.error(via.pos, fmt::format("link-local gateway {} needs 'dev'", gw.str()));
       return;
     }
     bool on_subnet = false;
     for (const auto& i : n.interfaces) {
-      if (r.dev && i.name != r.dev->value) continue;
+      if (dev && i.name != dev->value) continue;
       for (const auto& a : i.addresses) {
         if (a.prefix.address == gw) {
-          d_.error(r.via->pos,
+          d_.error(via.pos,
                    fmt::format("gateway {} is an address of node '{}' itself", gw.str(), n.name));
           return;
         }
@@ -315,15 +404,16 @@ class Validator {
       }
     }
     if (!on_subnet)
-      d_.error(r.via->pos,
+      d_.error(via.pos,
                fmt::format("gateway {} is not on any connected subnet of node '{}'{}", gw.str(),
-                           n.name, r.dev ? fmt::format(" (on dev '{}')", r.dev->value) : ""));
+                           n.name, dev ? fmt::format(" (on dev '{}')", dev->value) : ""));
   }
 
   const Topology& t_;
   Diagnostics& d_;
   std::map<std::pair<std::string, std::string>, EndpointUse> ends_;
   std::map<std::string, const AddressSpec*> addresses_;
+  std::map<std::pair<std::string, std::string>, const VirtualSpec*> vrf_ports_;
 };
 
 }  // namespace

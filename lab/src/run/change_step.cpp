@@ -56,6 +56,26 @@ std::string apply_change(Lab& lab, const Topology& after, ChangeOp op, const Top
           to_wait[f.name].push_back(node.ifindex(i.name));
       }
     }
+    // Nexthops before the routes that use them, groups after their members; deleted in the
+    // opposite order.
+    auto nexthops = [&](bool groups) {
+      for (const auto& n : f.nexthops) {
+        if (n.is_group() != groups) continue;
+        apply::nexthop(node, n, op);
+        did.push_back(fmt::format("{} nexthop {} in {}", verb, n.id.value, f.name));
+      }
+    };
+    if (op != ChangeOp::del) {
+      nexthops(false);
+      nexthops(true);
+    }
+    for (const auto& q : f.qdiscs) {
+      apply::qdisc(node, q, op);
+      did.push_back(op == ChangeOp::del
+                        ? fmt::format("del qdisc on {}:{}", f.name, q.dev)
+                        : fmt::format("{} {} qdisc on {}:{}", verb, qdisc_kind_name(q.kind),
+                                      f.name, q.dev));
+    }
     for (const auto& r : f.routes) {
       apply::route(node, model, r, op);
       did.push_back(fmt::format("{} route {} in {}", verb, r.str(), f.name));
@@ -68,6 +88,10 @@ std::string apply_change(Lab& lab, const Topology& after, ChangeOp op, const Top
       apply::neighbour(node, n, op);
       did.push_back(fmt::format("{} neighbour {} on {}:{}", verb, n.address.value.str(), f.name,
                                 n.dev.value));
+    }
+    if (op == ChangeOp::del) {
+      nexthops(true);
+      nexthops(false);
     }
     if (!f.sysctls.empty()) {
       apply::sysctls(lab, node, f.sysctls);

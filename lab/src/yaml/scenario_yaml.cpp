@@ -157,8 +157,7 @@ class ScenarioParser {
       req.kind = Requirement::Kind::feature;
       req.feature = text->substr(8);
       if (!is_feature_name(req.feature)) {
-        r_.error(q, fmt::format("unknown feature '{}' (dummy, vxlan, macvlan, vlan or tun)",
-                                req.feature));
+        r_.error(q, fmt::format("unknown feature '{}' ({})", req.feature, feature_names()));
         return;
       }
     } else {

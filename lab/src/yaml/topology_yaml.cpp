@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -78,8 +79,9 @@ class TopologyParser {
     const std::string what = fmt::format("node '{}'", node.name);
     if (!v.IsNull() &&
         r_.check_map(v, what,
-                     {"interfaces", "routes", "rules", "neighbours", "forwarding", "sysctl",
-                      "nftables", "bridges", "dummy", "vxlan", "macvlan", "vlan", "tun"})) {
+                     {"interfaces", "routes", "rules", "neighbours", "nexthops", "qdiscs",
+                      "forwarding", "sysctl", "nftables", "bridges", "dummy", "vxlan", "macvlan",
+                      "ipvlan", "vlan", "tun", "vrf", "tunnels"})) {
       if (auto f = v["forwarding"]) node.forwarding = r_.boolean(f, "forwarding").value_or(false);
       if (auto i = v["interfaces"]; i && r_.check_map(i, what + " interfaces"))
         for (const auto& kv : i) interface(node, kv.first, kv.second);
@@ -87,15 +89,14 @@ class TopologyParser {
         for (const auto& kv : b) bridge(node, kv.first, kv.second);
       // Interfaces the node creates, in the order their kinds are written.
       for (const auto& kv : v) {
-        static const std::pair<const char*, VirtualSpec::Kind> kKinds[] = {
-            {"dummy", VirtualSpec::Kind::dummy},
-            {"vxlan", VirtualSpec::Kind::vxlan},
-            {"macvlan", VirtualSpec::Kind::macvlan},
-            {"vlan", VirtualSpec::Kind::vlan},
-            {"tun", VirtualSpec::Kind::tun}};
-        for (auto [name, kind] : kKinds)
+        using K = VirtualSpec::Kind;
+        for (K kind : {K::dummy, K::vxlan, K::macvlan, K::ipvlan, K::vlan, K::tun, K::vrf}) {
+          const char* name = virtual_kind_name(kind);
           if (kv.first.Scalar() == name && r_.check_map(kv.second, what + " " + name))
             for (const auto& dev : kv.second) virtual_interface(node, kind, dev.first, dev.second);
+        }
+        if (kv.first.Scalar() == "tunnels" && r_.check_map(kv.second, what + " tunnels"))
+          for (const auto& dev : kv.second) tunnel(node, dev.first, dev.second);
       }
       if (auto rs = v["routes"]) {
         if (!rs.IsSequence())
@@ -115,6 +116,14 @@ class TopologyParser {
         else
           for (const auto& item : ns) neighbour(node, item);
       }
+      if (auto ns = v["nexthops"]) {
+        if (!ns.IsSequence())
+          r_.error(ns, "nexthops must be a list");
+        else
+          for (const auto& item : ns) nexthop(node, item);
+      }
+      if (auto q = v["qdiscs"]; q && r_.check_map(q, what + " qdiscs"))
+        for (const auto& kv : q) qdisc(node, kv.first, kv.second);
       if (auto s = v["sysctl"]; s && r_.check_map(s, what + " sysctl"))
         for (const auto& kv : s) sysctl(node, kv.first, kv.second);
       if (auto n = v["nftables"]) nftables(node, n);
@@ -133,17 +142,12 @@ class TopologyParser {
         const char* k = family_name(f);
         auto list = v[k];
         if (!list) continue;
-        for (const auto& a : r_.scalar_or_list(list, k)) {
-          std::string text = r_.text(a);
-          auto p = IpPrefix::parse(text);
-          if (!p || p->address.family != f) {
-            r_.error(a, fmt::format("invalid {} address '{}' (expected {} with a prefix length)",
-                                    f == Family::ipv4 ? "IPv4" : "IPv6", text,
-                                    f == Family::ipv4 ? "A.B.C.D/N" : "X:X::X/N"));
-            continue;
-          }
-          ifc.addresses.push_back({*p, r_.pos(a)});
-        }
+        std::vector<YAML::Node> items;
+        if (list.IsSequence())
+          for (const auto& item : list) items.push_back(item);
+        else
+          items.push_back(list);
+        for (const auto& a : items) address(ifc, f, a);
       }
       if (auto m = v["mtu"])
         if (auto x = r_.integer(m, "mtu", 0, 1 << 20))
@@ -152,6 +156,68 @@ class TopologyParser {
         if (auto x = r_.boolean(u, "up")) ifc.up = Located<bool>{*x, r_.pos(u)};
     }
     node.interfaces.push_back(std::move(ifc));
+  }
+
+  // `10.0.0.1/24`, or `{address: 10.0.0.1/24, valid_lft: 3s, preferred_lft: 1s, flags: [...]}`.
+  void address(InterfaceSpec& ifc, Family f, const YAML::Node& a) {
+    const YAML::Node none;
+    const bool detailed = a.IsMap();
+    if (!a.IsScalar() && !detailed) {
+      r_.error(a, fmt::format("{} entries must be addresses or maps with 'address'",
+                              family_name(f)));
+      return;
+    }
+    if (detailed && !r_.check_map(a, "an address", {"address", "valid_lft", "preferred_lft",
+                                                      "flags"}))
+      return;
+    const YAML::Node at = detailed ? a["address"] : a;
+    if (!at) {
+      r_.error(a, "an address needs 'address' (a prefix like 10.0.0.1/24)");
+      return;
+    }
+    std::string text = r_.text(at);
+    auto p = IpPrefix::parse(text);
+    if (!p || p->address.family != f) {
+      r_.error(at, fmt::format("invalid {} address '{}' (expected {} with a prefix length)",
+                               f == Family::ipv4 ? "IPv4" : "IPv6", text,
+                               f == Family::ipv4 ? "A.B.C.D/N" : "X:X::X/N"));
+      return;
+    }
+    AddressSpec spec{*p, r_.pos(at)};
+    if (detailed) {
+      // Lifetimes are whole seconds on the wire (IFA_CACHEINFO).
+      auto seconds = [&](const char* k) -> std::optional<Located<std::uint32_t>> {
+        auto x = a[k];
+        if (!x) return std::nullopt;
+        if (x.IsScalar() && x.Scalar() == "forever") return std::nullopt;
+        auto d = r_.duration(x, k);
+        if (!d) return std::nullopt;
+        if (d->count() % 1000) {
+          r_.error(x, fmt::format("{} is whole seconds (the kernel counts in seconds), not '{}'", k,
+                                  x.Scalar()));
+          return std::nullopt;
+        }
+        return Located<std::uint32_t>{static_cast<std::uint32_t>(d->count() / 1000), r_.pos(x)};
+      };
+      spec.valid_lft = seconds("valid_lft");
+      spec.preferred_lft = seconds("preferred_lft");
+      if (spec.valid_lft && spec.preferred_lft &&
+          spec.preferred_lft->value > spec.valid_lft->value)
+        r_.error(a["preferred_lft"], "preferred_lft cannot be longer than valid_lft");
+      if (auto fl = a["flags"]) {
+        for (const auto& x : r_.scalar_or_list(fl, "flags")) {
+          std::string flag = r_.text(x);
+          static const char* const kFlags[] = {"nodad", "noprefixroute", "home", "mngtmpaddr"};
+          if (std::find(std::begin(kFlags), std::end(kFlags), flag) == std::end(kFlags))
+            r_.error(x, fmt::format("address flag must be nodad, noprefixroute, home or "
+                                    "mngtmpaddr, not '{}'",
+                                    flag));
+          else
+            spec.flags.push_back({flag, r_.pos(x)});
+        }
+      }
+    }
+    ifc.addresses.push_back(std::move(spec));
   }
 
   void virtual_interface(NodeSpec& node, VirtualSpec::Kind kind, const YAML::Node& key,
@@ -238,8 +304,98 @@ class TopologyParser {
         if (!r_.check_map(m, what, {"mode"})) break;
         mode({"tun", "tap"}, "tun");
         break;
+      case VirtualSpec::Kind::ipvlan:
+        if (!r_.check_map(m, what, {"parent", "mode"})) break;
+        d.parent = name_of("parent");
+        if (!d.parent) r_.error(m, what + " needs 'parent'");
+        mode({"l2", "l3", "l3s"}, "l3");
+        break;
+      case VirtualSpec::Kind::vrf:
+        if (!r_.check_map(m, what, {"table", "ports"})) break;
+        if (auto x = m["table"]; !x)
+          r_.error(m, what + " needs 'table' (the routing table its ports use)");
+        else
+          d.table = table(x);
+        if (auto p = m["ports"]) {
+          if (!p.IsSequence())
+            r_.error(p, "vrf ports must be a list of interface names");
+          else
+            for (const auto& item : p)
+              if (auto s = r_.string(item, "a vrf port")) {
+                if (auto e = check_ifname(*s)) r_.error(item, *e);
+                d.ports.push_back({*s, r_.pos(item)});
+              }
+        }
+        break;
+      case VirtualSpec::Kind::geneve:
+        if (!r_.check_map(m, what, {"kind", "id", "remote", "port", "ttl"})) break;
+        if (auto x = m["id"]; !x)
+          r_.error(m, what + " needs 'id' (its VNI)");
+        else if (auto n = r_.integer(x, "geneve id", 0, 0xffffff))
+          d.vni = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
+        d.remote = address("remote");
+        if (!m["remote"]) r_.error(m, what + " needs 'remote' (the other tunnel end)");
+        if (auto x = m["port"])
+          if (auto n = r_.integer(x, "port", 1, 65535))
+            d.port = Located<int>{static_cast<int>(*n), r_.pos(x)};
+        ttl(d, m);
+        break;
+      case VirtualSpec::Kind::gre:
+      case VirtualSpec::Kind::ip6gre:
+      case VirtualSpec::Kind::ipip:
+      case VirtualSpec::Kind::sit:
+      case VirtualSpec::Kind::ip6tnl: {
+        if (!r_.check_map(m, what, {"kind", "local", "remote", "ttl", "dev"})) break;
+        d.local = address("local");
+        d.remote = address("remote");
+        if (!m["remote"]) r_.error(m, what + " needs 'remote' (the other tunnel end)");
+        // The outer header's family: IPv6 for ip6gre and ip6tnl, IPv4 for the others (sit
+        // carries IPv6 in IPv4).
+        const Family outer = kind == VirtualSpec::Kind::ip6gre || kind == VirtualSpec::Kind::ip6tnl
+                                 ? Family::ipv6
+                                 : Family::ipv4;
+        for (const auto* end : {&d.local, &d.remote})
+          if (*end && (*end)->value.family != outer)
+            r_.error(m[end == &d.local ? "local" : "remote"],
+                     fmt::format("a {} tunnel's ends are {} addresses, not {}", kind_name(kind),
+                                 family_name(outer), (*end)->value.str()));
+        d.parent = name_of("dev");
+        ttl(d, m);
+        break;
+      }
     }
     node.virtuals.push_back(std::move(d));
+  }
+
+  static const char* kind_name(VirtualSpec::Kind k) { return virtual_kind_name(k); }
+
+  void ttl(VirtualSpec& d, const YAML::Node& m) {
+    if (auto x = m["ttl"])
+      if (auto n = r_.integer(x, "ttl", 1, 255))
+        d.ttl = Located<int>{static_cast<int>(*n), r_.pos(x)};
+  }
+
+  // `tunnels: {gre1: {kind: gre, local: A, remote: B}}`: the IP tunnels, one map per tunnel.
+  void tunnel(NodeSpec& node, const YAML::Node& key, const YAML::Node& v) {
+    if (!v.IsMap()) {
+      r_.error(v, fmt::format("tunnel '{}:{}' must be a map with 'kind'", node.name, key.Scalar()));
+      return;
+    }
+    auto k = v["kind"];
+    if (!k) {
+      r_.error(v, fmt::format("tunnel '{}:{}' needs 'kind' (gre, ip6gre, ipip, sit, ip6tnl or "
+                              "geneve)",
+                              node.name, key.Scalar()));
+      return;
+    }
+    auto s = r_.string(k, "kind");
+    if (!s) return;
+    using K = VirtualSpec::Kind;
+    for (K kind : {K::gre, K::ip6gre, K::ipip, K::sit, K::ip6tnl, K::geneve})
+      if (*s == virtual_kind_name(kind)) return virtual_interface(node, kind, key, v);
+    r_.error(k, fmt::format("tunnel kind must be gre, ip6gre, ipip, sit, ip6tnl or geneve, not "
+                            "'{}'",
+                            *s));
   }
 
   void bridge(NodeSpec& node, const YAML::Node& key, const YAML::Node& v) {
@@ -264,7 +420,7 @@ class TopologyParser {
   void route(NodeSpec& node, const YAML::Node& v) {
     if (!r_.check_map(v, "a route",
                       {"to", "via", "dev", "mtu", "lock_mtu", "metric", "family", "table", "type",
-                       "advmss", "initcwnd", "rto_min", "src"}))
+                       "advmss", "initcwnd", "rto_min", "src", "multipath", "nexthop"}))
       return;
     RouteSpec rt;
     rt.pos = r_.pos(v);
@@ -278,14 +434,7 @@ class TopologyParser {
       else if (s)
         r_.error(f, fmt::format("family must be ipv4 or ipv6, not '{}'", *s));
     }
-    if (auto via = v["via"]) {
-      if (auto s = r_.string(via, "via")) {
-        if (auto a = IpAddress::parse(*s))
-          rt.via = Located<IpAddress>{*a, r_.pos(via)};
-        else
-          r_.error(via, fmt::format("invalid gateway address '{}'", *s));
-      }
-    }
+    if (auto via = v["via"]) rt.via = gateway(via);
     // The destination; the other keys are read even when it is wrong, so that every problem
     // of the route is reported at once.
     auto destination = [&]() -> bool {
@@ -322,8 +471,7 @@ class TopologyParser {
       return true;
     };
     bool ok = destination();
-    if (auto d = v["dev"])
-      if (auto name = r_.string(d, "dev")) rt.dev = Located<std::string>{*name, r_.pos(d)};
+    if (auto d = v["dev"]) rt.dev = device(d);
     if (auto m = v["mtu"])
       if (auto x = r_.integer(m, "route mtu", 0, 1 << 20))
         rt.mtu = Located<int>{static_cast<int>(*x), r_.pos(m)};
@@ -371,7 +519,222 @@ class TopologyParser {
           r_.error(a, fmt::format("invalid source address '{}'", *s2));
       }
     }
+    if (auto mp = v["multipath"]) {
+      if (!mp.IsSequence() || mp.size() == 0)
+        r_.error(mp, "multipath must be a list of paths like {via: 10.0.0.2, weight: 1}");
+      else
+        for (const auto& p : mp) path(rt, p);
+      for (const char* k : {"via", "dev"})
+        if (v[k]) r_.error(v[k], fmt::format("a multipath route gives '{}' per path", k));
+    }
+    if (auto x = v["nexthop"]) {
+      if (auto n = r_.integer(x, "nexthop (a nexthop id)", 1, 0xffffffffLL))
+        rt.nexthop = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
+      for (const char* k : {"via", "dev", "multipath"})
+        if (v[k]) r_.error(v[k], fmt::format("a route through nexthop {} takes no '{}'",
+                                             r_.text(x), k));
+    }
     if (ok) node.routes.push_back(std::move(rt));
+  }
+
+  std::optional<Located<IpAddress>> gateway(const YAML::Node& x) {
+    auto s = r_.string(x, "via");
+    if (!s) return std::nullopt;
+    auto a = IpAddress::parse(*s);
+    if (!a) {
+      r_.error(x, fmt::format("invalid gateway address '{}'", *s));
+      return std::nullopt;
+    }
+    return Located<IpAddress>{*a, r_.pos(x)};
+  }
+
+  std::optional<Located<std::string>> device(const YAML::Node& x) {
+    auto s = r_.string(x, "dev");
+    if (!s) return std::nullopt;
+    if (auto e = check_ifname(*s)) r_.error(x, *e);
+    return Located<std::string>{*s, r_.pos(x)};
+  }
+
+  // A multipath weight or a nexthop group member's: 1 to 256, as `ip` takes it.
+  std::optional<Located<int>> weight(const YAML::Node& x) {
+    auto n = r_.integer(x, "weight", 1, 256);
+    if (!n) return std::nullopt;
+    return Located<int>{static_cast<int>(*n), r_.pos(x)};
+  }
+
+  void path(RouteSpec& rt, const YAML::Node& v) {
+    if (!r_.check_map(v, "a multipath path", {"via", "dev", "weight"})) return;
+    RouteSpec::Path p;
+    p.pos = r_.pos(v);
+    if (auto x = v["via"]) p.via = gateway(x);
+    if (auto x = v["dev"]) p.dev = device(x);
+    if (auto x = v["weight"])
+      if (auto w = weight(x)) p.weight = *w;
+    if (!v["via"] && !v["dev"]) r_.error(v, "a multipath path needs 'via' or 'dev'");
+    rt.multipath.push_back(std::move(p));
+  }
+
+  void nexthop(NodeSpec& node, const YAML::Node& v) {
+    if (!r_.check_map(v, "a nexthop", {"id", "via", "dev", "blackhole", "group", "family"})) return;
+    NexthopSpec nh;
+    nh.pos = r_.pos(v);
+    if (auto x = v["id"]; !x) {
+      r_.error(v, "a nexthop needs 'id' (its identity, as in ip nexthop add id N)");
+      return;
+    } else if (auto n = r_.integer(x, "nexthop id", 1, 0xffffffffLL)) {
+      nh.id = {static_cast<std::uint32_t>(*n), r_.pos(x)};
+    } else {
+      return;
+    }
+    if (fragment_del_ && v.size() == 1) {  // named by its id alone
+      node.nexthops.push_back(std::move(nh));
+      return;
+    }
+    if (auto x = v["via"]) nh.via = gateway(x);
+    if (auto x = v["dev"]) nh.dev = device(x);
+    if (auto x = v["blackhole"]) nh.blackhole = r_.boolean(x, "blackhole").value_or(false);
+    if (auto f = v["family"]) {
+      auto s = r_.string(f, "family");
+      if (s == "ipv4" || s == "ipv6")
+        nh.family = s == "ipv4" ? Family::ipv4 : Family::ipv6;
+      else if (s)
+        r_.error(f, fmt::format("family must be ipv4 or ipv6, not '{}'", *s));
+    }
+    if (nh.via) {
+      if (v["family"] && nh.family != nh.via->value.family)
+        r_.error(v["family"], fmt::format("family {} does not match gateway {}",
+                                          family_name(nh.family), nh.via->value.str()));
+      nh.family = nh.via->value.family;
+    }
+    if (auto g = v["group"]) {
+      if (!g.IsSequence() || g.size() == 0) {
+        r_.error(g, "group must be a list of members like {id: 1, weight: 2}");
+      } else {
+        for (const auto& m : g) {
+          if (!r_.check_map(m, "a group member", {"id", "weight"})) continue;
+          NexthopSpec::Member member;
+          if (auto x = m["id"]; !x) {
+            r_.error(m, "a group member needs 'id'");
+            continue;
+          } else if (auto n = r_.integer(x, "nexthop id", 1, 0xffffffffLL)) {
+            member.id = {static_cast<std::uint32_t>(*n), r_.pos(x)};
+          } else {
+            continue;
+          }
+          if (auto x = m["weight"])
+            if (auto w = weight(x)) member.weight = *w;
+          nh.group.push_back(member);
+        }
+      }
+      for (const char* k : {"via", "dev", "blackhole", "family"})
+        if (v[k]) r_.error(v[k], fmt::format("a nexthop group takes no '{}'", k));
+    } else if (nh.blackhole) {
+      for (const char* k : {"via", "dev"})
+        if (v[k]) r_.error(v[k], fmt::format("a blackhole nexthop takes no '{}'", k));
+    } else if (!nh.dev) {
+      // The kernel: "Device attribute required for non-blackhole and non-fdb nexthops".
+      r_.error(v, "a nexthop needs 'dev' (with or without 'via'), 'blackhole: true' or 'group'");
+    }
+    node.nexthops.push_back(std::move(nh));
+  }
+
+  // `eth0: {tbf: {rate: 10mbit, burst: 32kb, latency: 50ms}}`: the root qdisc of eth0.
+  void qdisc(NodeSpec& node, const YAML::Node& key, const YAML::Node& v) {
+    QdiscSpec q;
+    q.dev = key.Scalar();
+    q.pos = r_.pos(key);
+    if (auto e = check_ifname(q.dev)) r_.error(key, *e);
+    const std::string what = fmt::format("qdisc of '{}:{}'", node.name, q.dev);
+    if (fragment_del_ && (v.IsNull() || (v.IsMap() && v.size() == 0))) {  // named by its dev
+      node.qdiscs.push_back(std::move(q));
+      return;
+    }
+    if (!r_.check_map(v, what, {"tbf", "htb", "netem"})) return;
+    if (v.size() != 1) {
+      r_.error(v, what + " needs exactly one of tbf, htb or netem (one root qdisc)");
+      return;
+    }
+    const auto kv = *v.begin();
+    const std::string kind = kv.first.Scalar();
+    const YAML::Node m = kv.second;
+    q.pos = r_.pos(kv.first);
+    auto rate = [&](const char* k) -> std::optional<Located<std::uint64_t>> {
+      auto x = m[k];
+      if (!x) return std::nullopt;
+      auto bits = r_.quantity(x, k,
+                              {{"bit", 1},
+                               {"kbit", 1e3},
+                               {"mbit", 1e6},
+                               {"gbit", 1e9},
+                               {"bps", 8},
+                               {"kbps", 8e3},
+                               {"mbps", 8e6},
+                               {"gbps", 8e9}},
+                              "a rate like 10mbit, 512kbit or 1gbit (bps: bytes per second)");
+      if (!bits) return std::nullopt;
+      // libnl takes tbf rates as an int of bytes per second, without the 64-bit attributes.
+      if (*bits < 8 || *bits > 16e9) {
+        r_.error(x, fmt::format("{} '{}' must be between 8bit and 16gbit", k, x.Scalar()));
+        return std::nullopt;
+      }
+      return Located<std::uint64_t>{static_cast<std::uint64_t>(*bits), r_.pos(x)};
+    };
+    auto bytes = [&](const char* k) -> std::optional<Located<std::uint32_t>> {
+      auto x = m[k];
+      if (!x) return std::nullopt;
+      auto n = r_.quantity(x, k, {{"b", 1}, {"kb", 1024}, {"mb", 1024 * 1024}},
+                           "a size like 1500b, 32kb or 1mb");
+      if (!n) return std::nullopt;
+      if (*n < 1 || *n > 1 << 30) {
+        r_.error(x, fmt::format("{} '{}' must be between 1b and 1024mb", k, x.Scalar()));
+        return std::nullopt;
+      }
+      return Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
+    };
+    auto time = [&](const char* k) -> std::optional<Located<std::chrono::milliseconds>> {
+      auto x = m[k];
+      if (!x) return std::nullopt;
+      auto d = r_.duration(x, k);
+      if (!d) return std::nullopt;
+      return Located<std::chrono::milliseconds>{*d, r_.pos(x)};
+    };
+    auto needs = [&](const char* k) {
+      if (!m[k]) r_.error(m, fmt::format("{} {} needs '{}'", kind, what, k));
+    };
+    if (kind == "tbf") {
+      q.kind = QdiscSpec::Kind::tbf;
+      if (!r_.check_map(m, "tbf", {"rate", "burst", "latency"})) return;
+      for (const char* k : {"rate", "burst", "latency"}) needs(k);
+      q.rate = rate("rate");
+      q.burst = bytes("burst");
+      q.latency = time("latency");
+    } else if (kind == "htb") {
+      q.kind = QdiscSpec::Kind::htb;
+      if (!r_.check_map(m, "htb", {"rate", "ceil", "burst"})) return;
+      needs("rate");
+      q.rate = rate("rate");
+      q.ceil = rate("ceil");
+      q.burst = bytes("burst");
+      if (q.rate && q.ceil && q.ceil->value < q.rate->value)
+        r_.error(m["ceil"], "htb ceil cannot be below its rate");
+    } else {
+      q.kind = QdiscSpec::Kind::netem;
+      if (!r_.check_map(m, "netem", {"delay", "jitter", "loss", "limit"})) return;
+      q.delay = time("delay");
+      q.jitter = time("jitter");
+      if (q.jitter && !q.delay) r_.error(m["jitter"], "netem jitter needs 'delay'");
+      if (auto x = m["loss"])
+        if (auto p = r_.quantity(x, "loss", {{"%", 1}}, "a percentage like 1% or 0.5%")) {
+          if (*p > 100)
+            r_.error(x, fmt::format("loss '{}' must be at most 100%", x.Scalar()));
+          else
+            q.loss = Located<double>{*p, r_.pos(x)};
+        }
+      if (auto x = m["limit"])
+        if (auto n = r_.integer(x, "limit (packets)", 1, 0xffffffffLL))
+          q.limit = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
+    }
+    node.qdiscs.push_back(std::move(q));
   }
 
   // A table id: a number in [1, 2^32-1], or main/local/default as `ip` names them.

@@ -246,8 +246,8 @@ std::optional<bool> Reader::boolean(const YAML::Node& n, const std::string& what
   return std::nullopt;
 }
 
-std::optional<std::chrono::milliseconds> Reader::duration(const YAML::Node& n,
-                                                          const std::string& what) {
+std::optional<double> Reader::quantity(const YAML::Node& n, const std::string& what, Units units,
+                                       const char* expected) {
   auto s = string(n, what);
   if (!s) return std::nullopt;
   std::size_t digits = s->find_first_not_of("0123456789.");
@@ -257,17 +257,23 @@ std::optional<std::chrono::milliseconds> Reader::duration(const YAML::Node& n,
   bool plain = !number.empty() && number.front() != '.' && number.back() != '.' &&
                std::count(number.begin(), number.end(), '.') <= 1;
   if (plain) std::from_chars(number.data(), number.data() + number.size(), v);
-  double ms = unit == "ms" ? v : unit == "s" ? v * 1000 : unit == "m" ? v * 60000 : -1;
-  if (!plain || ms < 0) {
-    error(n, fmt::format("{} '{}' must be a duration like 5s, 200ms or 2m", what, *s));
+  for (const auto& [suffix, factor] : units)
+    if (plain && unit == suffix) return v * factor;
+  error(n, fmt::format("{} '{}' must be {}", what, *s, expected));
+  return std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> Reader::duration(const YAML::Node& n,
+                                                          const std::string& what) {
+  auto ms = quantity(n, what, {{"ms", 1}, {"s", 1000}, {"m", 60000}},
+                     "a duration like 5s, 200ms or 2m");
+  if (!ms) return std::nullopt;
+  if (*ms < 1 ||
+      *ms > static_cast<double>(std::chrono::milliseconds(std::chrono::hours(24)).count())) {
+    error(n, fmt::format("{} '{}' must be between 1ms and 24h", what, text(n)));
     return std::nullopt;
   }
-  if (ms < 1 ||
-      ms > static_cast<double>(std::chrono::milliseconds(std::chrono::hours(24)).count())) {
-    error(n, fmt::format("{} '{}' must be between 1ms and 24h", what, *s));
-    return std::nullopt;
-  }
-  return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+  return std::chrono::milliseconds(static_cast<std::int64_t>(*ms));
 }
 
 std::vector<YAML::Node> Reader::scalar_or_list(const YAML::Node& n, const std::string& what) {

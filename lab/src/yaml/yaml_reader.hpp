@@ -97,6 +97,11 @@ class Reader {
   std::optional<std::int64_t> integer(const YAML::Node& n, const std::string& what,
                                       std::int64_t min, std::int64_t max);
   std::optional<bool> boolean(const YAML::Node& n, const std::string& what);
+  // DIGITS[.DIGITS] followed by one of `units` (suffix, factor); returns the number times the
+  // factor. `expected` ends the error "WHAT 'TEXT' must be ...": "a duration like 5s or 200ms".
+  using Units = std::initializer_list<std::pair<const char*, double>>;
+  std::optional<double> quantity(const YAML::Node& n, const std::string& what, Units units,
+                                 const char* expected);
   // DIGITS[.DIGITS] followed by ms, s or m; at least 1 ms and at most 24 hours.
   std::optional<std::chrono::milliseconds> duration(const YAML::Node& n, const std::string& what);
   // A scalar or a list of scalars.
