@@ -48,3 +48,30 @@ TEST(Graph, RoutingObjectsAreListedInTheirNode) {
   EXPECT_NE(dot.find("\\nrule 100"), std::string::npos);
   EXPECT_NE(dot.find("\\nneigh 10.0.1.9 eth0"), std::string::npos);
 }
+
+TEST(Graph, NexthopsMultipathAndQdiscsAreDrawn) {
+  Topology t = load_topology_file(std::string(NSLAB_TOPOLOGIES) + "/multipath.yaml");
+  std::string dot = topology_dot(t);
+  EXPECT_NE(dot.find("\\nnexthop id 10 group 1/2,3"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("\\nnexthop id 1 via 10.0.0.2 dev eth0"), std::string::npos);
+  EXPECT_NE(dot.find("10.10.0.0/24 nhid 10"), std::string::npos);
+  EXPECT_NE(dot.find("10.9.0.0/24 nexthop via 10.0.0.2 weight 1 nexthop via 10.0.1.2 weight 3"),
+            std::string::npos);
+  EXPECT_NE(dot.find("{tbf rate 1000mbit}"), std::string::npos);
+  EXPECT_NE(dot.find("{htb rate 1000mbit}"), std::string::npos);
+}
+
+TEST(Graph, VrfPortsAndTunnelsAreDrawn) {
+  Topology t = load_topology_text(
+      "name: k\nnodes:\n  a:\n    interfaces:\n      eth0: {ipv4: 10.0.0.1/24}\n"
+      "      eth1: {ipv4: 10.0.1.1/24}\n    vrf: {blue: {table: 10, ports: [eth1]}}\n"
+      "    tunnels: {gre1: {kind: gre, remote: 10.0.0.2}, gnv0: {kind: geneve, id: 5, remote: "
+      "10.0.0.2}}\n  b:\n    interfaces:\n      eth0: {ipv4: 10.0.0.2/24}\n"
+      "      eth1: {ipv4: 10.0.1.2/24}\nlinks:\n  - [a:eth0, b:eth0]\n  - [a:eth1, b:eth1]\n",
+      "<inline>");
+  std::string dot = topology_dot(t);
+  EXPECT_NE(dot.find("[vrf table 10]"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("\"a:eth1\" -- \"a:blue\" [style=dashed]"), std::string::npos);
+  EXPECT_NE(dot.find("[gre]\\nremote 10.0.0.2"), std::string::npos);
+  EXPECT_NE(dot.find("[geneve id 5]"), std::string::npos);
+}

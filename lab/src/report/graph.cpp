@@ -31,8 +31,54 @@ std::string route_text(const RouteSpec& r) {
   if (r.mtu) s += fmt::format(" mtu {}{}", r.mtu->value, r.lock_mtu ? " lock" : "");
   if (r.metric) s += fmt::format(" metric {}", r.metric->value);
   if (r.table) s += fmt::format(" table {}", r.table->value);
+  if (r.nexthop) s += fmt::format(" nhid {}", r.nexthop->value);
+  for (const auto& p : r.multipath)
+    s += fmt::format(" nexthop{}{} weight {}", p.via ? " via " + p.via->value.str() : "",
+                     p.dev ? " dev " + p.dev->value : "", p.weight.value);
   if (r.type != RouteType::unicast) s = std::string(route_type_name(r.type)) + " " + s;
   return s;
+}
+
+// As `ip nexthop` prints it: "id 1 via 10.0.0.2 dev eth0", "id 10 group 1/2,3".
+std::string nexthop_text(const NexthopSpec& n) {
+  std::string s = fmt::format("nexthop id {}", n.id.value);
+  if (n.blackhole) s += " blackhole";
+  if (n.via) s += " via " + n.via->value.str();
+  if (n.dev) s += " dev " + n.dev->value;
+  if (n.is_group()) {
+    s += " group ";
+    for (std::size_t i = 0; i < n.group.size(); ++i)
+      s += fmt::format("{}{}{}", i ? "/" : "", n.group[i].id.value,
+                       n.group[i].weight.value > 1 ? fmt::format(",{}", n.group[i].weight.value)
+                                                   : "");
+  }
+  return s;
+}
+
+std::string qdisc_text(const QdiscSpec& q) {
+  std::string s = qdisc_kind_name(q.kind);
+  auto rate = [](std::uint64_t bits) {
+    return bits % 1000000 == 0 ? fmt::format("{}mbit", bits / 1000000)
+                               : fmt::format("{}bit", bits);
+  };
+  if (q.rate) s += " rate " + rate(q.rate->value);
+  if (q.ceil) s += " ceil " + rate(q.ceil->value);
+  if (q.delay) s += fmt::format(" delay {}ms", q.delay->value.count());
+  if (q.loss) s += fmt::format(" loss {}%", q.loss->value);
+  return s;
+}
+
+// What makes a created interface's kind: "[vxlan vni 42]", "[vrf table 10]", "[gre]".
+std::string kind_text(const VirtualSpec& v) {
+  std::string s = virtual_kind_name(v.kind);
+  if (v.vni) s += fmt::format(" {} {}", v.kind == VirtualSpec::Kind::geneve ? "id" : "vni",
+                              v.vni->value);
+  if (v.id) s += fmt::format(" id {}", v.id->value);
+  if (v.table) s += fmt::format(" table {}", v.table->value);
+  if (v.kind == VirtualSpec::Kind::tun || v.kind == VirtualSpec::Kind::macvlan ||
+      v.kind == VirtualSpec::Kind::ipvlan)
+    s += " " + v.mode.value;
+  return "[" + s + "]";
 }
 
 }  // namespace
@@ -53,6 +99,7 @@ std::string topology_dot(const Topology& t) {
     for (const auto& r : n.rules) label += fmt::format("\nrule {}", r.priority.value);
     for (const auto& x : n.neighbours)
       label += fmt::format("\nneigh {} {}", x.address.value.str(), x.dev.value);
+    for (const auto& x : n.nexthops) label += "\n" + nexthop_text(x);
     for (const auto& s : n.sysctls) label += "\n" + s.key + "=" + s.value;
     if (n.nftables) label += "\n[nftables]";
     line(fmt::format("  subgraph \"cluster_{}\" {{", esc(n.name)));
@@ -64,16 +111,12 @@ std::string topology_dot(const Topology& t) {
       if (const auto* ifc = n.interface(ifname))
         for (const auto& a : ifc->addresses) l += "\n" + a.prefix.str();
       if (auto mtu = t.effective_mtu(n.name, ifname)) l += fmt::format("\nmtu {}", *mtu);
+      for (const auto& q : n.qdiscs)
+        if (q.dev == ifname) l += "\n{" + qdisc_text(q) + "}";
       const char* shape = n.bridge(ifname) ? "hexagon" : "box";
       if (const auto* v = n.virtual_interface(ifname)) {
         shape = "component";
-        l +=
-            fmt::format("\n[{}{}]", virtual_kind_name(v->kind),
-                        v->vni  ? fmt::format(" vni {}", v->vni->value)
-                        : v->id ? fmt::format(" id {}", v->id->value)
-                        : v->kind == VirtualSpec::Kind::tun || v->kind == VirtualSpec::Kind::macvlan
-                            ? " " + v->mode.value
-                            : "");
+        l += "\n" + kind_text(*v);
         if (v->remote) l += "\nremote " + v->remote->value.str();
       }
       line(fmt::format("    {} [label=\"{}\", shape={}];", id(n.name, ifname), esc(l), shape));
@@ -86,10 +129,13 @@ std::string topology_dot(const Topology& t) {
     for (const auto& br : n.bridges)
       for (const auto& p : br.ports)
         line(fmt::format("    {} -- {} [style=dashed];", id(n.name, p.value), id(n.name, br.name)));
-    for (const auto& v : n.virtuals)
+    for (const auto& v : n.virtuals) {
       if (v.parent)
         line(fmt::format("    {} -- {} [style=dotted];", id(n.name, v.name),
                          id(n.name, v.parent->value)));
+      for (const auto& p : v.ports)  // a vrf's
+        line(fmt::format("    {} -- {} [style=dashed];", id(n.name, p.value), id(n.name, v.name)));
+    }
 
     line("  }");
   }
