@@ -3,6 +3,9 @@
 // A namespace lives while its fd (or anything created inside it) is open.
 
 #include <functional>
+#include <utility>
+
+#include "nslab/unique_fd.hpp"
 
 namespace nslab {
 
@@ -14,18 +17,12 @@ class Netns {
   // write sysctls); then the thread returns to `home`.
   static Netns create(const Netns& home, const std::function<void()>& inside = {});
 
-  Netns(Netns&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Netns& operator=(Netns&& o) noexcept;
-  Netns(const Netns&) = delete;
-  Netns& operator=(const Netns&) = delete;
-  ~Netns();
-
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   unsigned long inode() const;  // for display only: inode numbers are reused after a netns dies
 
  private:
-  explicit Netns(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit Netns(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;  // moved, never copied; closed with the last owner
 };
 
 // Moves the calling thread into `target` for the scope, then back to `home`.

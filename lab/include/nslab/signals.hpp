@@ -6,6 +6,8 @@
 #include <initializer_list>
 #include <optional>
 
+#include "nslab/unique_fd.hpp"
+
 namespace nslab {
 
 class SignalWatch {
@@ -16,14 +18,14 @@ class SignalWatch {
   SignalWatch(const SignalWatch&) = delete;
   SignalWatch& operator=(const SignalWatch&) = delete;
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   // A pending signal's number, without waiting.
   std::optional<int> take();
   // Blocks until one of the signals arrives; returns its number.
   int wait();
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
   unsigned long long old_mask_[16] = {};
 };
 

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "nslab/error.hpp"
+#include "nslab/unique_fd.hpp"
 #include "nslab/lab.hpp"
 
 namespace nslab {
@@ -24,7 +25,7 @@ struct Capture::Impl {
     pcap_dumper_t* dumper = nullptr;
   };
   std::vector<Tap> taps;
-  int wake = -1;  // eventfd: stop
+  UniqueFd wake;  // eventfd: stop
   std::thread thread;
   bool stopped = false;
 
@@ -33,7 +34,6 @@ struct Capture::Impl {
       if (t.dumper) pcap_dump_close(t.dumper);
       if (t.handle) pcap_close(t.handle);  // an open handle keeps its namespace alive
     }
-    if (wake >= 0) close(wake);
   }
 
   static void write_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
@@ -47,7 +47,7 @@ struct Capture::Impl {
   void loop() {
     std::vector<pollfd> fds;
     for (auto& t : taps) fds.push_back({pcap_get_selectable_fd(t.handle), POLLIN, 0});
-    fds.push_back({wake, POLLIN, 0});
+    fds.push_back({wake.get(), POLLIN, 0});
     for (;;) {
       if (poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) break;
       for (std::size_t i = 0; i < taps.size(); ++i)
@@ -88,8 +88,8 @@ Capture::Capture(Lab& lab, const std::string& dir) : impl_(std::make_unique<Impl
       files_.push_back(file);
     }
   }
-  impl_->wake = eventfd(0, EFD_CLOEXEC);
-  if (impl_->wake < 0) throw_errno("eventfd", errno);
+  impl_->wake.reset(eventfd(0, EFD_CLOEXEC));
+  if (!impl_->wake) throw_errno("eventfd", errno);
   impl_->thread = std::thread([this] { impl_->loop(); });
 }
 
@@ -97,7 +97,7 @@ void Capture::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
   std::uint64_t one = 1;
-  (void)!write(impl_->wake, &one, sizeof one);
+  (void)!write(impl_->wake.get(), &one, sizeof one);
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 

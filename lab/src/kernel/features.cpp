@@ -14,20 +14,20 @@
 #include "nslab/error.hpp"
 #include "nslab/netns.hpp"
 #include "nslab/rtnl.hpp"
+#include "nslab/unique_fd.hpp"
 
 namespace nslab {
 
 void create_tun(const std::string& name, int ifindex, bool tap) {
-  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-  if (fd < 0) throw_errno("open /dev/net/tun", errno);
+  UniqueFd fd(open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+  if (!fd) throw_errno("open /dev/net/tun", errno);
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
   ifr.ifr_flags = static_cast<short>((tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
   int err = 0;
-  if (ifindex && ioctl(fd, TUNSETIFINDEX, &ifindex) < 0) err = errno;
-  if (!err && ioctl(fd, TUNSETIFF, &ifr) < 0) err = errno;
-  if (!err && ioctl(fd, TUNSETPERSIST, 1) < 0) err = errno;
-  close(fd);
+  if (ifindex && ioctl(fd.get(), TUNSETIFINDEX, &ifindex) < 0) err = errno;
+  if (!err && ioctl(fd.get(), TUNSETIFF, &ifr) < 0) err = errno;
+  if (!err && ioctl(fd.get(), TUNSETPERSIST, 1) < 0) err = errno;
   if (err) throw_errno("create " + std::string(tap ? "tap " : "tun ") + name, err);
 }
 

@@ -23,18 +23,19 @@ void enter(int fd) {
 }  // namespace
 
 Netns Netns::current() {
-  int fd = open(kThreadNetns, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_errno(std::string("open ") + kThreadNetns, errno);
-  return Netns(fd);
+  UniqueFd fd(open(kThreadNetns, O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno(std::string("open ") + kThreadNetns, errno);
+  return Netns(std::move(fd));
 }
 
 Netns Netns::create(const Netns& home, const std::function<void()>& inside) {
   if (unshare(CLONE_NEWNET) < 0) throw_errno("unshare(CLONE_NEWNET)", errno);
-  int fd = open(kThreadNetns, O_RDONLY | O_CLOEXEC);
+  UniqueFd fd(open(kThreadNetns, O_RDONLY | O_CLOEXEC));
   int open_errno = errno;
-  Netns ns(fd);
+  const bool opened = static_cast<bool>(fd);
+  Netns ns(std::move(fd));
   try {
-    if (fd < 0) throw_errno(std::string("open ") + kThreadNetns, open_errno);
+    if (!opened) throw_errno(std::string("open ") + kThreadNetns, open_errno);
     if (inside) inside();
   } catch (...) {
     if (setns(home.fd(), CLONE_NEWNET) < 0) std::abort();  // cannot continue in the wrong netns
@@ -44,22 +45,9 @@ Netns Netns::create(const Netns& home, const std::function<void()>& inside) {
   return ns;
 }
 
-Netns& Netns::operator=(Netns&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = o.fd_;
-    o.fd_ = -1;
-  }
-  return *this;
-}
-
-Netns::~Netns() {
-  if (fd_ >= 0) close(fd_);
-}
-
 unsigned long Netns::inode() const {
   struct stat st {};
-  if (fstat(fd_, &st) < 0) return 0;
+  if (fstat(fd_.get(), &st) < 0) return 0;
   return st.st_ino;
 }
 

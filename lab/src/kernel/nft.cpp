@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "nslab/error.hpp"
+#include "nslab/unique_fd.hpp"
 
 namespace nslab::nft {
 
@@ -30,13 +31,6 @@ Ctx make_ctx() {
   nft_ctx_buffer_error(c.get());
   return c;
 }
-
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-};
 
 // nft reports "FILE:LINE:COL-COL: Error: text"; from a buffer it reports no line at all, so the
 // ruleset goes through a memfd and nft reads it by `path`. Only a location in that file is
@@ -67,15 +61,15 @@ Failure parse_failure(const std::string& err, const std::string& path) {
 }  // namespace
 
 std::optional<Failure> apply_here(const std::string& ruleset) {
-  Fd mem{memfd_create("nslab-nft", MFD_CLOEXEC)};
-  if (mem.fd < 0) throw_errno("memfd_create", errno);
+  UniqueFd mem(memfd_create("nslab-nft", MFD_CLOEXEC));
+  if (!mem) throw_errno("memfd_create", errno);
   for (std::size_t done = 0; done < ruleset.size();) {
-    ssize_t n = write(mem.fd, ruleset.data() + done, ruleset.size() - done);
+    ssize_t n = write(mem.get(), ruleset.data() + done, ruleset.size() - done);
     if (n < 0) throw_errno("write nft ruleset", errno);
     done += static_cast<std::size_t>(n);
   }
   Ctx ctx = make_ctx();
-  std::string path = "/proc/self/fd/" + std::to_string(mem.fd);
+  std::string path = "/proc/self/fd/" + std::to_string(mem.get());
   if (nft_run_cmd_from_filename(ctx.get(), path.c_str()) == 0) return std::nullopt;
   return parse_failure(nft_ctx_get_error_buffer(ctx.get()), path);
 }

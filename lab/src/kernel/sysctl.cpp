@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "nslab/error.hpp"
+#include "nslab/unique_fd.hpp"
 
 namespace nslab::sysctl {
 
@@ -24,23 +25,21 @@ static std::string describe(std::string_view key, int err) {
 }
 
 void write(std::string_view key, std::string_view value) {
-  int fd = ::open(path_of(key).c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(describe(key, errno), errno);
+  UniqueFd fd(::open(path_of(key).c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) throw Error(describe(key, errno), errno);
   std::string v(value);
   v += '\n';
-  ssize_t n = ::write(fd, v.data(), v.size());
+  ssize_t n = ::write(fd.get(), v.data(), v.size());
   int err = errno;
-  ::close(fd);
   if (n < 0) throw Error(fmt::format("sysctl {} = {}: {}", key, value, std::strerror(err)), err);
 }
 
 std::string read(std::string_view key) {
-  int fd = ::open(path_of(key).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(describe(key, errno), errno);
+  UniqueFd fd(::open(path_of(key).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw Error(describe(key, errno), errno);
   char buf[4096];
-  ssize_t n = ::read(fd, buf, sizeof buf);
+  ssize_t n = ::read(fd.get(), buf, sizeof buf);
   int err = errno;
-  ::close(fd);
   if (n < 0) throw Error(describe(key, err), err);
   std::string s(buf, static_cast<std::size_t>(n));
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();

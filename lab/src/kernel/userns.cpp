@@ -13,17 +13,17 @@
 #include <fmt/format.h>
 
 #include "nslab/error.hpp"
+#include "nslab/unique_fd.hpp"
 
 namespace nslab {
 
 namespace {
 
 void write_file(const char* path, const std::string& text) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) throw_errno(fmt::format("open {}", path), errno);
-  ssize_t n = write(fd, text.data(), text.size());
+  UniqueFd fd(open(path, O_WRONLY | O_CLOEXEC));
+  if (!fd) throw_errno(fmt::format("open {}", path), errno);
+  ssize_t n = write(fd.get(), text.data(), text.size());
   int err = errno;
-  close(fd);
   if (n != static_cast<ssize_t>(text.size())) throw_errno(fmt::format("write {}", path), err);
 }
 

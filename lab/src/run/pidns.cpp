@@ -41,18 +41,16 @@ void on_own_thread(const std::function<void()>& f) {
   if (error) std::rethrow_exception(error);
 }
 
-// Removes everything below the directory `dir` (an fd, closed here), never following a link.
-void remove_below(int dir) {
-  DIR* d = fdopendir(dir);
-  if (!d) {
-    close(dir);
-    return;
-  }
+// Removes everything below the directory `dir` (closed here), never following a link.
+void remove_below(UniqueFd dir) {
+  DIR* d = fdopendir(dir.get());
+  if (!d) return;
+  dir.release();  // closedir closes it
   while (dirent* e = readdir(d)) {
     if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
     int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (sub >= 0) {
-      remove_below(sub);
+      remove_below(UniqueFd(sub));
       unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
     } else {
       unlinkat(dirfd(d), e->d_name, 0);
@@ -70,6 +68,8 @@ void remove_below(int dir) {
 // and process group, so that a kill aimed at nslab's group cannot stop that cleanup; a SIGKILL
 // from nslab at teardown ends it at once, and the kernel kills the rest. (No PR_SET_PDEATHSIG:
 // it follows the thread that forked, which ends at once.)
+// It works with raw descriptor numbers on purpose: it places them with dup2 and ends with
+// _exit, where no destructor runs.
 [[noreturn]] void init_main(int alive, int told, char* folder_template) {
   setsid();
   prctl(PR_SET_NAME, "nslab-init");
@@ -106,7 +106,7 @@ void remove_below(int dir) {
       while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
       }
       if (f >= 0) {
-        remove_below(4);
+        remove_below(UniqueFd(4));
         rmdir(folder);
       }
       _exit(0);

@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "nslab/error.hpp"
+#include "nslab/unique_fd.hpp"
 
 namespace bp = boost::process;
 
@@ -96,8 +97,8 @@ struct EnterNode : bp::extend::handler {
 
 struct NodeProcess::Impl {
   bp::child child;
-  int pidfd = -1;
-  int out = -1, err = -1;
+  UniqueFd pidfd;
+  UniqueFd out, err;  // the read ends of captured stdout and stderr
   bool group = false;
   bool reaped = false;
   int status = 0;
@@ -113,8 +114,6 @@ NodeProcess::~NodeProcess() {
     signal_group(SIGKILL);
     wait();
   }
-  for (int fd : {impl_->pidfd, impl_->out, impl_->err})
-    if (fd >= 0) close(fd);
 }
 
 NodeProcess NodeProcess::spawn(const Netns& ns, const std::vector<std::string>& argv,
@@ -134,23 +133,19 @@ NodeProcess NodeProcess::spawn(const Netns& ns, const std::vector<std::string>& 
   enter.own_sysfs = options.own_sysfs;
   enter.new_group = options.own_process_group;
   impl->group = options.own_process_group;
-  int out[2] = {-1, -1}, err[2] = {-1, -1};
+  // The write ends are the child's: ours close when spawn returns, whatever happens.
+  UniqueFd out_w, err_w;
   if (options.capture) {
-    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) throw_errno("pipe2", errno);
-    enter.out_fd = out[1];
-    enter.err_fd = err[1];
-    impl->out = out[0];
-    impl->err = err[0];
-    fcntl(out[0], F_SETFL, O_NONBLOCK);
-    fcntl(err[0], F_SETFL, O_NONBLOCK);
-  }
-  struct CloseWriteEnds {
-    int a, b;
-    ~CloseWriteEnds() {
-      if (a >= 0) close(a);
-      if (b >= 0) close(b);
+    for (auto [read_end, write_end] : {std::pair{&impl->out, &out_w}, {&impl->err, &err_w}}) {
+      int p[2];
+      if (pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe2", errno);
+      read_end->reset(p[0]);
+      write_end->reset(p[1]);
+      fcntl(p[0], F_SETFL, O_NONBLOCK);
     }
-  } close_write_ends{out[1], err[1]};
+    enter.out_fd = out_w.get();
+    enter.err_fd = err_w.get();
+  }
   auto start = [&] {
     if (options.capture || options.inherit_stdio) {
       impl->child = bp::child(bp::exe = exe, bp::args = args, enter);
@@ -168,8 +163,8 @@ NodeProcess NodeProcess::spawn(const Netns& ns, const std::vector<std::string>& 
     int err = e.code().value();
     throw Error(fmt::format("{}: {}", argv[0], err ? std::strerror(err) : e.what()), err);
   }
-  impl->pidfd = pidfd_open(impl->child.id());
-  if (impl->pidfd < 0) throw_errno("pidfd_open", errno);
+  impl->pidfd.reset(pidfd_open(impl->child.id()));
+  if (!impl->pidfd) throw_errno("pidfd_open", errno);
   return NodeProcess(std::move(impl));
 }
 
@@ -177,24 +172,22 @@ int NodeProcess::pid() const {
   return impl_->child.id();
 }
 int NodeProcess::pidfd() const {
-  return impl_->pidfd;
+  return impl_->pidfd.get();
 }
 
 int NodeProcess::stdout_fd() const {
-  return impl_->out;
+  return impl_->out.get();
 }
 int NodeProcess::stderr_fd() const {
-  return impl_->err;
+  return impl_->err.get();
 }
 
 void NodeProcess::close_stdout() {
-  if (impl_->out >= 0) close(impl_->out);
-  impl_->out = -1;
+  impl_->out.reset();
 }
 
 void NodeProcess::close_stderr() {
-  if (impl_->err >= 0) close(impl_->err);
-  impl_->err = -1;
+  impl_->err.reset();
 }
 
 void NodeProcess::signal(int sig) {
@@ -237,7 +230,7 @@ int kill_processes_in(const std::vector<const Netns*>& namespaces) {
     struct stat st {};
     if (fstat(ns->fd(), &st) == 0) ours.insert({st.st_dev, st.st_ino});
   }
-  std::vector<int> pidfds;
+  std::vector<UniqueFd> pidfds;
   if (DIR* d = opendir("/proc")) {
     while (dirent* e = readdir(d)) {
       char* end = nullptr;
@@ -246,21 +239,20 @@ int kill_processes_in(const std::vector<const Netns*>& namespaces) {
       struct stat st {};
       if (stat(fmt::format("/proc/{}/ns/net", pid).c_str(), &st) != 0) continue;
       if (!ours.count({st.st_dev, st.st_ino})) continue;
-      int fd = pidfd_open(static_cast<pid_t>(pid));
-      if (fd < 0) continue;
-      syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0);
-      pidfds.push_back(fd);
+      UniqueFd fd(pidfd_open(static_cast<pid_t>(pid)));
+      if (!fd) continue;
+      syscall(SYS_pidfd_send_signal, fd.get(), SIGKILL, nullptr, 0);
+      pidfds.push_back(std::move(fd));
     }
     closedir(d);
   }
   // Bounded wait for each to be gone (a killed process exits promptly; zombies count as gone).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  for (int fd : pidfds) {
+  for (const auto& fd : pidfds) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    pollfd p{fd, POLLIN, 0};
+    pollfd p{fd.get(), POLLIN, 0};
     if (left.count() > 0) poll(&p, 1, static_cast<int>(left.count()));
-    close(fd);
   }
   return static_cast<int>(pidfds.size());
 }

@@ -21,12 +21,12 @@ SignalWatch::SignalWatch(std::initializer_list<int> signals) {
   sigset_t old;
   if (sigprocmask(SIG_BLOCK, &set, &old) < 0) throw_errno("sigprocmask", errno);
   std::memcpy(old_mask_, &old, sizeof old);
-  fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (fd_ < 0) throw_errno("signalfd", errno);
+  fd_.reset(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!fd_) throw_errno("signalfd", errno);
 }
 
 SignalWatch::~SignalWatch() {
-  if (fd_ >= 0) close(fd_);
+  fd_.reset();  // before the signals are unblocked again
   sigset_t old;
   std::memcpy(&old, old_mask_, sizeof old);
   sigprocmask(SIG_SETMASK, &old, nullptr);
@@ -34,7 +34,7 @@ SignalWatch::~SignalWatch() {
 
 std::optional<int> SignalWatch::take() {
   signalfd_siginfo si{};
-  ssize_t n = read(fd_, &si, sizeof si);
+  ssize_t n = read(fd_.get(), &si, sizeof si);
   if (n != sizeof si) return std::nullopt;
   return static_cast<int>(si.ssi_signo);
 }
@@ -42,7 +42,7 @@ std::optional<int> SignalWatch::take() {
 int SignalWatch::wait() {
   for (;;) {
     if (auto s = take()) return *s;
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{fd_.get(), POLLIN, 0};
     if (poll(&p, 1, -1) < 0 && errno != EINTR) throw_errno("poll signalfd", errno);
   }
 }

@@ -1,5 +1,7 @@
 #include "yaml_reader.hpp"
 
+#include "nslab/unique_fd.hpp"
+
 #include "../model/names.hpp"
 
 #include <fcntl.h>
@@ -33,30 +35,27 @@ std::optional<std::string> read_input_file(const std::string& path, const char* 
     diags.error({path, 0, 0}, fmt::format("cannot read {} file: {}", what, why));
     return std::nullopt;
   };
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(std::strerror(errno));
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail(std::strerror(errno));
   struct stat st {};
   std::string text;
   int err = 0;
-  if (fstat(fd, &st) < 0) {
+  if (fstat(fd.get(), &st) < 0) {
     err = errno;
   } else if (S_ISDIR(st.st_mode)) {
     err = EISDIR;
   } else {
     char buf[65536];
     for (;;) {
-      ssize_t n = read(fd, buf, sizeof buf);
+      ssize_t n = read(fd.get(), buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) err = errno;
       if (n <= 0) break;
       text.append(buf, static_cast<std::size_t>(n));
-      if (text.size() > kMaxInputBytes) {
-        close(fd);
+      if (text.size() > kMaxInputBytes)
         return fail(fmt::format("larger than {} MiB", kMaxInputBytes >> 20));
-      }
     }
   }
-  close(fd);
   if (err) return fail(err == EISDIR ? "it is a folder" : std::strerror(err));
   return text;
 }
