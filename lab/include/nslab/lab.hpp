@@ -12,6 +12,7 @@
 #include "nslab/netns.hpp"
 #include "nslab/pidns.hpp"
 #include "nslab/rtnl.hpp"
+#include "nslab/templates.hpp"
 #include "nslab/topology.hpp"
 
 namespace nslab {
@@ -79,5 +80,12 @@ class Lab {
   std::vector<LabNode> nodes_;
   std::chrono::microseconds build_time_{0};
 };
+
+// ${...} as a running lab holds them, for the runner and the GoogleTest fixture alike:
+// ifindexes the lab gave, MTUs the kernel reports now, addresses of `model` (the topology as
+// the change steps so far left it), ${lab.dir} the lab's own folder, ${save.NAME} from `saved`.
+// What cannot be resolved throws Error with the reason.
+TemplateResolver lab_resolver(Lab& lab, const Topology& model,
+                              const std::map<std::string, std::string>* saved = nullptr);
 
 }  // namespace nslab

@@ -1,3 +1,6 @@
+// Change steps: a topology fragment checked against the model as the earlier steps left it
+// (the same check as `nslab validate`), then applied through the builder's apply functions.
+
 #include "change_step.hpp"
 
 #include <fmt/format.h>
@@ -5,6 +8,8 @@
 #include <map>
 
 #include "../build/apply.hpp"
+#include "execution.hpp"
+#include "nslab/change.hpp"
 #include "nslab/error.hpp"
 
 namespace nslab {
@@ -112,5 +117,50 @@ std::string apply_change(Lab& lab, const Topology& after, ChangeOp op, const Top
   for (const auto& d : did) out += (out.empty() ? "" : "; ") + d;
   return out;
 }
+
+namespace exec {
+
+// The fragment is parsed again with the lab's values for its templates, checked against the
+// model, and applied; the model then becomes the one after the change.
+void change_step(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
+  o.kind = "change";
+  const ChangeSpec& c = st.change;
+  if (c.op == ChangeOp::flush) {
+    o.node = c.flush_node.value;
+    try {
+      o.command = apply::flush(*s.lab, s.lab->node(c.flush_node.value), c.flush);
+    } catch (const Error& e) {
+      o.passed = false;
+      o.reason = e.what();
+    }
+    return;
+  }
+  Diagnostics d;
+  Topology fragment = c.fragment(s.resolver(), d, nullptr);
+  Topology after = s.model;
+  if (d.empty()) change_model(after, c.op, fragment, d);
+  if (!fragment.nodes.empty()) o.node = fragment.nodes.front().name;
+  // Positions are the scenario's, given as (LINE:COL) like an expectation's.
+  auto at = [](const std::string& what, const SourcePos& pos) {
+    return pos.line ? fmt::format("{} ({})", what, pos.line_col()) : what;
+  };
+  if (!d.empty()) {
+    auto all = d.sorted();
+    o.passed = false;
+    o.reason = at(all.front().message, all.front().pos);
+    for (std::size_t i = 1; i < all.size(); ++i)
+      o.details.push_back("also: " + at(all[i].message, all[i].pos));
+    return;
+  }
+  try {
+    o.command = apply_change(*s.lab, after, c.op, fragment, BuildOptions{}.ready_timeout);
+    s.model = std::move(after);
+  } catch (const Error& e) {
+    o.passed = false;
+    o.reason = e.pos() ? at(e.what(), *e.pos()) : e.what();
+  }
+}
+
+}  // namespace exec
 
 }  // namespace nslab

@@ -1,0 +1,79 @@
+#pragma once
+// Internal: what every step of a running scenario shares, and one function per step kind (each
+// in its own file: run_step.cpp, change_step.cpp, wait_step.cpp). runner.cpp owns the
+// scenario's life: requirements, build, capture, the steps in order, the end of background
+// steps, teardown.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nslab/captured.hpp"
+#include "nslab/lab.hpp"
+#include "nslab/match.hpp"
+#include "nslab/runner.hpp"
+#include "nslab/scenario.hpp"
+#include "nslab/signals.hpp"
+#include "nslab/templates.hpp"
+
+namespace nslab::exec {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0);
+std::string text_tail(const std::string& text, int lines);  // the last `lines` lines
+
+// A step's process while it runs (foreground) or until the scenario ends (background).
+struct Live {
+  const StepSpec* spec;
+  std::size_t index;  // into ScenarioOutcome::steps
+  CapturedProcess proc;
+};
+
+class ScenarioState {
+ public:
+  ScenarioState(const Scenario& s, const RunOptions& o, SignalWatch& sig, bool& interrupted)
+      : scenario(s), options(o), signals(sig), interrupted(interrupted), model(s.topology) {}
+
+  // ${...} as the lab holds them now (see lab_resolver), with this scenario's saves.
+  TemplateResolver resolver() { return lab_resolver(*lab, model, &saved); }
+  Clock::time_point step_deadline(const StepSpec& st) const;
+  std::string timeout_reason(const StepSpec& st, Clock::time_point deadline) const;
+
+  // Serves every live process until done() or the deadline (or a signal). Returns done().
+  bool pump(Clock::time_point deadline, const std::function<bool()>& done);
+  // Copies what a step's process reported so far into its outcome.
+  void sync(const Live& l);
+
+  // The first failure is the step's reason; later ones are listed under it, with the records
+  // that came closest to `pattern`.
+  void expectation_failed(StepOutcome& o, const std::string& why, const Json* pattern);
+  void add_closest(StepOutcome& o, const Json& pattern);
+
+  const Scenario& scenario;
+  const RunOptions& options;
+  SignalWatch& signals;
+  bool& interrupted;
+  Topology model;                            // the topology as the change steps so far left it
+  std::map<std::string, std::string> saved;  // save: NAME -> value
+  ScenarioOutcome out;
+  std::unique_ptr<Lab> lab;
+  std::vector<std::unique_ptr<Live>> live;
+  Clock::time_point deadline;  // the scenario's
+};
+
+// A run step: foreground ones end (or time out) here and are checked and saved; background
+// ones are left running, once their ready record came.
+void run_step(ScenarioState& s, const StepSpec& st, std::size_t index);
+// A step's expectations against everything it reported.
+void check(ScenarioState& s, const StepSpec& st, StepOutcome& o);
+// A change step: the fragment checked against the model as the earlier steps left it, then
+// applied through the builder's apply functions.
+void change_step(ScenarioState& s, const StepSpec& st, StepOutcome& o);
+// A wait step: until a background step reports a matching record.
+void wait_step(ScenarioState& s, const StepSpec& st, StepOutcome& o);
+
+}  // namespace nslab::exec

@@ -1,0 +1,43 @@
+// Wait steps: until a background step reports a matching record, within the step's bound.
+
+#include <fmt/format.h>
+
+#include "execution.hpp"
+
+namespace nslab::exec {
+
+void wait_step(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
+  o.kind = "wait";
+  std::size_t target = 0;
+  for (std::size_t i = 0; i < s.out.steps.size(); ++i)
+    if (s.out.steps[i].name == st.wait_step.value) target = i;
+  Live* bg = nullptr;
+  for (auto& l : s.live)
+    if (l->index == target) bg = l.get();
+  Json want = expand_templates_json(st.wait_record.value, s.resolver());
+  o.command = fmt::format("wait for {} from {}", want.dump(), st.wait_step.value);
+  auto seen = [&] {
+    if (!bg) return false;
+    for (const auto& r : bg->proc.records())
+      if (record_matches(want, r)) return true;
+    return false;
+  };
+  auto deadline = s.step_deadline(st);
+  bool ok = s.pump(deadline, [&] { return seen() || !bg || bg->proc.exited(); }) && seen();
+  if (bg) s.sync(*bg);
+  if (ok) return;
+  o.passed = false;
+  if (s.interrupted)
+    o.reason = "interrupted by a signal";
+  else if (!bg || bg->proc.exited())
+    o.reason = fmt::format("step '{}' ended without a record matching {}", st.wait_step.value,
+                           want.dump());
+  else
+    o.reason = fmt::format("no record matching {} from step '{}' ({})", want.dump(),
+                           st.wait_step.value, s.timeout_reason(st, deadline));
+  StepOutcome copy = s.out.steps[target];
+  s.add_closest(copy, want);
+  o.details = copy.details;
+}
+
+}  // namespace nslab::exec
