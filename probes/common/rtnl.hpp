@@ -259,7 +259,12 @@ inline Json describe(const nlmsghdr* h) {
       // An exception (learned PMTU, redirect) hangs on its route as a clone.
       j["cloned"] = (rt->rtm_flags & RTM_F_CLONED) != 0;
       if (at[RTA_METRICS]) route_metrics(j, at[RTA_METRICS]);
-      if (at[RTA_EXPIRES]) j["expires"] = value_of<unsigned>(at[RTA_EXPIRES]);
+      // An exception's remaining life: RTA_CACHEINFO's rta_expires, in clock ticks (USER_HZ).
+      if (at[RTA_CACHEINFO]) {
+        auto ci = value_of<rta_cacheinfo>(at[RTA_CACHEINFO]);
+        if (ci.rta_expires)
+          j["expires_ms"] = static_cast<long long>(ci.rta_expires) * 1000 / sysconf(_SC_CLK_TCK);
+      }
       if (at[RTA_NH_ID]) j["nhid"] = value_of<unsigned>(at[RTA_NH_ID]);
       if (const rtattr* mp = at[RTA_MULTIPATH]) {
         Json paths = Json::array();
