@@ -116,8 +116,8 @@ TEST(LinkRequest, GreCarriesItsEndsAndTtl) {
 }
 
 TEST(LinkRequest, Ip6greCarriesIpv6Ends) {
-  LinkInfo l = link_info(
-      {.kind = "ip6gre", .name = "g6", .local = ip("fd00::1"), .remote = ip("fd00::2")});
+  LinkInfo l =
+      link_info({.kind = "ip6gre", .name = "g6", .local = ip("fd00::1"), .remote = ip("fd00::2")});
   EXPECT_EQ(l.kind, "ip6gre");
   EXPECT_EQ(l.data[IFLA_GRE_LOCAL], bytes_of(ip("fd00::1")));
   EXPECT_EQ(l.data[IFLA_GRE_REMOTE], bytes_of(ip("fd00::2")));
@@ -177,11 +177,11 @@ TEST(LinkRequest, DummyIsItsKindAlone) {
 
 TEST(QdiscRequest, NetemCarriesDelayJitterLossAndLimitAtTheRoot) {
   std::vector<std::uint8_t> bytes = Rtnl::qdisc_request({.kind = "netem",
-                                                        .ifindex = 2,
-                                                        .delay_us = 20000,
-                                                        .jitter_us = 5000,
-                                                        .loss_percent = 1,
-                                                        .limit = 500});
+                                                         .ifindex = 2,
+                                                         .delay_us = 20000,
+                                                         .jitter_us = 5000,
+                                                         .loss_percent = 1,
+                                                         .limit = 500});
   Message m = decode(bytes, sizeof(tcmsg));
   EXPECT_EQ(m.h.nlmsg_type, RTM_NEWQDISC);
   EXPECT_EQ(m.h.nlmsg_flags & (NLM_F_CREATE | NLM_F_REPLACE), NLM_F_CREATE | NLM_F_REPLACE);
@@ -199,8 +199,8 @@ TEST(QdiscRequest, NetemCarriesDelayJitterLossAndLimitAtTheRoot) {
 }
 
 TEST(NexthopRequest, GroupHasNoFamilyAndSendsWeightsMinusOne) {
-  Message m = decode(Rtnl::nexthop_request({.id = 10, .group = {{1, 1}, {2, 3}}}, false),
-                     sizeof(nhmsg));
+  Message m =
+      decode(Rtnl::nexthop_request({.id = 10, .group = {{1, 1}, {2, 3}}}, false), sizeof(nhmsg));
   EXPECT_EQ(m.h.nlmsg_type, RTM_NEWNEXTHOP);
   EXPECT_EQ(m.h.nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL), NLM_F_CREATE | NLM_F_EXCL);
   EXPECT_EQ(as<nhmsg>(m.body).nh_family, AF_UNSPEC);
@@ -216,10 +216,9 @@ TEST(NexthopRequest, GroupHasNoFamilyAndSendsWeightsMinusOne) {
 }
 
 TEST(NexthopRequest, GatewayNexthopCarriesFamilyDeviceAndAddress) {
-  Message m = decode(
-      Rtnl::nexthop_request({.id = 1, .family = Family::ipv6, .via = ip("fd00::2"), .oif = 5},
-                            true),
-      sizeof(nhmsg));
+  Message m = decode(Rtnl::nexthop_request(
+                         {.id = 1, .family = Family::ipv6, .via = ip("fd00::2"), .oif = 5}, true),
+                     sizeof(nhmsg));
   EXPECT_EQ(m.h.nlmsg_flags & NLM_F_REPLACE, NLM_F_REPLACE);
   EXPECT_EQ(as<nhmsg>(m.body).nh_family, AF_INET6);
   EXPECT_EQ(as<std::uint32_t>(m.attrs[NHA_OIF]), 5u);

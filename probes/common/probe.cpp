@@ -198,6 +198,18 @@ int termination_signals() {
   return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
+Wake wait_readable(int fd, int signal_fd, std::chrono::milliseconds idle) {
+  Deadline d(idle);
+  for (;;) {
+    pollfd p[2] = {{fd, POLLIN, 0}, {signal_fd, POLLIN, 0}};
+    int n = poll(p, 2, d.ms_left());
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) return Wake::idle;
+    if (p[1].revents & POLLIN) return Wake::signal;
+    return Wake::readable;
+  }
+}
+
 sockaddr_un unix_path(const std::string& path, socklen_t& length) {
   sockaddr_un a{};
   a.sun_family = AF_UNIX;

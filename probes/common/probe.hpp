@@ -95,6 +95,11 @@ class Deadline {
 // ends its loop in order (with a last record) when the lab stops it.
 int termination_signals();
 
+// What ended a wait for `fd` to become readable: data, a termination signal on `signal_fd`
+// (from termination_signals()), or `idle` passing without either.
+enum class Wake { readable, signal, idle };
+Wake wait_readable(int fd, int signal_fd, std::chrono::milliseconds idle);
+
 // A filesystem Unix socket address and its length.
 sockaddr_un unix_path(const std::string& path, socklen_t& length);
 

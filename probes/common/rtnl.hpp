@@ -13,9 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 #include <map>
 #include <string>
@@ -145,9 +145,9 @@ inline const char* operstate_name(int s) {
 }
 
 inline const char* route_type_name(int t) {
-  static const char* names[] = {"unspec",    "unicast",     "local",    "broadcast",
-                                "anycast",   "multicast",   "blackhole", "unreachable",
-                                "prohibit",  "throw",       "nat",       "xresolve"};
+  static const char* names[] = {"unspec",   "unicast",   "local",     "broadcast",
+                                "anycast",  "multicast", "blackhole", "unreachable",
+                                "prohibit", "throw",     "nat",       "xresolve"};
   return t >= 0 && t <= 11 ? names[t] : "?";
 }
 
@@ -161,10 +161,10 @@ T value_of(const rtattr* a) {
 // IFA_F_* names, as `ip address` prints them.
 inline Json address_flags(unsigned f) {
   static const std::pair<unsigned, const char*> names[] = {
-      {IFA_F_SECONDARY, "secondary"},   {IFA_F_NODAD, "nodad"},
-      {IFA_F_OPTIMISTIC, "optimistic"}, {IFA_F_DADFAILED, "dadfailed"},
-      {IFA_F_HOMEADDRESS, "home"},      {IFA_F_DEPRECATED, "deprecated"},
-      {IFA_F_TENTATIVE, "tentative"},   {IFA_F_PERMANENT, "permanent"},
+      {IFA_F_SECONDARY, "secondary"},       {IFA_F_NODAD, "nodad"},
+      {IFA_F_OPTIMISTIC, "optimistic"},     {IFA_F_DADFAILED, "dadfailed"},
+      {IFA_F_HOMEADDRESS, "home"},          {IFA_F_DEPRECATED, "deprecated"},
+      {IFA_F_TENTATIVE, "tentative"},       {IFA_F_PERMANENT, "permanent"},
       {IFA_F_MANAGETEMPADDR, "mngtmpaddr"}, {IFA_F_NOPREFIXROUTE, "noprefixroute"}};
   Json out = Json::array();
   for (auto [bit, name] : names)
@@ -175,7 +175,7 @@ inline Json address_flags(unsigned f) {
 // RTA_METRICS as {name: value}, with `lock` listing the locked ones (RTAX_LOCK bits).
 inline void route_metrics(Json& j, const rtattr* m) {
   static const std::pair<int, const char*> names[] = {
-      {RTAX_MTU, "mtu"}, {RTAX_ADVMSS, "advmss"}, {RTAX_INITCWND, "initcwnd"},
+      {RTAX_MTU, "mtu"},         {RTAX_ADVMSS, "advmss"},     {RTAX_INITCWND, "initcwnd"},
       {RTAX_RTO_MIN, "rto_min"}, {RTAX_HOPLIMIT, "hoplimit"}, {RTAX_WINDOW, "window"}};
   auto at = attrs(static_cast<const rtattr*>(RTA_DATA(m)), static_cast<int>(RTA_PAYLOAD(m)));
   unsigned lock = at[RTAX_LOCK] ? value_of<unsigned>(at[RTAX_LOCK]) : 0;
@@ -207,8 +207,8 @@ inline Json describe(const nlmsghdr* h) {
             operstate_name(*static_cast<const unsigned char*>(RTA_DATA(at[IFLA_OPERSTATE])));
       if (at[IFLA_MASTER]) j["master"] = value_of<int>(at[IFLA_MASTER]);
       if (const rtattr* info = at[IFLA_LINKINFO]) {
-        auto li = attrs(static_cast<const rtattr*>(RTA_DATA(info)),
-                        static_cast<int>(RTA_PAYLOAD(info)));
+        auto li =
+            attrs(static_cast<const rtattr*>(RTA_DATA(info)), static_cast<int>(RTA_PAYLOAD(info)));
         if (li[IFLA_INFO_KIND]) j["kind"] = static_cast<const char*>(RTA_DATA(li[IFLA_INFO_KIND]));
       }
       if (at[IFLA_STATS64]) {
@@ -229,7 +229,8 @@ inline Json describe(const nlmsghdr* h) {
       const rtattr* a = at[IFA_LOCAL] ? at[IFA_LOCAL] : at[IFA_ADDRESS];
       j["address"] = addr_text(ifa->ifa_family, a) + "/" + std::to_string(ifa->ifa_prefixlen);
       // IFA_FLAGS holds all 32 bits; ifa_flags only the first 8.
-      j["flags"] = address_flags(at[IFA_FLAGS] ? value_of<unsigned>(at[IFA_FLAGS]) : ifa->ifa_flags);
+      j["flags"] =
+          address_flags(at[IFA_FLAGS] ? value_of<unsigned>(at[IFA_FLAGS]) : ifa->ifa_flags);
       if (at[IFA_CACHEINFO]) {
         auto ci = value_of<ifa_cacheinfo>(at[IFA_CACHEINFO]);
         auto lft = [](unsigned v) -> Json {
@@ -303,7 +304,7 @@ inline Json describe(const nlmsghdr* h) {
           auto q = value_of<tc_tbf_qopt>(o[TCA_TBF_PARMS]);
           j["rate"] = o[TCA_TBF_RATE64] ? value_of<unsigned long long>(o[TCA_TBF_RATE64])
                                         : q.rate.rate;  // bytes per second
-          j["limit"] = q.limit;                        // bytes the queue holds
+          j["limit"] = q.limit;                         // bytes the queue holds
         }
       }
       break;

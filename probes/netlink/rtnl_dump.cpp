@@ -94,12 +94,9 @@ int main(int argc, char** argv) {
           "all")
       .value("timeout", "bound on each dump", "5s");
   o.parse(argc, argv);
-  const Kind kinds[] = {{"links", RTM_GETLINK},
-                        {"addresses", RTM_GETADDR},
-                        {"routes", RTM_GETROUTE},
-                        {"neighbours", RTM_GETNEIGH},
-                        {"nexthops", RTM_GETNEXTHOP},
-                        {"qdiscs", RTM_GETQDISC},
+  const Kind kinds[] = {{"links", RTM_GETLINK},       {"addresses", RTM_GETADDR},
+                        {"routes", RTM_GETROUTE},     {"neighbours", RTM_GETNEIGH},
+                        {"nexthops", RTM_GETNEXTHOP}, {"qdiscs", RTM_GETQDISC},
                         {"exceptions", RTM_GETROUTE}};
   probe::rtnl::Socket s;
   probe::Deadline d(o.duration("timeout"));

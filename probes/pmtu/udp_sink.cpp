@@ -32,15 +32,9 @@ int main(int argc, char** argv) {
   long count = o.integer("count"), got = 0;
   std::vector<char> buf(65536);
   for (;;) {
-    probe::Deadline idle(o.duration("timeout"));
-    pollfd p[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};
-    int n = poll(p, 2, idle.ms_left());
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0) {
-      probe::emit_timeout("datagram");
-      break;
-    }
-    if (p[1].revents & POLLIN) break;
+    probe::Wake w = probe::wait_readable(fd, sfd, o.duration("timeout"));
+    if (w == probe::Wake::idle) probe::emit_timeout("datagram");
+    if (w != probe::Wake::readable) break;
     probe::SocketAddress from;
     from.length = sizeof from.storage;
     ssize_t len = recvfrom(fd, buf.data(), buf.size(), 0, from.get(), &from.length);

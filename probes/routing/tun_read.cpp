@@ -9,7 +9,6 @@
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
 #include <netinet/udp.h>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -80,15 +79,9 @@ int main(int argc, char** argv) {
   long count = o.integer("count"), got = 0;
   unsigned char buf[65536];
   for (;;) {
-    probe::Deadline idle(o.duration("timeout"));
-    pollfd p[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};
-    int n = poll(p, 2, idle.ms_left());
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0) {
-      probe::emit_timeout("packet");
-      break;
-    }
-    if (p[1].revents & POLLIN) break;
+    probe::Wake w = probe::wait_readable(fd, sfd, o.duration("timeout"));
+    if (w == probe::Wake::idle) probe::emit_timeout("packet");
+    if (w != probe::Wake::readable) break;
     ssize_t len = read(fd, buf, sizeof buf);
     if (len < 0) {
       probe::emit("read", {{"result", probe::errno_name(errno)}});

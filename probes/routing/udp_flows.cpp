@@ -45,9 +45,8 @@ int main(int argc, char** argv) {
     if (getsockname(fd, local.get(), &local.length) == 0) ports.insert(probe::port_of(local.get()));
   }
   for (int fd : fds) close(fd);
-  probe::emit("done", {{"flows", flows},
-                       {"sent", sent},
-                       {"source_ports", ports.size()},
-                       {"errors", errors}});
+  probe::emit(
+      "done",
+      {{"flows", flows}, {"sent", sent}, {"source_ports", ports.size()}, {"errors", errors}});
   return probe::kRan;
 }

@@ -34,7 +34,7 @@ struct VirtualRequest {
   std::string name;
   int ifindex = 0;
   std::optional<int> mtu;
-  int parent = 0;  // vxlan and tunnel dev, macvlan, ipvlan and vlan lower device
+  int parent = 0;         // vxlan and tunnel dev, macvlan, ipvlan and vlan lower device
   std::uint32_t vni = 0;  // vxlan, geneve
   std::optional<IpAddress> local, remote;
   int port = 0;
@@ -79,7 +79,7 @@ struct QdiscState {
   int ifindex = 0;
   std::string kind;
   std::uint32_t handle = 0, parent = 0;
-  std::uint64_t rate_bytes = 0;  // tbf: bytes per second
+  std::uint64_t rate_bytes = 0;   // tbf: bytes per second
   std::uint32_t burst_bytes = 0;  // tbf bucket
 };
 
@@ -111,8 +111,8 @@ struct RouteRequest {
   std::uint32_t table = 254;  // RT_TABLE_MAIN
   int type = 1;               // RTN_UNICAST, RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT
   std::optional<int> advmss, initcwnd, rto_min_ms;
-  std::optional<IpAddress> src;  // preferred source (RTA_PREFSRC)
-  std::vector<PathRequest> paths;      // multipath (RTA_MULTIPATH); then no via or oif
+  std::optional<IpAddress> src;          // preferred source (RTA_PREFSRC)
+  std::vector<PathRequest> paths;        // multipath (RTA_MULTIPATH); then no via or oif
   std::optional<std::uint32_t> nexthop;  // a nexthop object's id (RTA_NH_ID)
 };
 
@@ -157,7 +157,7 @@ struct LinkState {
 struct AddressState {
   int ifindex = 0;
   IpPrefix prefix;
-  unsigned flags = 0;  // IFA_F_*
+  unsigned flags = 0;                                                  // IFA_F_*
   std::uint32_t valid_lft = 0xffffffffu, preferred_lft = 0xffffffffu;  // seconds left; ~0: forever
 };
 

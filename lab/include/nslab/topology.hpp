@@ -130,9 +130,9 @@ struct QdiscSpec {
   Kind kind = Kind::tbf;
   std::string dev;
   SourcePos pos;
-  std::optional<Located<std::uint64_t>> rate, ceil;  // bits per second (tbf, htb)
-  std::optional<Located<std::uint32_t>> burst;       // bytes (tbf, htb)
-  std::optional<Located<std::chrono::milliseconds>> latency;  // tbf
+  std::optional<Located<std::uint64_t>> rate, ceil;                 // bits per second (tbf, htb)
+  std::optional<Located<std::uint32_t>> burst;                      // bytes (tbf, htb)
+  std::optional<Located<std::chrono::milliseconds>> latency;        // tbf
   std::optional<Located<std::chrono::milliseconds>> delay, jitter;  // netem
   std::optional<Located<double>> loss;                              // netem, percent
   std::optional<Located<std::uint32_t>> limit;                      // netem, packets
@@ -151,9 +151,21 @@ struct SysctlSpec {
 // `tun: {tun0: {mode: tap}}`, `dummy: {dum0: {}}`, `vrf: {blue: {table: 10, ports: [eth1]}}`,
 // and the IP tunnels under `tunnels: {gre1: {kind: gre, local: A, remote: B}}`.
 struct VirtualSpec {
+  // From gre on, the IP tunnels (is_tunnel()).
   enum class Kind {
-    dummy, vxlan, macvlan, ipvlan, vlan, tun, vrf,
-    gre, ip6gre, ipip, sit, ip6tnl, geneve  // the tunnels
+    dummy,
+    vxlan,
+    macvlan,
+    ipvlan,
+    vlan,
+    tun,
+    vrf,
+    gre,
+    ip6gre,
+    ipip,
+    sit,
+    ip6tnl,
+    geneve
   };
   Kind kind = Kind::dummy;
   std::string name;

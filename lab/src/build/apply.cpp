@@ -114,9 +114,8 @@ void virtual_interface(const Lab& lab, LabNode& node, const NodeSpec& model, con
     req.mode = v.mode.value;
     node.rtnl().add_virtual(req);
     for (const auto& p : v.ports)  // a vrf's
-      at(p.pos, [&] {
-        node.rtnl().change_link(node.ifindex(p.value), {.master = node.ifindex(v.name)});
-      });
+      at(p.pos,
+         [&] { node.rtnl().change_link(node.ifindex(p.value), {.master = node.ifindex(v.name)}); });
   } catch (const Error& e) {
     rethrow_missing(e, kind, v.pos);
   }

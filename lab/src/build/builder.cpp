@@ -7,8 +7,8 @@
 //   enslaved and the links up, then bridges up once their ports are, 6. addresses, 7. when
 //   nodes create interfaces of their own: wait until the links are ready, then bring those up
 //   and address them (see virtuals_up), 8. qdiscs, nexthops, routes (their gateways need
-//   connected subnets), rules and neighbours, 9. wait until every interface can send and every IPv6 address can be
-//   solicited (the kernel finishes both asynchronously; see apply::wait_ready).
+//   connected subnets), rules and neighbours, 9. wait until every interface can send and every IPv6
+//   address can be solicited (the kernel finishes both asynchronously; see apply::wait_ready).
 
 #include <linux/if_addr.h>
 #include <signal.h>

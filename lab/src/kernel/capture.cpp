@@ -14,8 +14,8 @@
 #include <fmt/format.h>
 
 #include "nslab/error.hpp"
-#include "nslab/unique_fd.hpp"
 #include "nslab/lab.hpp"
+#include "nslab/unique_fd.hpp"
 
 namespace nslab {
 

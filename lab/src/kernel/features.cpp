@@ -45,8 +45,12 @@ std::optional<std::string> try_feature(const std::string& feature) {
       Rtnl rtnl = Rtnl::open_here();
       if (feature == "tbf" || feature == "htb" || feature == "netem") {
         // On lo, which every namespace has; an unknown qdisc kind is ENOENT.
-        QdiscRequest q{.kind = feature, .ifindex = 1, .rate_bits = 8000000,
-                       .burst_bytes = 16384, .latency_us = 10000, .delay_us = 1000};
+        QdiscRequest q{.kind = feature,
+                       .ifindex = 1,
+                       .rate_bits = 8000000,
+                       .burst_bytes = 16384,
+                       .latency_us = 10000,
+                       .delay_us = 1000};
         try {
           rtnl.replace_qdisc(q);
         } catch (const Error& e) {

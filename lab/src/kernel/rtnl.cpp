@@ -194,7 +194,7 @@ in6_addr ipv6_of(const std::optional<IpAddress>& a) {
 // The link object of a VirtualRequest, in the kind's libnl type.
 LinkRef virtual_link(const VirtualRequest& req) {
   const std::string& k = req.kind;
-  LinkRef link(k == "vxlan"    ? rtnl_link_vxlan_alloc()
+  LinkRef link(k == "vxlan"     ? rtnl_link_vxlan_alloc()
                : k == "macvlan" ? rtnl_link_macvlan_alloc()
                : k == "ipvlan"  ? rtnl_link_ipvlan_alloc()
                : k == "vlan"    ? rtnl_link_vlan_alloc()
@@ -241,10 +241,10 @@ LinkRef virtual_link(const VirtualRequest& req) {
                              : std::array{rtnl_link_sit_set_local, rtnl_link_sit_set_remote};
     if (req.local) set[0](l, ipv4_of(req.local));
     if (req.remote) set[1](l, ipv4_of(req.remote));
-    auto set_ttl = k == "gre" ? rtnl_link_ipgre_set_ttl
+    auto set_ttl = k == "gre"    ? rtnl_link_ipgre_set_ttl
                    : k == "ipip" ? rtnl_link_ipip_set_ttl
                                  : rtnl_link_sit_set_ttl;
-    auto set_link = k == "gre" ? rtnl_link_ipgre_set_link
+    auto set_link = k == "gre"    ? rtnl_link_ipgre_set_link
                     : k == "ipip" ? rtnl_link_ipip_set_link
                                   : rtnl_link_sit_set_link;
     if (req.ttl) set_ttl(l, ttl);
@@ -288,11 +288,11 @@ void Rtnl::add_virtual(const VirtualRequest& req) {
 
 std::vector<std::uint8_t> Rtnl::virtual_request(const VirtualRequest& req) {
   LinkRef link = virtual_link(req);
-  nl_msg* raw = nullptr;
-  if (int err = rtnl_link_build_add_request(link.get(), NLM_F_CREATE | NLM_F_EXCL, &raw); err < 0)
-    throw Error(fmt::format("build {} request: {}", req.kind, nl_geterror(err)), EINVAL);
-  MsgRef msg(raw);
-  return bytes_of(msg.get());
+  return built_request(
+      [&](nl_msg** m) {
+        return rtnl_link_build_add_request(link.get(), NLM_F_CREATE | NLM_F_EXCL, m);
+      },
+      req.kind);
 }
 
 void Rtnl::change_link(int ifindex, const LinkChange& change) {
@@ -332,9 +332,8 @@ void Rtnl::add_address(int ifindex, const IpPrefix& prefix, const AddressOptions
   // IFA_CACHEINFO carries both lifetimes: one given alone leaves the other forever.
   if (options.valid_lft || options.preferred_lft) {
     rtnl_addr_set_valid_lifetime(addr.get(), options.valid_lft.value_or(0xffffffffu));
-    rtnl_addr_set_preferred_lifetime(addr.get(),
-                                     options.preferred_lft.value_or(options.valid_lft.value_or(
-                                         0xffffffffu)));
+    rtnl_addr_set_preferred_lifetime(
+        addr.get(), options.preferred_lft.value_or(options.valid_lft.value_or(0xffffffffu)));
   }
   check(rtnl_addr_add(sk_.get(), addr.get(), NLM_F_CREATE | NLM_F_EXCL),
         fmt::format("add address {}", prefix.str()));
@@ -632,7 +631,8 @@ int rtnl_detail::dump_raw(nl_sock* sk, int type, const void* header, std::size_t
     (*static_cast<const std::function<void(nlmsghdr*)>*>(arg))(nlmsg_hdr(msg));
     return NL_OK;
   };
-  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, const_cast<void*>(static_cast<const void*>(&each)));
+  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid,
+            const_cast<void*>(static_cast<const void*>(&each)));
   int err = nl_recvmsgs(sk, cb);
   nl_cb_put(cb);
   return err;
@@ -728,9 +728,9 @@ std::vector<RouteState> Rtnl::routes(Family family, std::uint32_t table) {
                    if (t != table) return;
                    IpAddress dst{family, {}};
                    if (tb[RTA_DST])
-                     std::memcpy(dst.bytes.data(), nla_data(tb[RTA_DST]),
-                                 std::min<std::size_t>(16, static_cast<std::size_t>(
-                                                               nla_len(tb[RTA_DST]))));
+                     std::memcpy(
+                         dst.bytes.data(), nla_data(tb[RTA_DST]),
+                         std::min<std::size_t>(16, static_cast<std::size_t>(nla_len(tb[RTA_DST]))));
                    ids.emplace_back(IpPrefix{dst, rt->rtm_dst_len},
                                     tb[RTA_PRIORITY] ? nla_get_u32(tb[RTA_PRIORITY]) : 0,
                                     nla_get_u32(tb[RTA_NH_ID]));

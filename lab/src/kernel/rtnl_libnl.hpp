@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "nslab/error.hpp"
 #include "nslab/ip.hpp"
 #include "nslab/rtnl.hpp"
 
@@ -80,6 +81,17 @@ inline std::vector<std::uint8_t> bytes_of(nl_msg* msg) {
   nlmsghdr* h = nlmsg_hdr(msg);
   auto* p = reinterpret_cast<const std::uint8_t*>(h);
   return {p, p + h->nlmsg_len};
+}
+
+// The bytes of the request `build(&msg)` makes (a libnl rtnl_*_build_*_request), for the tests
+// of request messages; `what` names it in the error.
+template <class Build>
+std::vector<std::uint8_t> built_request(Build&& build, const std::string& what) {
+  nl_msg* raw = nullptr;
+  if (int err = build(&raw); err < 0)
+    throw Error("build " + what + " request: " + nl_geterror(err), EINVAL);
+  MsgRef msg(raw);
+  return bytes_of(msg.get());
 }
 
 // Sends a request of `sk` and calls `each` with every message of the answer (a dump's parts),

@@ -44,7 +44,8 @@ MsgRef nexthop_message(int type, int flags, const NexthopRequest& req) {
     } else if (req.blackhole) {
       ok = ok && nla_put_flag(msg.get(), NHA_BLACKHOLE) == 0;
     } else {
-      if (req.oif) ok = ok && nla_put_u32(msg.get(), NHA_OIF, static_cast<std::uint32_t>(req.oif)) == 0;
+      if (req.oif)
+        ok = ok && nla_put_u32(msg.get(), NHA_OIF, static_cast<std::uint32_t>(req.oif)) == 0;
       if (req.via)
         ok = ok && nla_put(msg.get(), NHA_GATEWAY, req.via->family == Family::ipv4 ? 4 : 16,
                            req.via->bytes.data()) == 0;
@@ -57,14 +58,14 @@ MsgRef nexthop_message(int type, int flags, const NexthopRequest& req) {
 }  // namespace
 
 std::vector<std::uint8_t> Rtnl::nexthop_request(const NexthopRequest& req, bool replace) {
-  MsgRef msg = nexthop_message(RTM_NEWNEXTHOP,
-                               NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL), req);
+  MsgRef msg =
+      nexthop_message(RTM_NEWNEXTHOP, NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL), req);
   return bytes_of(msg.get());
 }
 
 void Rtnl::add_nexthop(const NexthopRequest& req, bool replace) {
-  MsgRef msg = nexthop_message(RTM_NEWNEXTHOP,
-                               NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL), req);
+  MsgRef msg =
+      nexthop_message(RTM_NEWNEXTHOP, NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL), req);
   check(nl_send_sync(sk_.get(), msg.release()), fmt::format("add nexthop id {}", req.id));
 }
 
@@ -88,8 +89,8 @@ std::vector<NexthopState> Rtnl::nexthops() {
                    s.family = nh->nh_family;
                    s.blackhole = tb[NHA_BLACKHOLE] != nullptr;
                    if (tb[NHA_OIF]) s.oif = static_cast<int>(nla_get_u32(tb[NHA_OIF]));
-                   if (tb[NHA_GATEWAY] && (nla_len(tb[NHA_GATEWAY]) == 4 ||
-                                           nla_len(tb[NHA_GATEWAY]) == 16)) {
+                   if (tb[NHA_GATEWAY] &&
+                       (nla_len(tb[NHA_GATEWAY]) == 4 || nla_len(tb[NHA_GATEWAY]) == 16)) {
                      IpAddress a;
                      a.family = nla_len(tb[NHA_GATEWAY]) == 4 ? Family::ipv4 : Family::ipv6;
                      std::memcpy(a.bytes.data(), nla_data(tb[NHA_GATEWAY]),
@@ -99,7 +100,8 @@ std::vector<NexthopState> Rtnl::nexthops() {
                    if (tb[NHA_GROUP]) {
                      auto* g = static_cast<const nexthop_grp*>(nla_data(tb[NHA_GROUP]));
                      std::size_t n = static_cast<std::size_t>(nla_len(tb[NHA_GROUP])) / sizeof *g;
-                     for (std::size_t i = 0; i < n; ++i) s.group.emplace_back(g[i].id, g[i].weight + 1);
+                     for (std::size_t i = 0; i < n; ++i)
+                       s.group.emplace_back(g[i].id, g[i].weight + 1);
                    }
                    out.push_back(std::move(s));
                  }),

@@ -61,11 +61,11 @@ QdiscRef qdisc_object(const QdiscRequest& req) {
 
 std::vector<std::uint8_t> Rtnl::qdisc_request(const QdiscRequest& req) {
   QdiscRef q = qdisc_object(req);
-  nl_msg* raw = nullptr;
-  if (int err = rtnl_qdisc_build_add_request(q.get(), NLM_F_CREATE | NLM_F_REPLACE, &raw); err < 0)
-    throw Error(fmt::format("build {} request: {}", req.kind, nl_geterror(err)), EINVAL);
-  MsgRef msg(raw);
-  return bytes_of(msg.get());
+  return built_request(
+      [&](nl_msg** m) {
+        return rtnl_qdisc_build_add_request(q.get(), NLM_F_CREATE | NLM_F_REPLACE, m);
+      },
+      req.kind);
 }
 
 void Rtnl::replace_qdisc(const QdiscRequest& req) {
@@ -81,8 +81,8 @@ void Rtnl::replace_qdisc(const QdiscRequest& req) {
   rtnl_tc_set_handle(t, kHtbDefault);
   rtnl_tc_set_kind(t, "htb");
   rtnl_htb_set_rate(c.get(), static_cast<std::uint32_t>(req.rate_bits / 8));
-  rtnl_htb_set_ceil(c.get(), static_cast<std::uint32_t>((req.ceil_bits ? req.ceil_bits
-                                                                        : req.rate_bits) / 8));
+  rtnl_htb_set_ceil(
+      c.get(), static_cast<std::uint32_t>((req.ceil_bits ? req.ceil_bits : req.rate_bits) / 8));
   if (req.burst_bytes) rtnl_htb_set_rbuffer(c.get(), req.burst_bytes);
   check(rtnl_class_add(sk_.get(), c.get(), NLM_F_CREATE), what + " (its class 1:1)");
 }

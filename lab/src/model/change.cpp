@@ -111,7 +111,8 @@ class ModelChange {
   // group left empty goes the same way.
   static void forget_nexthop(NodeSpec& n, std::uint32_t id) {
     std::erase_if(n.nexthops, [&](const NexthopSpec& x) { return x.id.value == id; });
-    std::erase_if(n.routes, [&](const RouteSpec& r) { return r.nexthop && r.nexthop->value == id; });
+    std::erase_if(n.routes,
+                  [&](const RouteSpec& r) { return r.nexthop && r.nexthop->value == id; });
     std::vector<std::uint32_t> emptied;
     for (auto& g : n.nexthops) {
       if (!g.is_group()) continue;

@@ -159,8 +159,8 @@ class Validator {
           d_.error(p.pos, fmt::format("vrf '{}': '{}' is already a port of bridge '{}'", vrf.name,
                                       p.value, b.name));
     if (auto [it, fresh] = vrf_ports_.emplace(std::pair{n.name, p.value}, &vrf); !fresh)
-      d_.error(p.pos, fmt::format("vrf '{}': '{}' is already a port of vrf '{}'", vrf.name,
-                                  p.value, it->second->name));
+      d_.error(p.pos, fmt::format("vrf '{}': '{}' is already a port of vrf '{}'", vrf.name, p.value,
+                                  it->second->name));
   }
 
   void nexthops(const NodeSpec& n) {
@@ -176,8 +176,8 @@ class Validator {
       std::set<std::uint32_t> members;
       for (const auto& m : nh.group) {
         if (!members.insert(m.id.value).second)
-          d_.error(m.id.pos, fmt::format("nexthop {} is twice in group {}", m.id.value,
-                                         nh.id.value));
+          d_.error(m.id.pos,
+                   fmt::format("nexthop {} is twice in group {}", m.id.value, nh.id.value));
         const NexthopSpec* target = n.nexthop(m.id.value);
         if (!target) {
           d_.error(m.id.pos, fmt::format("group {} names nexthop {}, which node '{}' does not "
@@ -188,8 +188,8 @@ class Validator {
                                          "(groups do not nest)",
                                          nh.id.value, m.id.value));
         } else if (target->blackhole && nh.group.size() > 1) {
-          d_.error(m.id.pos, fmt::format("blackhole nexthop {} can only be alone in a group",
-                                         m.id.value));
+          d_.error(m.id.pos,
+                   fmt::format("blackhole nexthop {} can only be alone in a group", m.id.value));
         }
       }
     }

@@ -48,9 +48,9 @@ std::string nexthop_text(const NexthopSpec& n) {
   if (n.is_group()) {
     s += " group ";
     for (std::size_t i = 0; i < n.group.size(); ++i)
-      s += fmt::format("{}{}{}", i ? "/" : "", n.group[i].id.value,
-                       n.group[i].weight.value > 1 ? fmt::format(",{}", n.group[i].weight.value)
-                                                   : "");
+      s += fmt::format(
+          "{}{}{}", i ? "/" : "", n.group[i].id.value,
+          n.group[i].weight.value > 1 ? fmt::format(",{}", n.group[i].weight.value) : "");
   }
   return s;
 }
@@ -58,8 +58,7 @@ std::string nexthop_text(const NexthopSpec& n) {
 std::string qdisc_text(const QdiscSpec& q) {
   std::string s = qdisc_kind_name(q.kind);
   auto rate = [](std::uint64_t bits) {
-    return bits % 1000000 == 0 ? fmt::format("{}mbit", bits / 1000000)
-                               : fmt::format("{}bit", bits);
+    return bits % 1000000 == 0 ? fmt::format("{}mbit", bits / 1000000) : fmt::format("{}bit", bits);
   };
   if (q.rate) s += " rate " + rate(q.rate->value);
   if (q.ceil) s += " ceil " + rate(q.ceil->value);
@@ -71,8 +70,8 @@ std::string qdisc_text(const QdiscSpec& q) {
 // What makes a created interface's kind: "[vxlan vni 42]", "[vrf table 10]", "[gre]".
 std::string kind_text(const VirtualSpec& v) {
   std::string s = virtual_kind_name(v.kind);
-  if (v.vni) s += fmt::format(" {} {}", v.kind == VirtualSpec::Kind::geneve ? "id" : "vni",
-                              v.vni->value);
+  if (v.vni)
+    s += fmt::format(" {} {}", v.kind == VirtualSpec::Kind::geneve ? "id" : "vni", v.vni->value);
   if (v.id) s += fmt::format(" id {}", v.id->value);
   if (v.table) s += fmt::format(" table {}", v.table->value);
   if (v.kind == VirtualSpec::Kind::tun || v.kind == VirtualSpec::Kind::macvlan ||

@@ -76,10 +76,9 @@ std::string apply_change(Lab& lab, const Topology& after, ChangeOp op, const Top
     }
     for (const auto& q : f.qdiscs) {
       apply::qdisc(node, q, op);
-      did.push_back(op == ChangeOp::del
-                        ? fmt::format("del qdisc on {}:{}", f.name, q.dev)
-                        : fmt::format("{} {} qdisc on {}:{}", verb, qdisc_kind_name(q.kind),
-                                      f.name, q.dev));
+      did.push_back(op == ChangeOp::del ? fmt::format("del qdisc on {}:{}", f.name, q.dev)
+                                        : fmt::format("{} {} qdisc on {}:{}", verb,
+                                                      qdisc_kind_name(q.kind), f.name, q.dev));
     }
     for (const auto& r : f.routes) {
       apply::route(node, model, r, op);

@@ -157,8 +157,9 @@ void check(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
     if (!value_matches(want, *text))
       s.expectation_failed(
           o,
-          fmt::format("{} does not match {}; it was: {}", name, want.dump(),
-                      Json(text_tail(*text, 3)).dump(-1, ' ', false, Json::error_handler_t::replace)),
+          fmt::format(
+              "{} does not match {}; it was: {}", name, want.dump(),
+              Json(text_tail(*text, 3)).dump(-1, ' ', false, Json::error_handler_t::replace)),
           nullptr);
   }
 }

@@ -163,12 +163,12 @@ class TopologyParser {
     const YAML::Node none;
     const bool detailed = a.IsMap();
     if (!a.IsScalar() && !detailed) {
-      r_.error(a, fmt::format("{} entries must be addresses or maps with 'address'",
-                              family_name(f)));
+      r_.error(a,
+               fmt::format("{} entries must be addresses or maps with 'address'", family_name(f)));
       return;
     }
-    if (detailed && !r_.check_map(a, "an address", {"address", "valid_lft", "preferred_lft",
-                                                      "flags"}))
+    if (detailed &&
+        !r_.check_map(a, "an address", {"address", "valid_lft", "preferred_lft", "flags"}))
       return;
     const YAML::Node at = detailed ? a["address"] : a;
     if (!at) {
@@ -201,8 +201,7 @@ class TopologyParser {
       };
       spec.valid_lft = seconds("valid_lft");
       spec.preferred_lft = seconds("preferred_lft");
-      if (spec.valid_lft && spec.preferred_lft &&
-          spec.preferred_lft->value > spec.valid_lft->value)
+      if (spec.valid_lft && spec.preferred_lft && spec.preferred_lft->value > spec.valid_lft->value)
         r_.error(a["preferred_lft"], "preferred_lft cannot be longer than valid_lft");
       if (auto fl = a["flags"]) {
         for (const auto& x : r_.scalar_or_list(fl, "flags")) {
@@ -531,8 +530,8 @@ class TopologyParser {
       if (auto n = r_.integer(x, "nexthop (a nexthop id)", 1, 0xffffffffLL))
         rt.nexthop = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
       for (const char* k : {"via", "dev", "multipath"})
-        if (v[k]) r_.error(v[k], fmt::format("a route through nexthop {} takes no '{}'",
-                                             r_.text(x), k));
+        if (v[k])
+          r_.error(v[k], fmt::format("a route through nexthop {} takes no '{}'", r_.text(x), k));
     }
     if (ok) node.routes.push_back(std::move(rt));
   }

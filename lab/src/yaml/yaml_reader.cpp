@@ -264,8 +264,8 @@ std::optional<double> Reader::quantity(const YAML::Node& n, const std::string& w
 
 std::optional<std::chrono::milliseconds> Reader::duration(const YAML::Node& n,
                                                           const std::string& what) {
-  auto ms = quantity(n, what, {{"ms", 1}, {"s", 1000}, {"m", 60000}},
-                     "a duration like 5s, 200ms or 2m");
+  auto ms =
+      quantity(n, what, {{"ms", 1}, {"s", 1000}, {"m", 60000}}, "a duration like 5s, 200ms or 2m");
   if (!ms) return std::nullopt;
   if (*ms < 1 ||
       *ms > static_cast<double>(std::chrono::milliseconds(std::chrono::hours(24)).count())) {
