@@ -353,11 +353,13 @@ class TopologyParser {
         const Family outer = kind == VirtualSpec::Kind::ip6gre || kind == VirtualSpec::Kind::ip6tnl
                                  ? Family::ipv6
                                  : Family::ipv4;
-        for (const auto* end : {&d.local, &d.remote})
-          if (*end && (*end)->value.family != outer)
+        for (auto* end : {&d.local, &d.remote})
+          if (*end && (*end)->value.family != outer) {
             r_.error(m[end == &d.local ? "local" : "remote"],
                      fmt::format("a {} tunnel's ends are {} addresses, not {}", kind_name(kind),
                                  family_name(outer), (*end)->value.str()));
+            end->reset();  // nothing more to say about it
+          }
         d.parent = name_of("dev");
         ttl(d, m);
         break;
