@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <poll.h>
 
+#include <map>
+
 #include "../common/rtnl.hpp"
 
 extern "C" unsigned int if_nametoindex(const char* ifname) noexcept;
@@ -25,12 +27,17 @@ std::string extack(const nlmsghdr* h) {
   return "";
 }
 
-// Reads replies for `seq` until the NLMSG_ERROR (ack or error) or the deadline.
+// Reads what answers `seq` until its NLMSG_ERROR (an ack, or an error, which comes whether or
+// not an ack was asked for) or the deadline. At the deadline: `timeout` when an answer was
+// due, `no_reply` when nothing at all came (a silent success), `no_ack` when replies came but
+// no NLMSG_ERROR.
 void replies(probe::rtnl::Socket& s, unsigned seq, const probe::Deadline& d, bool expect_any) {
   alignas(nlmsghdr) char buf[65536];
+  long seen = 0;  // messages for `seq`
   for (;;) {
     if (!probe::wait_fd(s.fd, POLLIN, d)) {
-      probe::emit(expect_any ? "timeout" : "no_reply", {{"waiting_for", "reply"}, {"seq", seq}});
+      const char* what = expect_any ? "timeout" : seen ? "no_ack" : "no_reply";
+      probe::emit(what, {{"waiting_for", "reply"}, {"seq", seq}, {"messages", seen}});
       return;
     }
     ssize_t len = recv(s.fd, buf, sizeof buf, 0);
@@ -38,6 +45,7 @@ void replies(probe::rtnl::Socket& s, unsigned seq, const probe::Deadline& d, boo
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, static_cast<unsigned>(len));
          h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_seq != seq) continue;
+      ++seen;
       if (h->nlmsg_type == NLMSG_ERROR) {
         auto* e = static_cast<nlmsgerr*>(NLMSG_DATA(h));
         if (e->error == 0) {
@@ -49,13 +57,14 @@ void replies(probe::rtnl::Socket& s, unsigned seq, const probe::Deadline& d, boo
                              {"ack_tlvs", (h->nlmsg_flags & NLM_F_ACK_TLVS) != 0}};
           if (auto t = extack(h); !t.empty()) rec["extack"] = t;
           probe::emit("error", rec);
+          return;  // an error ends the exchange, asked-for ack or not
         }
-        if (!expect_any) continue;
+        if (!expect_any) continue;  // an ack nobody asked for would be a finding: keep reading
         return;
       }
       probe::Json o = probe::rtnl::describe(h);
       o["seq"] = h->nlmsg_seq;
-      o["echo"] = true;
+      o["port_id"] = h->nlmsg_pid;  // ours for an answer or an echo (NLM_F_ECHO)
       probe::emit("reply", o);
     }
   }
@@ -124,15 +133,26 @@ int main(int argc, char** argv) {
                                 {"echo", o.on("echo")}});
     }
     if (op == "burst") {
-      long acked = 0;
+      // Each request ends in one NLMSG_ERROR: an ack (error 0) or an error.
+      long acked = 0, failed = 0;
+      std::map<std::string, long> errors;
       alignas(nlmsghdr) char buf[65536];
-      while (acked < count && probe::wait_fd(s.fd, POLLIN, d)) {
+      while (acked + failed < count && probe::wait_fd(s.fd, POLLIN, d)) {
         ssize_t len = recv(s.fd, buf, sizeof buf, 0);
         for (auto* h = reinterpret_cast<nlmsghdr*>(buf);
-             len > 0 && NLMSG_OK(h, static_cast<unsigned>(len)); h = NLMSG_NEXT(h, len))
-          if (h->nlmsg_type == NLMSG_ERROR) ++acked;
+             len > 0 && NLMSG_OK(h, static_cast<unsigned>(len)); h = NLMSG_NEXT(h, len)) {
+          if (h->nlmsg_type != NLMSG_ERROR) continue;
+          int err = static_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
+          if (err == 0) {
+            ++acked;
+          } else {
+            ++failed;
+            ++errors[probe::errno_name(-err)];
+          }
+        }
       }
-      probe::emit("burst", {{"requests", count}, {"acked", acked}});
+      probe::emit("burst",
+                  {{"requests", count}, {"acked", acked}, {"failed", failed}, {"errors", errors}});
       if (!o.str("touch").empty())
         close(open(o.str("touch").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
       return probe::kRan;

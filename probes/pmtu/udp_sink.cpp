@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
     probe::emit("datagram", {{"size", len},
                              {"source", probe::address_text(from.get())},
                              {"source_port", probe::port_of(from.get())}});
-    if (count && ++got >= count) break;
+    ++got;
+    if (count && got >= count) break;
   }
   probe::emit("done", {{"datagrams", got}});
   return probe::kRan;
