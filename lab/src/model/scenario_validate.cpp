@@ -78,16 +78,17 @@ class ScenarioValidator {
     if (st.command.value.find_first_not_of(" \t") == std::string::npos)
       d_.error(st.command.pos, "run needs a command");
     if (st.ready) pattern(*st.ready, true);
+    // A step's saves are made before its expectations are checked, so that those can compare
+    // one record with another (`pid: "${save.self}"`); the command and ready come before both.
+    for (const auto& sv : st.saves)
+      if (sv.record.value.is_object()) pattern(sv.record, true);  // else the loader reported it
+    for (const auto& sv : st.saves)
+      if (sv.record.value.is_object() && !saved_.insert(sv.name).second)
+        d_.error(sv.pos, fmt::format("'{}' is saved twice", sv.name));
     for (const auto& p : st.expect.records) pattern(p, true);
     for (const auto& p : st.expect.absent) pattern(p, true);
     if (st.expect.stdout_text) pattern(*st.expect.stdout_text, false);
     if (st.expect.stderr_text) pattern(*st.expect.stderr_text, false);
-    for (const auto& sv : st.saves) {
-      if (!sv.record.value.is_object()) continue;  // the loader reported it
-      pattern(sv.record, true);
-      if (!saved_.insert(sv.name).second)
-        d_.error(sv.pos, fmt::format("'{}' is saved twice", sv.name));
-    }
   }
 
   void wait(const StepSpec& st) {

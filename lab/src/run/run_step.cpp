@@ -112,8 +112,8 @@ void run_step(ScenarioState& s, const StepSpec& st, std::size_t index) {
     o.exit_status.reset();
     return;
   }
+  save(s, st, o);  // first: the step's own expectations may use what it saved
   check(s, st, o);
-  save(s, st, o);
 }
 
 void check(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
