@@ -221,25 +221,29 @@ int receive(const probe::Options& o) {
   probe::emit("ready", {{"ports", r.ports}, {"signal", c == "plain" ? "SIGIO" : signal_name(rt)}});
 
   if (c == "rt") {
-    // sigtimedwait as the main loop: each signal names the socket that woke up.
-    long got = 0;
-    while (got < want) {
+    // sigtimedwait as the main loop: each signal names the socket that woke up. Once --expect
+    // datagrams are in, the signals still queued are taken too (without waiting): a socket
+    // that woke up twice has two, the second finding nothing left to read.
+    long got = 0, signals = 0;
+    for (;;) {
       siginfo_t si{};
-      int left = d.ms_left();
+      int left = got < want ? d.ms_left() : 0;
       timespec ts{left / 1000, (left % 1000) * 1000000L};
       int s = sigtimedwait(&set, &si, &ts);
       if (s < 0) {
-        probe::emit_timeout("signal");
+        if (got < want) probe::emit_timeout("signal");
         break;
       }
       int n = drain(si.si_fd);
       got += n;
+      ++signals;
       probe::emit("signal", {{"signo", signal_name(s)},
                              {"si_code", code_name(si.si_code)},
                              {"si_fd_index", r.index_of(si.si_fd)},
                              {"si_band", si.si_band},
                              {"datagrams", n}});
     }
+    probe::emit("done", {{"datagrams", got}, {"signals", signals}});
     return probe::kRan;
   }
 
@@ -253,10 +257,13 @@ int receive(const probe::Options& o) {
     int s = sigtimedwait(&set, &si, &zero);
     if (s < 0) break;
     (s == SIGIO ? sigio : rt_signals)++;
+    // si_fd as the kernel left it (a signal without POLL_* carries none: 0), and which of our
+    // sockets it is (-1: none).
     probe::Json rec = {{"signo", signal_name(s)},
                        {"si_code", code_name(si.si_code)},
-                       {"order", sigio + rt_signals}};
-    if (si.si_code == POLL_IN) rec["si_fd_index"] = r.index_of(si.si_fd);
+                       {"order", sigio + rt_signals},
+                       {"si_fd", si.si_fd},
+                       {"si_fd_index", r.index_of(si.si_fd)}};
     probe::emit("signal", rec);
   }
   probe::emit("signals", {{"rt", rt_signals}, {"sigio", sigio}});
