@@ -108,6 +108,20 @@ int udp_send(const probe::Options& o) {
   return probe::kRan;
 }
 
+// bind() of a UDP socket to --dst (an address of this node, with or without %scope).
+int bind_case(const probe::Options& o) {
+  auto a = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
+  int fd = socket(a.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int r = bind(fd, a.get(), a.length);
+  probe::Json rec = {{"address", o.str("dst")},
+                     {"result", r < 0 ? probe::errno_name(errno) : "ok"}};
+  if (a.family() == AF_INET6)
+    rec["scope_id"] = reinterpret_cast<const sockaddr_in6*>(a.get())->sin6_scope_id;
+  probe::emit("bind", rec);
+  close(fd);
+  return probe::kRan;
+}
+
 int resolve(const probe::Options& o) {
   addrinfo hints{};
   hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
@@ -143,9 +157,10 @@ int resolve(const probe::Options& o) {
 
 int main(int argc, char** argv) {
   probe::Options o("ipv6_sockets",
-                   "IPv6 socket behaviour: --case basics|server|connect|udp-send|resolve.");
-  o.value("case", "basics, server, connect, udp-send or resolve")
-      .optional("dst", "connect, udp-send: destination (fe80::1%eth0 for a scope)")
+                   "IPv6 socket behaviour: --case basics|server|connect|udp-send|bind|resolve.");
+  o.value("case", "basics, server, connect, udp-send, bind or resolve")
+      .optional("dst",
+                "connect, udp-send: destination; bind: a local address (fe80::1%eth0 for a scope)")
       .value("port", "port", "9200")
       .flag("v6only", "server: set IPV6_V6ONLY")
       .optional("host", "resolve: a numeric host")
@@ -156,12 +171,13 @@ int main(int argc, char** argv) {
   if (c == "basics") return basics();
   if (c == "server") return server(o);
   if (c == "resolve") return resolve(o);
-  if ((c == "connect" || c == "udp-send") && o.str("dst").empty()) {
+  if ((c == "connect" || c == "udp-send" || c == "bind") && o.str("dst").empty()) {
     std::fprintf(stderr, "ipv6_sockets: --case %s needs --dst\n", c.c_str());
     return probe::kUsage;
   }
   if (c == "connect") return connect_case(o);
   if (c == "udp-send") return udp_send(o);
+  if (c == "bind") return bind_case(o);
   std::fprintf(stderr, "ipv6_sockets: unknown --case '%s'\n", c.c_str());
   return probe::kUsage;
 }
