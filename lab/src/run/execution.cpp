@@ -61,34 +61,51 @@ void ScenarioState::sync(const Live& l) {
   }
 }
 
+bool ScenarioState::serve_once(int timeout_ms) {
+  std::vector<std::vector<pollfd>> per(live.size());
+  std::vector<pollfd> fds;
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    per[i] = live[i]->proc.fds();
+    fds.insert(fds.end(), per[i].begin(), per[i].end());
+  }
+  fds.push_back({signals.fd(), POLLIN, 0});
+  int n = poll(fds.data(), fds.size(), timeout_ms);
+  if (n < 0 && errno == EINTR) return true;
+  if (n < 0) throw_errno("poll", errno);
+  if ((fds.back().revents & POLLIN) && signals.take()) {
+    interrupted = true;
+    return false;
+  }
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    std::vector<pollfd> mine(fds.begin() + static_cast<long>(at),
+                             fds.begin() + static_cast<long>(at + per[i].size()));
+    at += per[i].size();
+    live[i]->proc.handle(mine);
+  }
+  return true;
+}
+
 bool ScenarioState::pump(Clock::time_point until, const std::function<bool()>& done) {
   for (;;) {
     if (done()) return true;
     if (interrupted) return false;
-    std::vector<std::vector<pollfd>> per(live.size());
-    std::vector<pollfd> fds;
-    for (std::size_t i = 0; i < live.size(); ++i) {
-      per[i] = live[i]->proc.fds();
-      fds.insert(fds.end(), per[i].begin(), per[i].end());
-    }
-    fds.push_back({signals.fd(), POLLIN, 0});
     int left = ms_until(until);
     if (left == 0) return done();
-    int n = poll(fds.data(), fds.size(), left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("poll", errno);
-    if ((fds.back().revents & POLLIN) && signals.take()) {
-      interrupted = true;
-      return false;
-    }
-    std::size_t at = 0;
-    for (std::size_t i = 0; i < live.size(); ++i) {
-      std::vector<pollfd> mine(fds.begin() + static_cast<long>(at),
-                               fds.begin() + static_cast<long>(at + per[i].size()));
-      at += per[i].size();
-      live[i]->proc.handle(mine);
-    }
+    if (!serve_once(left)) return false;
   }
+}
+
+void ScenarioState::mark_acting_step() {
+  // What is already in the pipes counts as before this step: taken in without waiting.
+  if (!interrupted) serve_once(0);
+  marks.clear();
+  for (const auto& l : live) marks[l.get()] = l->proc.records().size();
+}
+
+std::size_t ScenarioState::wait_from(const Live& l) const {
+  auto it = marks.find(&l);
+  return it == marks.end() ? 0 : it->second;
 }
 
 void ScenarioState::add_closest(StepOutcome& o, const Json& pattern) {

@@ -45,6 +45,13 @@ class ScenarioState {
 
   // Serves every live process until done() or the deadline (or a signal). Returns done().
   bool pump(Clock::time_point deadline, const std::function<bool()>& done);
+  // At the start of a run or change step (one that acts): takes in what the live processes
+  // reported so far (without waiting), and remembers how many records each had.
+  void mark_acting_step();
+  // Where a wait step's search starts in `l`'s records: the first one that came after the last
+  // run or change step began (0 for a process that step started). Waits in a row all look at
+  // what followed the same action.
+  std::size_t wait_from(const Live& l) const;
   // Copies what a step's process reported so far into its outcome.
   void sync(const Live& l);
 
@@ -52,6 +59,13 @@ class ScenarioState {
   // that came closest to `pattern`.
   void expectation_failed(StepOutcome& o, const std::string& why, const Json* pattern);
   void add_closest(StepOutcome& o, const Json& pattern);
+
+ private:
+  // One poll of every live process and the signal fd, for at most `timeout_ms`; what came is
+  // handed to the processes. False when a termination signal came.
+  bool serve_once(int timeout_ms);
+
+ public:
 
   const Scenario& scenario;
   const RunOptions& options;
@@ -63,6 +77,8 @@ class ScenarioState {
   std::unique_ptr<Lab> lab;
   std::vector<std::unique_ptr<Live>> live;
   Clock::time_point deadline;  // the scenario's
+  // Records per live process when the last run or change step began.
+  std::map<const Live*, std::size_t> marks;
 };
 
 // A run step: foreground ones end (or time out) here and are checked and saved; background

@@ -128,6 +128,7 @@ class Execution {
     StepOutcome& so = st_.out.steps[index];
     auto s0 = Clock::now();
     try {
+      if (step.kind != StepSpec::Kind::wait) st_.mark_acting_step();
       switch (step.kind) {
         case StepSpec::Kind::run:
           exec::run_step(st_, step, index);

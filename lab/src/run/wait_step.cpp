@@ -1,4 +1,5 @@
-// Wait steps: until a background step reports a matching record, within the step's bound.
+// Wait steps: until a background step reports a matching record, within the step's bound;
+// only records that came since the last run or change step began count.
 
 #include <fmt/format.h>
 
@@ -16,10 +17,14 @@ void wait_step(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
     if (l->index == target) bg = l.get();
   Json want = expand_templates_json(st.wait_record.value, s.resolver());
   o.command = fmt::format("wait for {} from {}", want.dump(), st.wait_step.value);
+  // Only what came since the last run or change step began: an older record is stale (it may
+  // describe the state before the action the wait is about).
+  const std::size_t from = bg ? s.wait_from(*bg) : 0;
   auto seen = [&] {
     if (!bg) return false;
-    for (const auto& r : bg->proc.records())
-      if (record_matches(want, r)) return true;
+    const auto& records = bg->proc.records();
+    for (std::size_t i = from; i < records.size(); ++i)
+      if (record_matches(want, records[i])) return true;
     return false;
   };
   auto deadline = s.step_deadline(st);
