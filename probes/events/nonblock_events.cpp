@@ -126,6 +126,9 @@ int client(const probe::Options& o) {
   probe::emit("so_error", {{"error", so_error(fd)}});
   if (c == "refused") {
     probe::emit("so_error", {{"error", so_error(fd)}, {"again", true}});
+    // connect() again on the failed socket, twice: what each call says.
+    probe::emit("connect_again", {{"result", result(connect(fd, dst.get(), dst.length))}});
+    probe::emit("connect_again", {{"result", result(connect(fd, dst.get(), dst.length))}});
     return probe::kRan;
   }
   if (!ev) return probe::kRan;
