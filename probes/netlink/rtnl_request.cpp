@@ -49,7 +49,11 @@ void replies(probe::rtnl::Socket& s, unsigned seq, const probe::Deadline& d, boo
       if (h->nlmsg_type == NLMSG_ERROR) {
         auto* e = static_cast<nlmsgerr*>(NLMSG_DATA(h));
         if (e->error == 0) {
-          probe::emit("ack", {{"seq", seq}, {"error", 0}});
+          // NLM_F_CAPPED: the ack does not carry the request back.
+          probe::emit("ack", {{"seq", seq},
+                              {"error", 0},
+                              {"capped", (h->nlmsg_flags & NLM_F_CAPPED) != 0},
+                              {"length", h->nlmsg_len}});
         } else {
           probe::Json rec = {{"seq", seq},
                              {"error", probe::errno_name(-e->error)},

@@ -70,12 +70,14 @@ int main(int argc, char** argv) {
   probe::Options o("rtnl_watch", "Report rtnetlink multicast events (links, addresses, routes).");
   o.flag("mirror", "keep a mirror of the main routing table and compare it with fresh dumps")
       .value("rcvbuf", "SO_RCVBUF of the watching socket (0: default)", "0")
+      .flag("no-enobufs", "set NETLINK_NO_ENOBUFS: an overrun loses events silently")
       .optional("hold-until", "start reading only once this file exists")
       .value("timeout", "stop after this long", "30s");
   o.parse(argc, argv);
   int sfd = probe::termination_signals();
 
   probe::rtnl::Socket s(0, static_cast<int>(o.integer("rcvbuf")));
+  if (o.on("no-enobufs")) s.enable(NETLINK_NO_ENOBUFS);
   for (unsigned g : {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE,
                      RTNLGRP_IPV6_ROUTE})
     s.join(g);
