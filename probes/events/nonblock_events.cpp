@@ -150,6 +150,34 @@ int client(const probe::Options& o) {
     probe::emit("after_read", {{"poll", poll_flags(settled.revents)}});
     return probe::kRan;
   }
+  if (c == "send-after-close") {
+    // The peer closed: its FIN is read, then what sending into the closed connection does.
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &pipe_set, nullptr);  // SIGPIPE stays pending: seen on a signalfd
+    int pipe_fd = signalfd(-1, &pipe_set, SFD_CLOEXEC | SFD_NONBLOCK);
+    auto sigpipe_pending = [&] {
+      signalfd_siginfo si;
+      return read(pipe_fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si);
+    };
+    wait_and_report(fd, POLLIN | POLLRDHUP, d, "peer");
+    char buf[16];
+    probe::emit("read", {{"result", result(read(fd, buf, sizeof buf))}});
+    auto send_one = [&](int n, int flags) {
+      ssize_t r = send(fd, "x", 1, flags);
+      probe::emit("send", {{"n", n},
+                           {"nosignal", (flags & MSG_NOSIGNAL) != 0},
+                           {"result", result(r)},
+                           {"sigpipe", sigpipe_pending()}});
+    };
+    send_one(1, MSG_NOSIGNAL);          // accepted: the peer answers it with a reset
+    wait_and_report(fd, POLLERR, d, "reset");
+    send_one(2, MSG_NOSIGNAL);
+    send_one(3, 0);
+    close(pipe_fd);
+    return probe::kRan;
+  }
   if (c == "urgent") {
     wait_and_report(fd, POLLPRI, d, "urgent data");
     pollfd sp{sfd, POLLIN, 0};
@@ -180,7 +208,7 @@ int main(int argc, char** argv) {
   probe::Options o("nonblock_events",
                    "Non-blocking TCP events through poll and epoll. --role server --action "
                    "hold|close|shutdown-write|urgent; --role client --case "
-                   "connect|refused|peer-close|half-close|urgent.");
+                   "connect|refused|peer-close|half-close|send-after-close|urgent.");
   o.value("role", "server or client")
       .value("port", "TCP port", "9400")
       .value("bind", "server: local address", "::")
