@@ -136,13 +136,17 @@ int local(const probe::Options& o) {
     probe::emit("received", r);
     // Forgeries: another existing pid (our parent's; when the parent is outside our PID
     // namespace, getppid() is 0 and the namespace's init, 1, is the other pid we can name),
-    // another uid, another gid.
+    // a pid that exists nowhere in our PID namespace (the largest pid_max allows, in a lab
+    // namespace of a handful of processes), another uid, another gid.
     const pid_t other = getppid() > 0 ? getppid() : 1;
+    const pid_t missing = 4194303;
+    if (kill(missing, 0) == 0 || errno != ESRCH) probe::fail("pid 4194303 exists here", EEXIST);
     struct {
       const char* what;
       ucred c;
     } forged[] = {{"own", self},
                   {"pid", {other, self.uid, self.gid}},
+                  {"missing-pid", {missing, self.uid, self.gid}},
                   {"uid", {self.pid, self.uid + 4242, self.gid}},
                   {"gid", {self.pid, self.uid, self.gid + 4242}}};
     for (const auto& f : forged) {
