@@ -171,7 +171,7 @@ int client(const probe::Options& o) {
                            {"result", result(r)},
                            {"sigpipe", sigpipe_pending()}});
     };
-    send_one(1, MSG_NOSIGNAL);          // accepted: the peer answers it with a reset
+    send_one(1, MSG_NOSIGNAL);  // accepted: the peer answers it with a reset
     wait_and_report(fd, POLLERR, d, "reset");
     send_one(2, MSG_NOSIGNAL);
     send_one(3, 0);

@@ -66,7 +66,6 @@ class ScenarioState {
   bool serve_once(int timeout_ms);
 
  public:
-
   const Scenario& scenario;
   const RunOptions& options;
   SignalWatch& signals;
