@@ -96,6 +96,14 @@ inline std::map<int, const rtattr*> attrs(const rtattr* first, int len) {
   return out;
 }
 
+// The attributes of a message whose family header is a `Header` (ndmsg, tcmsg, nhmsg, ...).
+template <class Header>
+std::map<int, const rtattr*> attrs_after(const nlmsghdr* h) {
+  auto* body = static_cast<const char*>(NLMSG_DATA(h));
+  return attrs(reinterpret_cast<const rtattr*>(body + NLMSG_ALIGN(sizeof(Header))),
+               static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(Header))));
+}
+
 inline std::string addr_text(int family, const rtattr* a) {
   if (!a) return "";
   char buf[INET6_ADDRSTRLEN] = "";
@@ -286,9 +294,7 @@ inline Json describe(const nlmsghdr* h) {
     case RTM_NEWQDISC:
     case RTM_DELQDISC: {
       auto* tc = static_cast<const tcmsg*>(NLMSG_DATA(h));
-      auto at = attrs(reinterpret_cast<const rtattr*>(reinterpret_cast<const char*>(tc) +
-                                                      NLMSG_ALIGN(sizeof *tc)),
-                      static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *tc)));
+      auto at = attrs_after<tcmsg>(h);
       j["object"] = "qdisc";
       j["ifindex"] = tc->tcm_ifindex;
       j["root"] = tc->tcm_parent == TC_H_ROOT;
@@ -312,9 +318,7 @@ inline Json describe(const nlmsghdr* h) {
     case RTM_NEWNEXTHOP:
     case RTM_DELNEXTHOP: {
       auto* nh = static_cast<const nhmsg*>(NLMSG_DATA(h));
-      auto at = attrs(reinterpret_cast<const rtattr*>(reinterpret_cast<const char*>(nh) +
-                                                      NLMSG_ALIGN(sizeof *nh)),
-                      static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *nh)));
+      auto at = attrs_after<nhmsg>(h);
       j["object"] = "nexthop";
       if (at[NHA_ID]) j["id"] = value_of<unsigned>(at[NHA_ID]);
       if (at[NHA_OIF]) j["oif"] = value_of<unsigned>(at[NHA_OIF]);
@@ -332,9 +336,7 @@ inline Json describe(const nlmsghdr* h) {
     case RTM_NEWNEIGH:
     case RTM_DELNEIGH: {
       auto* nd = static_cast<const ndmsg*>(NLMSG_DATA(h));
-      auto at = attrs(reinterpret_cast<const rtattr*>(reinterpret_cast<const char*>(nd) +
-                                                      NLMSG_ALIGN(sizeof *nd)),
-                      static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *nd)));
+      auto at = attrs_after<ndmsg>(h);
       j["object"] = "neighbour";
       j["ifindex"] = nd->ndm_ifindex;
       j["address"] = addr_text(nd->ndm_family, at[NDA_DST]);

@@ -356,8 +356,8 @@ class TopologyParser {
         for (auto* end : {&d.local, &d.remote})
           if (*end && (*end)->value.family != outer) {
             r_.error(m[end == &d.local ? "local" : "remote"],
-                     fmt::format("a {} tunnel's ends are {} addresses, not {}", kind_name(kind),
-                                 family_name(outer), (*end)->value.str()));
+                     fmt::format("a {} tunnel's ends are {} addresses, not {}",
+                                 virtual_kind_name(kind), family_name(outer), (*end)->value.str()));
             end->reset();  // nothing more to say about it
           }
         d.parent = name_of("dev");
@@ -367,8 +367,6 @@ class TopologyParser {
     }
     node.virtuals.push_back(std::move(d));
   }
-
-  static const char* kind_name(VirtualSpec::Kind k) { return virtual_kind_name(k); }
 
   void ttl(VirtualSpec& d, const YAML::Node& m) {
     if (auto x = m["ttl"])
