@@ -214,6 +214,8 @@ inline Json describe(const nlmsghdr* h) {
         j["operstate"] =
             operstate_name(*static_cast<const unsigned char*>(RTA_DATA(at[IFLA_OPERSTATE])));
       if (at[IFLA_MASTER]) j["master"] = value_of<int>(at[IFLA_MASTER]);
+      // The lower device's ifindex (a veth's peer), in whatever namespace that device lives.
+      if (at[IFLA_LINK]) j["link"] = value_of<int>(at[IFLA_LINK]);
       if (const rtattr* info = at[IFLA_LINKINFO]) {
         auto li =
             attrs(static_cast<const rtattr*>(RTA_DATA(info)), static_cast<int>(RTA_PAYLOAD(info)));

@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nslab/ip.hpp"
@@ -35,6 +37,9 @@ struct InterfaceSpec {
   std::vector<AddressSpec> addresses;  // IPv4 first, then IPv6, each in the order written
   std::optional<Located<int>> mtu;
   std::optional<Located<bool>> up;  // absent: up
+  // The ifindex to create it with (absent: nslab numbers it, unique across the lab). Written, it
+  // may repeat another node's, which is how a topology shows what a colliding ifindex changes.
+  std::optional<Located<int>> ifindex;
 
   std::optional<IpAddress> first(Family f) const;
   bool wanted_up() const { return !up || up->value; }
@@ -263,6 +268,9 @@ struct Topology {
   // Every interface a node has: link endpoints, bridges, then the interfaces the node creates
   // (vxlan, macvlan, ...), each in declaration order.
   std::vector<std::string> created_interfaces(const std::string& node) const;
+  // Every created interface's ifindex as the lab gives it: the one written under `interfaces:`,
+  // else the next number from 2 up that no interface writes, in declaration order (lo is 1).
+  std::map<std::pair<std::string, std::string>, int> assigned_ifindexes() const;
   bool has_interface(const std::string& node, const std::string& ifname) const;
 };
 

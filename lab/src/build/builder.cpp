@@ -141,6 +141,7 @@ class Builder {
       make_range(0, 1);
     }
     lab_.nodes_.reserve(n);
+    const auto numbers = t_.assigned_ifindexes();
     for (auto& node : made) {
       lab_.nodes_.push_back(std::move(*node));
       LabNode& added = lab_.nodes_.back();
@@ -149,7 +150,7 @@ class Builder {
       // only when its ifindex differs from its peer's (iflink); equal ones (both ends 2, as the
       // kernel itself would pick in fresh namespaces) delay operstate UP by up to a second.
       for (const auto& ifname : t_.created_interfaces(added.name()))
-        added.set_ifindex(ifname, next_ifindex_++);
+        added.set_ifindex(ifname, numbers.at({added.name(), ifname}));
     }
   }
 
@@ -301,7 +302,6 @@ class Builder {
   Lab& lab_;
   const Topology& t_;
   const BuildOptions& opt_;
-  int next_ifindex_ = 2;
 };
 
 std::unique_ptr<Lab> Lab::build(const Topology& topology, const BuildOptions& options) {

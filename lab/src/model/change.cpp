@@ -173,6 +173,9 @@ class ModelChange {
       n.interfaces.push_back(InterfaceSpec{.name = fi.name, .pos = fi.pos});
       i = &n.interfaces.back();
     }
+    if (fi.ifindex)
+      d_.error(fi.ifindex->pos,
+               "an interface's ifindex is fixed when it is created: write it in the topology");
     if (op_ == ChangeOp::set) {
       if (fi.mtu && fi.mtu->value < kMinMtuIpv6) ipv6_gone(n, *i);
       if (fi.mtu) i->mtu = fi.mtu;

@@ -15,14 +15,9 @@ TemplateResolver model_resolver(const Topology& t) {
       if (ref.ifname == "lo") return "65536";
       return std::to_string(t.effective_mtu(ref.node, ref.ifname).value_or(kDefaultMtu));
     }
-    if (ref.attribute == "ifindex") {  // as the builder numbers them: lo 1, then 2, 3, ...
+    if (ref.attribute == "ifindex") {  // as the builder numbers them
       if (ref.ifname == "lo") return "1";
-      int index = 2;
-      for (const auto& n : t.nodes)
-        for (const auto& ifname : t.created_interfaces(n.name)) {
-          if (n.name == ref.node && ifname == ref.ifname) return std::to_string(index);
-          ++index;
-        }
+      return std::to_string(t.assigned_ifindexes().at({ref.node, ref.ifname}));
     }
     const InterfaceSpec* ifc = t.node(ref.node)->interface(ref.ifname);
     return ifc->first(ref.attribute == "ipv4" ? Family::ipv4 : Family::ipv6)->str();

@@ -1,6 +1,7 @@
 #include "nslab/topology.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -161,6 +162,26 @@ std::optional<int> Topology::effective_mtu(const std::string& n, const std::stri
     }
   }
   return std::nullopt;
+}
+
+std::map<std::pair<std::string, std::string>, int> Topology::assigned_ifindexes() const {
+  std::map<std::pair<std::string, std::string>, int> out;
+  std::set<int> written;
+  for (const auto& n : nodes)
+    for (const auto& i : n.interfaces)
+      if (i.ifindex) written.insert(i.ifindex->value);
+  int next = 2;
+  for (const auto& n : nodes)
+    for (const auto& ifname : created_interfaces(n.name)) {
+      const InterfaceSpec* i = n.interface(ifname);
+      if (i && i->ifindex) {
+        out[{n.name, ifname}] = i->ifindex->value;
+        continue;
+      }
+      while (written.count(next)) ++next;
+      out[{n.name, ifname}] = next++;
+    }
+  return out;
 }
 
 std::vector<std::string> Topology::created_interfaces(const std::string& n) const {

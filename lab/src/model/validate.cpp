@@ -202,7 +202,17 @@ class Validator {
   }
 
   void interfaces(const NodeSpec& n) {
+    std::map<int, const InterfaceSpec*> ifindexes;
     for (const auto& i : n.interfaces) {
+      if (i.ifindex) {
+        if (i.name == "lo")
+          d_.error(i.ifindex->pos, "lo is always ifindex 1");
+        else if (auto [it, fresh] = ifindexes.emplace(i.ifindex->value, &i); !fresh)
+          d_.error(
+              i.ifindex->pos,
+              fmt::format("ifindex {} of '{}' is also '{}' in node '{}' (at {})", i.ifindex->value,
+                          i.name, it->second->name, n.name, it->second->ifindex->pos.line_col()));
+      }
       if (!interface_exists(n, i.name)) {
         d_.error(i.pos, fmt::format("interface '{}' of node '{}' is not created by any link, "
                                     "bridge or interface kind",

@@ -137,7 +137,7 @@ class TopologyParser {
     ifc.pos = r_.pos(key);
     if (auto e = check_ifname(ifc.name)) r_.error(key, *e);
     const std::string what = fmt::format("interface '{}:{}'", node.name, ifc.name);
-    if (!v.IsNull() && r_.check_map(v, what, {"ipv4", "ipv6", "mtu", "up"})) {
+    if (!v.IsNull() && r_.check_map(v, what, {"ipv4", "ipv6", "mtu", "up", "ifindex"})) {
       for (Family f : {Family::ipv4, Family::ipv6}) {
         const char* k = family_name(f);
         auto list = v[k];
@@ -154,6 +154,9 @@ class TopologyParser {
           ifc.mtu = Located<int>{static_cast<int>(*x), r_.pos(m)};
       if (auto u = v["up"])
         if (auto x = r_.boolean(u, "up")) ifc.up = Located<bool>{*x, r_.pos(u)};
+      if (auto i = v["ifindex"])
+        if (auto x = r_.integer(i, "ifindex", 2, 1 << 24))
+          ifc.ifindex = Located<int>{static_cast<int>(*x), r_.pos(i)};
     }
     node.interfaces.push_back(std::move(ifc));
   }
