@@ -2,9 +2,13 @@
 // stream and datagram with a 1-byte and a 0-byte payload, several fds in order, MSG_CTRUNC with a
 // short control buffer, the SCM_MAX_FD limit, MSG_CMSG_CLOEXEC. --case give / take: the "remote
 // dup": a socket created in one node's network namespace, passed over a filesystem socket to a
-// process in another node, keeps working in its own namespace.
+// process in another node, keeps working in its own namespace. --case inflight-limit: the
+// per-user cap on fds in flight (ETOOMANYREFS). --case gc: cycles of sockets in flight freed by
+// the garbage collector.
 
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/resource.h>
 #include <linux/sockios.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -13,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -98,6 +103,16 @@ void close_all(const std::vector<int>& fds) {
   for (int fd : fds) close(fd);
 }
 
+// How many of these pipe write ends have no reader left (POLLERR, at once).
+int readerless(const std::vector<int>& writers) {
+  int n = 0;
+  for (int w : writers) {
+    pollfd p{w, POLLOUT, 0};
+    if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) ++n;
+  }
+  return n;
+}
+
 int local() {
   for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
     const char* t = type == SOCK_STREAM ? "stream" : "dgram";
@@ -146,21 +161,32 @@ int local() {
     close_all({sp[0], sp[1]});
   }
 
-  // A control buffer too short for what was sent: MSG_CTRUNC, the rest closed by the kernel.
+  // A control buffer too short for what was sent: MSG_CTRUNC. The kernel installs the fds that
+  // fit and closes the rest. The fds are pipes' read ends held only by the message, so a pipe
+  // whose write end polls POLLERR has no reader left: the kernel closed that one.
   {
     int sp[2];
     socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp);
-    std::vector<int> fds;
-    for (int i = 0; i < 4; ++i) fds.push_back(open("/dev/null", O_RDONLY | O_CLOEXEC));
-    send_fds(sp[0], fds, 1);
+    std::vector<int> readers, writers;
+    for (int i = 0; i < 4; ++i) {
+      int pp[2];
+      pipe2(pp, O_CLOEXEC);
+      readers.push_back(pp[0]);
+      writers.push_back(pp[1]);
+    }
+    send_fds(sp[0], readers, 1);
+    close_all(readers);
+    int closed_before = readerless(writers);
     std::size_t room = CMSG_SPACE(sizeof(int));  // 24 bytes on x86-64: room for two ints
     Received r = receive_fds(sp[1], room);
-    probe::emit("ctrunc", {{"sent", fds.size()},
+    probe::emit("ctrunc", {{"sent", readers.size()},
                            {"control_bytes", room},
                            {"msg_ctrunc", r.ctrunc},
-                           {"received", r.fds.size()}});
+                           {"received", r.fds.size()},
+                           {"closed_before", closed_before},
+                           {"closed_by_kernel", readerless(writers)}});
     close_all(r.fds);
-    close_all(fds);
+    close_all(writers);
     close_all({sp[0], sp[1]});
   }
 
@@ -189,6 +215,103 @@ int local() {
     close_all(r.fds);
     close_all({sp[0], sp[1], null});
   }
+  return probe::kRan;
+}
+
+// Switches to uid and gid `id` with no capabilities (needs real root; skips otherwise).
+void become(const std::string& as_uid) {
+  if (as_uid.empty()) return;
+  auto id = static_cast<uid_t>(std::stoul(as_uid));
+  if (setgroups(0, nullptr) < 0 || setresgid(id, id, id) < 0 || setresuid(id, id, id) < 0) {
+    if (errno == EPERM || errno == EINVAL) probe::skip("switching to another uid needs real root");
+    probe::fail("setresuid", errno);
+  }
+}
+
+// The fds a user has in flight are capped at the sender's RLIMIT_NOFILE, unless it has
+// CAP_SYS_RESOURCE or CAP_SYS_ADMIN in the initial user namespace. With the limit lowered to
+// --limit, one fd per message is sent and nothing received, until a send fails or --count were
+// sent; then the receiver takes them all and one more send is tried.
+int inflight_limit(const probe::Options& o) {
+  become(o.str("as-uid"));
+  auto limit = static_cast<rlim_t>(o.integer("limit"));
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = limit;
+  if (setrlimit(RLIMIT_NOFILE, &rl) < 0) probe::fail("setrlimit", errno);
+  int sp[2];
+  socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp);
+  int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  long sent = 0;
+  ssize_t r = 0;
+  for (long i = 0; i < o.integer("count"); ++i) {
+    if ((r = send_fds(sp[0], {null}, 1)) < 0) break;
+    ++sent;
+  }
+  probe::emit("inflight", {{"uid", getuid()},
+                           {"limit", limit},
+                           {"sent", sent},
+                           {"result", r < 0 ? result_of(r) : "ok"}});
+  long drained = 0;
+  for (Received got; (got = receive_fds(sp[1], 64)).bytes > 0; drained += got.fds.size())
+    close_all(got.fds);
+  probe::emit("after_drain", {{"received", drained}, {"send", result_of(send_fds(sp[0], {null}, 1))}});
+  close_all({sp[0], sp[1], null});
+  return probe::kRan;
+}
+
+// Sockets that hold each other in flight and nothing else: a cycle only the garbage collector
+// frees. `none` (a pipe in flight on a pair that is then closed, no cycle), `self` (a socket
+// holding itself) or `triangle` (three receivers, each holding the next). A pipe's read end
+// rides in the cycle; once the collector frees the cycle, the pipe's write end polls POLLERR.
+int gc(const probe::Options& o) {
+  const std::string& cycle = o.str("cycle");
+  int pp[2];
+  pipe2(pp, O_CLOEXEC);
+  std::vector<int> senders, receivers;
+  auto pair = [&] {
+    int sp[2];
+    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp);
+    senders.push_back(sp[0]);
+    receivers.push_back(sp[1]);
+    return std::pair{sp[0], sp[1]};
+  };
+  std::vector<ssize_t> sends;
+  if (cycle == "none") {
+    auto [a0, a1] = pair();
+    sends.push_back(send_fds(a0, {pp[0]}, 1));
+  } else if (cycle == "self") {  // a1 receives itself
+    auto [a0, a1] = pair();
+    sends.push_back(send_fds(a0, {a1, pp[0]}, 1));
+  } else if (cycle == "triangle") {  // a1 holds b1, b1 holds c1, c1 holds a1
+    auto [a0, a1] = pair();
+    auto [b0, b1] = pair();
+    auto [c0, c1] = pair();
+    sends.push_back(send_fds(a0, {b1, pp[0]}, 1));
+    sends.push_back(send_fds(b0, {c1}, 1));
+    sends.push_back(send_fds(c0, {a1}, 1));
+  } else {
+    std::fprintf(stderr, "unix_fdpass: --cycle must be none, self or triangle\n");
+    return probe::kUsage;
+  }
+  bool all_sent = std::all_of(sends.begin(), sends.end(), [](ssize_t r) { return r == 1; });
+  close(pp[0]);
+  int held = 1 - readerless({pp[1]});
+  // The receivers first: closing a socket that is in flight drops only our reference, and
+  // starts nothing. Closing a sender releases it, and a release is what schedules the collector
+  // while fds are in flight; by then the cycle is unreachable.
+  close_all(receivers);
+  close_all(senders);
+  auto t0 = std::chrono::steady_clock::now();
+  probe::Deadline deadline(o.duration("timeout"));
+  pollfd p{pp[1], 0, 0};  // no events asked: only POLLERR, when the last reader is gone
+  bool collected = poll(&p, 1, deadline.ms_left()) == 1 && (p.revents & POLLERR);
+  probe::emit("gc", {{"cycle", cycle},
+                     {"sent", all_sent},
+                     {"held_in_flight", held == 1},
+                     {"collected", collected},
+                     {"micros", probe::micros_since(t0)}});
+  close(pp[1]);
   return probe::kRan;
 }
 
@@ -260,17 +383,23 @@ int take(const probe::Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  probe::Options o("unix_fdpass", "SCM_RIGHTS over Unix sockets: --case local|give|take.");
+  probe::Options o("unix_fdpass", "SCM_RIGHTS over Unix sockets: --case local|give|take|inflight-limit|gc.");
   o.value("case", "local, give or take")
       .value("path", "give, take: filesystem socket path", "/tmp/nslab-fdpass.sock")
       .value("dst", "take: IPv4 address to send to with the passed socket", "127.0.0.1")
       .value("port", "take: UDP port", "9000")
-      .value("timeout", "bound on waiting", "10s");
+      .value("timeout", "bound on waiting", "10s")
+      .value("limit", "inflight-limit: RLIMIT_NOFILE to set", "10")
+      .value("count", "inflight-limit: fds to try to keep in flight", "30")
+      .optional("as-uid", "inflight-limit: switch to this uid (and gid) first; needs real root")
+      .value("cycle", "gc: none, self or triangle", "self");
   o.parse(argc, argv);
   const std::string& c = o.str("case");
   if (c == "local") return local();
   if (c == "give") return give(o);
   if (c == "take") return take(o);
+  if (c == "inflight-limit") return inflight_limit(o);
+  if (c == "gc") return gc(o);
   std::fprintf(stderr, "unix_fdpass: unknown --case '%s'\n", c.c_str());
   return probe::kUsage;
 }
