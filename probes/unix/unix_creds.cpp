@@ -6,10 +6,12 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,6 +31,10 @@
 #endif
 
 namespace {
+
+void close_all_of(std::initializer_list<int> fds) {
+  for (int fd : fds) close(fd);
+}
 
 probe::Json creds(const ucred& c) {
   return {{"pid", c.pid}, {"uid", c.uid}, {"gid", c.gid}};
@@ -220,12 +226,215 @@ int client(const probe::Options& o) {
   return probe::kRan;
 }
 
+// A stream listener on an abstract name, with `passpidfd` inherited by what it accepts.
+int abstract_listener(const std::string& name, bool passpidfd, sockaddr_un& a, socklen_t& len) {
+  a = sockaddr_un{};
+  a.sun_family = AF_UNIX;
+  std::memcpy(a.sun_path + 1, name.data(), name.size());
+  len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int on = 1;
+  if (passpidfd) setsockopt(ls, SOL_SOCKET, SO_PASSPIDFD, &on, sizeof on);
+  if (bind(ls, reinterpret_cast<sockaddr*>(&a), len) < 0 || listen(ls, 4) < 0)
+    probe::fail("abstract listener", errno);
+  return ls;
+}
+
+int connect_to(const sockaddr_un& a, socklen_t len) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  return connect(fd, reinterpret_cast<const sockaddr*>(&a), len) < 0 ? -1 : fd;
+}
+
+// One byte from a child through a pipe, within the deadline: '\0' when none came.
+char byte_from(int fd, const probe::Deadline& d) {
+  char c = '\0';
+  if (probe::wait_fd(fd, POLLIN, d) && read(fd, &c, 1) != 1) c = '\0';
+  return c;
+}
+
+probe::Json peercred_of(int fd) {
+  ucred c{};
+  socklen_t l = sizeof c;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &l) < 0)
+    return {{"result", probe::errno_name(errno)}};
+  return creds(c);
+}
+
+// SO_PEERCRED is what the peer was at connect(): a child connects as root, drops to --as-uid,
+// connects again. The server's two accepted sockets keep the two sets of ids.
+int peercred_fixed(const probe::Options& o) {
+  sockaddr_un a;
+  socklen_t len;
+  int ls = abstract_listener("nslab-peercred-fixed", false, a, len);
+  int dropped[2];
+  if (pipe2(dropped, O_CLOEXEC) < 0) probe::fail("pipe", errno);
+  auto id = static_cast<uid_t>(o.str("as-uid").empty() ? 4242 : o.integer("as-uid"));
+  pid_t kid = fork();
+  if (kid == 0) {
+    int first = connect_to(a, len);
+    bool ok =
+        setgroups(0, nullptr) == 0 && setresgid(id, id, id) == 0 && setresuid(id, id, id) == 0;
+    int second = ok ? connect_to(a, len) : -1;
+    (void)!write(dropped[1], ok && first >= 0 && second >= 0 ? "y" : "n", 1);
+    _exit(0);
+  }
+  probe::Deadline deadline(o.duration("timeout"));
+  char c = byte_from(dropped[0], deadline);
+  waitpid(kid, nullptr, 0);
+  if (c != 'y') probe::skip("switching to another uid needs real root");
+  int first = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+  int second = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+  probe::emit("peercred_fixed", {{"child_pid", kid},
+                                 {"connected_as_root", peercred_of(first)},
+                                 {"connected_after_drop", peercred_of(second)}});
+  close(first);
+  close(second);
+  close(ls);
+  return probe::kRan;
+}
+
+probe::Json pidfd_facts(int pidfd) {
+  pollfd p{pidfd, POLLIN, 0};
+  return {{"pid", pidfd_pid(pidfd)}, {"exited", poll(&p, 1, 0) == 1 && (p.revents & POLLIN)}};
+}
+
+// A peer that has exited and been reaped: SO_PEERPIDFD and SCM_PIDFD for it.
+int reaped_peer() {
+  sockaddr_un a;
+  socklen_t len;
+  int ls = abstract_listener("nslab-reaped-peer", true, a, len);
+  pid_t kid = fork();
+  if (kid == 0) {
+    int fd = connect_to(a, len);
+    _exit(fd >= 0 && send_with(fd, nullptr) == 0 ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(kid, &status, 0);  // reaped before anything is read
+  int c = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+  probe::Json rec = {{"child_pid", kid}, {"child_sent", WIFEXITED(status) && !WEXITSTATUS(status)}};
+  int pidfd = -1;
+  socklen_t l = sizeof pidfd;
+  if (getsockopt(c, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &l) < 0) {
+    rec["so_peerpidfd"] = {{"result", probe::errno_name(errno)}};
+  } else {
+    rec["so_peerpidfd"] = pidfd_facts(pidfd);
+    rec["so_peerpidfd"]["result"] = "ok";
+    close(pidfd);
+  }
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[64];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t r = recvmsg(c, &msg, MSG_DONTWAIT);
+  rec["recv"] = r < 0 ? probe::errno_name(errno) : std::to_string(r);
+  rec["scm_pidfd"] = nullptr;
+  if (r >= 0)
+    probe::for_each_cmsg(msg, [&](cmsghdr* cm) {
+      if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_PIDFD) return;
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+      rec["scm_pidfd"] = pidfd_facts(fd);
+      close(fd);
+    });
+  probe::emit("reaped_peer", rec);
+  close(c);
+  close(ls);
+  return probe::kRan;
+}
+
+// Receives one message on `fd` (SO_PASSCRED set) and returns its SCM_CREDENTIALS.
+probe::Json credentials_received(int fd, const probe::Deadline& d) {
+  probe::wait_fd(fd, POLLIN, d);
+  return receive(fd).value("scm_credentials", probe::Json());
+}
+
+// SCM_CREDENTIALS are translated into the receiver's namespaces: a uid its user namespace does
+// not map is the overflow uid, a pid its PID namespace cannot see is 0. Children of the probe
+// take new namespaces (unshare) and report, in order, what they received.
+int translation(const probe::Options& o) {
+  probe::Deadline deadline(o.duration("timeout"));
+  int on = 1;
+  // 1. The receiver in a new user namespace with no mapping; the sender is this process.
+  {
+    int sp[2], ready[2];
+    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp);
+    setsockopt(sp[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+    pipe2(ready, O_CLOEXEC);
+    pid_t kid = fork();
+    if (kid == 0) {
+      int r = unshare(CLONE_NEWUSER);
+      (void)!write(ready[1], r == 0 ? "y" : "n", 1);
+      if (r == 0)
+        probe::emit("receiver_in_new_userns",
+                    {{"own_uid", getuid()}, {"received", credentials_received(sp[1], deadline)}});
+      _exit(0);
+    }
+    if (byte_from(ready[0], deadline) == 'y') send_with(sp[0], nullptr);
+    waitpid(kid, nullptr, 0);
+    probe::emit("sender", {{"pid", getpid()}, {"uid", getuid()}});
+    close_all_of({sp[0], sp[1], ready[0], ready[1]});
+  }
+  // 2. The receiver, then the sender, in a new PID namespace (pid 1 there); the other end is
+  //    this process. The middle child stays in ours and reports its child's pid as we see it.
+  {
+    int to_inner[2], to_outer[2], ready[2], pid_pipe[2];
+    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, to_inner);
+    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, to_outer);
+    setsockopt(to_inner[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+    setsockopt(to_outer[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+    pipe2(ready, O_CLOEXEC);
+    pipe2(pid_pipe, O_CLOEXEC);
+    pid_t middle = fork();
+    if (middle == 0) {
+      if (unshare(CLONE_NEWPID) < 0) {
+        (void)!write(ready[1], "n", 1);
+        _exit(0);
+      }
+      pid_t inner = fork();
+      if (inner == 0) {
+        (void)!write(ready[1], "y", 1);
+        probe::emit(
+            "receiver_in_new_pidns",
+            {{"own_pid", getpid()}, {"received", credentials_received(to_inner[1], deadline)}});
+        send_with(to_outer[0], nullptr);
+        _exit(0);
+      }
+      (void)!write(pid_pipe[1], &inner, sizeof inner);
+      waitpid(inner, nullptr, 0);
+      _exit(0);
+    }
+    if (byte_from(ready[0], deadline) == 'y') {
+      send_with(to_inner[0], nullptr);
+      pid_t inner = -1;
+      if (probe::wait_fd(pid_pipe[0], POLLIN, deadline))
+        (void)!read(pid_pipe[0], &inner, sizeof inner);
+      probe::Json got = credentials_received(to_outer[1], deadline);
+      probe::emit("sender_in_new_pidns",
+                  {{"sender_pid_here", inner}, {"received", got}, {"receiver_pid", getpid()}});
+    } else {
+      probe::emit("sender_in_new_pidns", {{"result", "unshare CLONE_NEWPID refused"}});
+    }
+    waitpid(middle, nullptr, 0);
+    close_all_of({to_inner[0], to_inner[1], to_outer[0], to_outer[1], ready[0], ready[1],
+                  pid_pipe[0], pid_pipe[1]});
+  }
+  return probe::kRan;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  probe::Options o("unix_creds", "Credentials over Unix sockets: --case local|server|client.");
-  o.value("case", "local, server or client")
-      .optional("as-uid", "local: switch to this uid (and gid) first; needs real root")
+  probe::Options o("unix_creds",
+                   "Credentials over Unix sockets: --case "
+                   "local|server|client|peercred-fixed|reaped-peer|translation.");
+  o.value("case", "local, server, client, peercred-fixed, reaped-peer or translation")
+      .optional("as-uid",
+                "local: switch to this uid (and gid) first; peercred-fixed: the uid to drop to "
+                "(4242 when not given); both need real root")
       .value("path", "server, client: filesystem socket path", "/tmp/nslab-creds.sock")
       .value("timeout", "server: how long to wait for the client", "10s");
   o.parse(argc, argv);
@@ -233,6 +442,9 @@ int main(int argc, char** argv) {
   if (c == "local") return local(o);
   if (c == "server") return server(o);
   if (c == "client") return client(o);
+  if (c == "peercred-fixed") return peercred_fixed(o);
+  if (c == "reaped-peer") return reaped_peer();
+  if (c == "translation") return translation(o);
   std::fprintf(stderr, "unix_creds: unknown --case '%s'\n", c.c_str());
   return probe::kUsage;
 }

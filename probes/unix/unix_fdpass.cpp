@@ -8,10 +8,10 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <sys/resource.h>
 #include <linux/sockios.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -255,7 +255,8 @@ int inflight_limit(const probe::Options& o) {
   long drained = 0;
   for (Received got; (got = receive_fds(sp[1], 64)).bytes > 0; drained += got.fds.size())
     close_all(got.fds);
-  probe::emit("after_drain", {{"received", drained}, {"send", result_of(send_fds(sp[0], {null}, 1))}});
+  probe::emit("after_drain",
+              {{"received", drained}, {"send", result_of(send_fds(sp[0], {null}, 1))}});
   close_all({sp[0], sp[1], null});
   return probe::kRan;
 }
@@ -383,7 +384,8 @@ int take(const probe::Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  probe::Options o("unix_fdpass", "SCM_RIGHTS over Unix sockets: --case local|give|take|inflight-limit|gc.");
+  probe::Options o("unix_fdpass",
+                   "SCM_RIGHTS over Unix sockets: --case local|give|take|inflight-limit|gc.");
   o.value("case", "local, give or take")
       .value("path", "give, take: filesystem socket path", "/tmp/nslab-fdpass.sock")
       .value("dst", "take: IPv4 address to send to with the passed socket", "127.0.0.1")

@@ -20,9 +20,12 @@ namespace {
 
 const char* type_name(int type) {
   switch (type) {
-    case SOCK_STREAM: return "stream";
-    case SOCK_SEQPACKET: return "seqpacket";
-    default: return "dgram";
+    case SOCK_STREAM:
+      return "stream";
+    case SOCK_SEQPACKET:
+      return "seqpacket";
+    default:
+      return "dgram";
   }
 }
 
@@ -67,8 +70,11 @@ short poll_now(int fd) {
 
 probe::Json poll_names(short revents) {
   probe::Json names = probe::Json::array();
-  for (auto [bit, name] : {std::pair{POLLIN, "POLLIN"}, {POLLOUT, "POLLOUT"},
-                           {POLLRDHUP, "POLLRDHUP"}, {POLLHUP, "POLLHUP"}, {POLLERR, "POLLERR"}})
+  for (auto [bit, name] : {std::pair{POLLIN, "POLLIN"},
+                           {POLLOUT, "POLLOUT"},
+                           {POLLRDHUP, "POLLRDHUP"},
+                           {POLLHUP, "POLLHUP"},
+                           {POLLERR, "POLLERR"}})
     if (revents & bit) names.push_back(name);
   return names;
 }
