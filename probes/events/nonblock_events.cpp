@@ -1,7 +1,8 @@
 // nonblock_events: what a non-blocking TCP socket sees, reported through poll() and epoll side
 // by side. --role server (in one node) accepts and then holds, closes, half-closes or sends
 // urgent data; --role client (in another) runs one --case: connect, refused, peer-close,
-// half-close or urgent.
+// half-close, send-after-close or urgent. --case full-buffer needs no server: both ends are in
+// the probe, and it shows a full send buffer (EAGAIN, no POLLOUT until the peer reads).
 
 #include <fcntl.h>
 #include <netinet/tcp.h>
@@ -105,8 +106,49 @@ int server(const probe::Options& o) {
   return probe::kRan;
 }
 
+// A full send buffer, in one process over --dst (a local address): the client writes until
+// send() gives EAGAIN while the accepted end reads nothing; then POLLOUT stays away for --idle;
+// then the accepted end reads everything and POLLOUT comes back.
+int full_buffer(const probe::Options& o) {
+  probe::Deadline d(o.duration("timeout"));
+  int port = static_cast<int>(o.integer("port"));
+  int ls = probe::tcp_listener(o.str("dst"), port);
+  auto dst = probe::parse_address(o.str("dst"), port);
+  probe::Connected c = probe::tcp_connect(dst, d);
+  if (c.result != "ok") probe::fail("connect: " + c.result);
+  int peer = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  std::vector<char> chunk(65536, 'x');
+  long queued = 0;
+  ssize_t n;
+  while ((n = send(c.fd, chunk.data(), chunk.size(), MSG_NOSIGNAL)) > 0) queued += n;
+  std::string last = result(n);
+  pollfd now{c.fd, POLLOUT, 0};
+  poll(&now, 1, 0);
+  probe::emit("full", {{"queued", queued}, {"send", last}, {"poll", poll_flags(now.revents)}});
+  // Nothing reads: POLLOUT must not come while --idle passes.
+  probe::Deadline idle(o.duration("idle"));
+  short early = probe::wait_fd(c.fd, POLLOUT, idle);
+  probe::emit("while_peer_idle",
+              {{"idle_ms", o.duration("idle").count()}, {"poll", poll_flags(early)}});
+  long drained = 0;
+  char buf[65536];
+  short ev = 0;
+  while (!(ev = probe::wait_fd(c.fd, POLLOUT, probe::Deadline(std::chrono::milliseconds(0))))) {
+    if (!probe::wait_fd(peer, POLLIN, d)) break;
+    while ((n = recv(peer, buf, sizeof buf, 0)) > 0) drained += n;
+  }
+  probe::emit("after_drain", {{"drained_before_pollout", drained > 0},
+                              {"poll", poll_flags(ev)},
+                              {"send", result(send(c.fd, "x", 1, MSG_NOSIGNAL))}});
+  close(peer);
+  close(c.fd);
+  close(ls);
+  return probe::kRan;
+}
+
 int client(const probe::Options& o) {
   const std::string& c = o.str("case");
+  if (c == "full-buffer") return full_buffer(o);
   auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
   int fd = socket(dst.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   probe::Deadline d(o.duration("timeout"));
@@ -208,13 +250,16 @@ int main(int argc, char** argv) {
   probe::Options o("nonblock_events",
                    "Non-blocking TCP events through poll and epoll. --role server --action "
                    "hold|close|shutdown-write|urgent; --role client --case "
-                   "connect|refused|peer-close|half-close|send-after-close|urgent.");
+                   "connect|refused|peer-close|half-close|send-after-close|urgent|full-buffer "
+                   "(full-buffer: both ends in this process, over --dst).");
   o.value("role", "server or client")
       .value("port", "TCP port", "9400")
       .value("bind", "server: local address", "::")
       .value("action", "server: what to do with each connection", "hold")
       .optional("dst", "client: server address")
       .value("case", "client: which behaviour to observe", "connect")
+      .value("idle", "full-buffer: how long POLLOUT must stay away while the peer reads nothing",
+             "200ms")
       .value("timeout", "bound on every wait", "5s");
   o.parse(argc, argv);
   if (o.str("role") == "server") return server(o);

@@ -6,12 +6,16 @@
 //   overflow  RLIMIT_SIGPENDING lowered: once the realtime queue is full, SIGIO signals the
 //             overflow; poll then finds the events
 //   thread    F_SETOWN_EX F_OWNER_TID: the signal is pending for one chosen thread only
+// And in one node, over loopback:
+//   tcp-codes POLL_OUT when a full TCP send buffer drains, POLL_HUP when the connection closes
+//   group     F_SETOWN to a process group: every process of the group gets the signal
 
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -185,6 +189,113 @@ int thread_case(const probe::Options& o, const probe::Deadline& d) {
   return probe::kRan;
 }
 
+// Takes one `sig` (blocked) within the deadline; si_signo 0 when none came.
+siginfo_t take(int sig, const probe::Deadline& d) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  siginfo_t si{};
+  int left = d.ms_left();
+  timespec ts{left / 1000, (left % 1000) * 1000000L};
+  if (sigtimedwait(&set, &si, &ts) < 0) si.si_signo = 0;
+  return si;
+}
+
+// Takes every `sig` already queued, without waiting; returns how many.
+int flush(int sig) {
+  int n = 0;
+  probe::Deadline now(std::chrono::milliseconds(0));
+  while (take(sig, now).si_signo) ++n;
+  return n;
+}
+
+probe::Json signal_record(const siginfo_t& si, int fd) {
+  if (!si.si_signo) return {{"signo", nullptr}};
+  return {{"signo", signal_name(si.si_signo)},
+          {"si_code", code_name(si.si_code)},
+          {"si_band", si.si_band},
+          {"own_fd", si.si_fd == fd}};
+}
+
+// A TCP connection over loopback whose client socket is O_ASYNC with SIGRTMIN+1: it fills its
+// send buffer (EAGAIN), then the server reads everything and the client gets POLL_OUT; then
+// the client shuts its sending side, the server closes, and the client gets POLL_HUP.
+int tcp_codes(const probe::Options& o, const probe::Deadline& d) {
+  int sig = SIGRTMIN + 1;
+  int ls = probe::tcp_listener("127.0.0.1", static_cast<int>(o.integer("tcp-port")));
+  auto dst = probe::parse_address("127.0.0.1", static_cast<int>(o.integer("tcp-port")));
+  int sndbuf = 4096;
+  probe::Connected c = probe::tcp_connect(dst, d);
+  if (c.result != "ok") probe::fail("connect over loopback: " + c.result);
+  int srv = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  setsockopt(c.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  fcntl(c.fd, F_SETOWN, getpid());
+  fcntl(c.fd, F_SETSIG, sig);
+  fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_ASYNC);
+  std::vector<char> chunk(65536, 'x');
+  long queued = 0;
+  ssize_t n;
+  while ((n = send(c.fd, chunk.data(), chunk.size(), MSG_NOSIGNAL)) > 0) queued += n;
+  int last_errno = errno;
+  int before = flush(sig);  // whatever the connection's setup raised
+  probe::emit("buffer_full", {{"queued", queued},
+                              {"send", n < 0 ? probe::errno_name(last_errno) : "0"},
+                              {"signals_before_drain", before}});
+  long drained = 0;
+  char buf[65536];
+  // The server reads everything; the client's buffer empties as the acks come back.
+  while (drained < queued) {
+    if (!probe::wait_fd(srv, POLLIN, d)) break;
+    while ((n = recv(srv, buf, sizeof buf, 0)) > 0) drained += n;
+  }
+  probe::emit("space", {{"drained", drained}, {"signal", signal_record(take(sig, d), c.fd)}});
+  flush(sig);
+  shutdown(c.fd, SHUT_WR);
+  // The server sees our FIN, then closes: its FIN shuts the client's receiving side too.
+  probe::wait_fd(srv, POLLRDHUP, d);
+  close(srv);
+  siginfo_t si{};
+  // A FIN that leaves the socket half open is POLL_IN; the one that closes it fully, POLL_HUP.
+  while ((si = take(sig, d)).si_signo && si.si_code != POLL_HUP) {
+  }
+  probe::emit("hangup", {{"signal", signal_record(si, c.fd)}});
+  close(c.fd);
+  close(ls);
+  return probe::kRan;
+}
+
+// F_SETOWN with a negative process group: every process of the group gets the signal. The
+// probe leads a new group, forks a child into it, and sends itself one datagram.
+int group(const probe::Options& o, const probe::Deadline& d) {
+  int sig = SIGRTMIN + 1;
+  if (setpgid(0, 0) < 0) probe::fail("setpgid", errno);
+  auto a = probe::parse_address("127.0.0.1", static_cast<int>(o.integer("tcp-port")));
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (bind(fd, a.get(), a.length) < 0) probe::fail("bind", errno);
+  fcntl(fd, F_SETOWN, -getpgrp());
+  fcntl(fd, F_SETSIG, sig);
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC);
+  pid_t kid = fork();
+  if (kid == 0) {
+    siginfo_t si = take(sig, d);
+    probe::Json rec = signal_record(si, fd);
+    rec["process"] = "child";
+    probe::emit("signal", rec);
+    _exit(0);
+  }
+  sendto(fd, "x", 1, 0, a.get(), a.length);
+  siginfo_t si = take(sig, d);
+  waitpid(kid, nullptr, 0);  // the child's record first
+  probe::Json rec = signal_record(si, fd);
+  rec["process"] = "leader";
+  probe::emit("signal", rec);
+  int owner = fcntl(fd, F_GETOWN);
+  probe::emit("owner",
+              {{"f_getown", owner}, {"pgid", getpgrp()}, {"is_minus_pgid", owner == -getpgrp()}});
+  close(fd);
+  return probe::kRan;
+}
+
 int receive(const probe::Options& o) {
   const std::string& c = o.str("case");
   int rt = SIGRTMIN + 1;
@@ -216,6 +327,8 @@ int receive(const probe::Options& o) {
   }
 
   if (c == "thread") return thread_case(o, d);
+  if (c == "tcp-codes") return tcp_codes(o, d);
+  if (c == "group") return group(o, d);
 
   Receiver r = open_sockets(o, c == "plain" ? 0 : rt);
   probe::emit("ready", {{"ports", r.ports}, {"signal", c == "plain" ? "SIGIO" : signal_name(rt)}});
@@ -267,14 +380,35 @@ int receive(const probe::Options& o) {
     probe::emit("signal", rec);
   }
   probe::emit("signals", {{"rt", rt_signals}, {"sigio", sigio}});
+  // Recovery: with the queue empty again, --recover more datagrams each queue a realtime signal
+  // naming its socket.
+  long recover = o.integer("recover"), recovered = 0, rt_after = 0, sigio_after = 0;
+  while (recovered < recover) {
+    siginfo_t si{};
+    int left = d.ms_left();
+    timespec ts{left / 1000, (left % 1000) * 1000000L};
+    int s = sigtimedwait(&set, &si, &ts);
+    if (s < 0) {
+      probe::emit_timeout("signal after recovery");
+      break;
+    }
+    (s == SIGIO ? sigio_after : rt_after)++;
+    if (s != SIGIO)
+      recovered += drain(si.si_fd);
+    else  // an overflow again: the queue no longer says which sockets; read them all
+      for (int fd : r.fds) recovered += drain(fd);
+  }
+  if (recover)
+    probe::emit("recovered", {{"datagrams", recovered}, {"rt", rt_after}, {"sigio", sigio_after}});
   return probe::kRan;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  probe::Options o("sigio", "Signal-driven UDP I/O: --case send|rt|plain|overflow|thread.");
-  o.value("case", "send, rt, plain, overflow or thread")
+  probe::Options o("sigio",
+                   "Signal-driven I/O: --case send|rt|plain|overflow|thread|tcp-codes|group.");
+  o.value("case", "send, rt, plain, overflow, thread, tcp-codes or group")
       .value("ports", "comma-separated UDP ports", "9500,9501,9502")
       .value("bind", "receiver: local address", "0.0.0.0")
       .optional("dst", "send: receiver's address")
@@ -282,6 +416,8 @@ int main(int argc, char** argv) {
       .value("expect", "receiver: datagrams to wait for", "3")
       .value("sigpending", "overflow: realtime signals that may queue beyond those already pending",
              "2")
+      .value("recover", "overflow: datagrams to take by realtime signal afterwards", "0")
+      .value("tcp-port", "tcp-codes, group: loopback port", "9510")
       .value("timeout", "bound on waiting", "5s");
   o.parse(argc, argv);
   if (o.str("case") == "send") {
