@@ -83,16 +83,60 @@ bool parse_prefix(const std::string& text, int& family, unsigned char* bytes, in
   return inet_pton(family, a.c_str(), bytes) == 1;
 }
 
+// The first datagram of a link dump read into a --buffer-byte buffer, three ways, each on a
+// fresh dump: plainly (cut, MSG_TRUNC in msg_flags), with MSG_TRUNC (the real length, and still
+// cut), and with MSG_PEEK|MSG_TRUNC (the real length, and the datagram stays). The next read,
+// into a large buffer, says whether the first datagram is still there or gone.
+int small_buffer(const probe::Options& o) {
+  probe::Deadline d(o.duration("timeout"));
+  auto room = static_cast<std::size_t>(o.integer("buffer"));
+  for (const std::string how : {"plain", "trunc", "peek-trunc"}) {
+    probe::rtnl::Socket s;
+    probe::rtnl::Request r;
+    auto* ifi = r.start<ifinfomsg>(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP);
+    ifi->ifi_family = AF_UNSPEC;
+    s.send(r.h);
+    if (!probe::wait_fd(s.fd, POLLIN, d)) {
+      probe::emit_timeout("dump");
+      return probe::kRan;
+    }
+    std::vector<char> small(room);
+    iovec iov{small.data(), small.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    int flags = how == "plain" ? 0 : how == "trunc" ? MSG_TRUNC : MSG_PEEK | MSG_TRUNC;
+    ssize_t n = recvmsg(s.fd, &msg, MSG_DONTWAIT | flags);
+    probe::Json rec = {{"read", how},
+                       {"buffer", room},
+                       {"result", n < 0 ? probe::errno_name(errno) : std::to_string(n)},
+                       {"msg_trunc", (msg.msg_flags & MSG_TRUNC) != 0}};
+    if (n >= static_cast<ssize_t>(sizeof(nlmsghdr)))
+      rec["first_type"] =
+          probe::rtnl::type_name(reinterpret_cast<const nlmsghdr*>(small.data())->nlmsg_type);
+    alignas(nlmsghdr) char big[65536];
+    ssize_t next = probe::wait_fd(s.fd, POLLIN, d) ? recv(s.fd, big, sizeof big, MSG_DONTWAIT) : -1;
+    rec["next_read"] = next < 0 ? probe::errno_name(errno) : std::to_string(next);
+    if (next >= static_cast<ssize_t>(sizeof(nlmsghdr)))
+      rec["next_type"] = probe::rtnl::type_name(reinterpret_cast<const nlmsghdr*>(big)->nlmsg_type);
+    probe::emit("small_buffer", rec);
+  }
+  return probe::kRan;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   probe::Options o("rtnl_request", "One rtnetlink request and its answers over raw netlink.");
-  o.value("op", "add-address, del-address, del-route, add-bridge, set-mtu, get-link or burst")
+  o.value("op",
+          "add-address, del-address, del-route, add-bridge, set-mtu, get-link, burst or "
+          "small-buffer")
       .value("dev", "interface name", "eth0")
       .value("address", "add/del-address: prefix, e.g. 10.0.9.1/24", "10.0.9.1/24")
       .value("to", "del-route: destination prefix", "10.99.0.0/16")
       .value("mtu", "set-mtu: the MTU to ask for", "1400")
       .value("count", "burst: how many addresses to add", "100")
+      .value("buffer", "small-buffer: bytes to read a dump's first datagram into", "64")
       .optional("touch", "burst: create this file once all are acknowledged")
       .flag("echo", "set NLM_F_ECHO")
       .flag("no-ack", "leave NLM_F_ACK off")
@@ -191,6 +235,8 @@ int main(int argc, char** argv) {
     ifi->ifi_index = static_cast<int>(ifindex);
     unsigned mtu = static_cast<unsigned>(o.integer("mtu"));
     r.attr(IFLA_MTU, &mtu, sizeof mtu);
+  } else if (op == "small-buffer") {
+    return small_buffer(o);
   } else if (op == "get-link") {
     auto* ifi = r.start<ifinfomsg>(RTM_GETLINK, NLM_F_REQUEST | (o.on("no-ack") ? 0 : NLM_F_ACK));
     ifi->ifi_family = AF_UNSPEC;
