@@ -98,9 +98,12 @@ int connect_case(const probe::Options& o) {
 int udp_send(const probe::Options& o) {
   auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
   int fd = socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int v6only = o.on("v6only");
+  if (dst.family() == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
   const char msg[] = "nslab";
   ssize_t r = sendto(fd, msg, sizeof msg, 0, dst.get(), dst.length);
   probe::Json rec = {{"dst", o.str("dst")}, {"result", r < 0 ? probe::errno_name(errno) : "ok"}};
+  if (dst.family() == AF_INET6) rec["v6only"] = v6only == 1;
   if (dst.family() == AF_INET6)
     rec["scope_id"] = reinterpret_cast<const sockaddr_in6*>(dst.get())->sin6_scope_id;
   probe::emit("sendto", rec);
@@ -162,7 +165,7 @@ int main(int argc, char** argv) {
       .optional("dst",
                 "connect, udp-send: destination; bind: a local address (fe80::1%eth0 for a scope)")
       .value("port", "port", "9200")
-      .flag("v6only", "server: set IPV6_V6ONLY")
+      .flag("v6only", "server, udp-send: set IPV6_V6ONLY (udp-send: otherwise it is cleared)")
       .optional("host", "resolve: a numeric host")
       .value("service", "resolve: a numeric service", "9200")
       .value("timeout", "bound on waiting", "5s");

@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
       .value("watch", "after sending, wait this long for the path MTU to change (expiry)", "0")
       .value("timeout", "how long to wait for an error after each send", "1s")
       .optional("src", "bind to this source address before connecting")
-      .flag("no-recverr", "leave IP_RECVERR off");
+      .flag("no-recverr", "leave IP_RECVERR off")
+      .flag("send-after-watch", "after the watch, send 1 byte and report the path MTU again");
   o.parse(argc, argv);
   auto mode = kModes.find(o.str("pmtudisc"));
   if (mode == kModes.end()) {
@@ -174,6 +175,12 @@ int main(int argc, char** argv) {
       probe::emit("timeout", {{"waiting_for", "ip_mtu change"}, {"mtu", now}});
   }
   probe::emit("ip_mtu", {{"family", v6 ? "ipv6" : "ipv4"}, {"mtu", path_mtu(fd, v6)}});
+  if (o.on("send-after-watch")) {
+    // A send checks the socket's cached route; an expired one is looked up again.
+    ssize_t r = send(fd, "x", 1, 0);
+    probe::emit("sent_again",
+                {{"result", r < 0 ? probe::errno_name(errno) : "ok"}, {"mtu", path_mtu(fd, v6)}});
+  }
   close(fd);
   return probe::kRan;
 }
