@@ -1,7 +1,8 @@
 // rtnl_request: rtnetlink requests and their answers, one --op at a time: NEWADDR / DELADDR /
-// DELROUTE / NEWLINK (bridge) / SETLINK mtu / GETLINK, with NLM_F_ACK (an NLMSG_ERROR with error
-// 0), NLM_F_ECHO (the new object comes back first), errors as negative errno in nlmsgerr, and
-// the extended-ack text with NETLINK_EXT_ACK. --op burst adds --count addresses without waiting.
+// DELROUTE / GETROUTE (a lookup) / NEWLINK (bridge) / SETLINK mtu / GETLINK, with NLM_F_ACK (an
+// NLMSG_ERROR with error 0), NLM_F_ECHO (the new object comes back first), errors as negative errno
+// in nlmsgerr, and the extended-ack text with NETLINK_EXT_ACK. --op burst adds --count addresses
+// without waiting.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -129,11 +130,11 @@ int small_buffer(const probe::Options& o) {
 int main(int argc, char** argv) {
   probe::Options o("rtnl_request", "One rtnetlink request and its answers over raw netlink.");
   o.value("op",
-          "add-address, del-address, del-route, add-bridge, set-mtu, get-link, burst or "
-          "small-buffer")
+          "add-address, del-address, del-route, get-route, add-bridge, set-mtu, get-link, burst "
+          "or small-buffer")
       .value("dev", "interface name", "eth0")
       .value("address", "add/del-address: prefix, e.g. 10.0.9.1/24", "10.0.9.1/24")
-      .value("to", "del-route: destination prefix", "10.99.0.0/16")
+      .value("to", "del-route: destination prefix; get-route: destination address", "10.99.0.0/16")
       .value("mtu", "set-mtu: the MTU to ask for", "1400")
       .value("count", "burst: how many addresses to add", "100")
       .value("buffer", "small-buffer: bytes to read a dump's first datagram into", "64")
@@ -218,6 +219,14 @@ int main(int argc, char** argv) {
     rt->rtm_table = RT_TABLE_MAIN;
     rt->rtm_scope = RT_SCOPE_NOWHERE;
     r.attr(RTA_DST, bytes, family == AF_INET ? 4 : 16);
+  } else if (op == "get-route") {  // a route lookup, as `ip route get` does
+    unsigned char bytes[16] = {};
+    int family = 0, len = 0;
+    if (!parse_prefix(o.str("to"), family, bytes, len)) probe::fail("bad address", EINVAL);
+    auto* rt = r.start<rtmsg>(RTM_GETROUTE, flags);
+    rt->rtm_family = static_cast<unsigned char>(family);
+    rt->rtm_dst_len = static_cast<unsigned char>(len);
+    r.attr(RTA_DST, bytes, family == AF_INET ? 4 : 16);
   } else if (op == "add-bridge") {
     auto* ifi = r.start<ifinfomsg>(RTM_NEWLINK, flags | NLM_F_CREATE | NLM_F_EXCL);
     ifi->ifi_family = AF_UNSPEC;
@@ -248,6 +257,6 @@ int main(int argc, char** argv) {
   unsigned seq = s.send(r.h);
   probe::emit("request",
               {{"op", op}, {"seq", seq}, {"ack", !o.on("no-ack")}, {"echo", o.on("echo")}});
-  replies(s, seq, d, !o.on("no-ack") || op == "get-link");
+  replies(s, seq, d, !o.on("no-ack") || op == "get-link" || op == "get-route");
   return probe::kRan;
 }

@@ -565,19 +565,33 @@ std::vector<NeighbourState> Rtnl::neighbours() {
 }
 
 int Rtnl::flush_route_exceptions(Family family) {
-  nl_cache* raw = nullptr;
-  check(rtnl_route_alloc_cache(sk_.get(), family_af(family), ROUTE_CACHE_CONTENT, &raw),
+  // Not through a libnl route cache: it keys routes by destination, table and metric, so an
+  // exception whose destination is its own route's (a /128 route) collides with that route in
+  // the cache and was never deleted. The exceptions are dumped raw and each is sent back as an
+  // RTM_DELROUTE (RTM_F_CLONED makes the kernel delete the exception, not the route it hangs
+  // on), as `ip route flush cache` does.
+  rtmsg hdr{};
+  hdr.rtm_family = static_cast<unsigned char>(family_af(family));
+  hdr.rtm_flags = RTM_F_CLONED;
+  std::vector<std::vector<std::uint8_t>> found;
+  check(dump_raw(sk_.get(), RTM_GETROUTE, &hdr, sizeof hdr,
+                 [&](nlmsghdr* h) {
+                   if (h->nlmsg_type != RTM_NEWROUTE) return;
+                   if (!(static_cast<rtmsg*>(nlmsg_data(h))->rtm_flags & RTM_F_CLONED)) return;
+                   auto* body = static_cast<std::uint8_t*>(nlmsg_data(h));
+                   found.emplace_back(body, body + nlmsg_datalen(h));
+                 }),
         "dump route exceptions");
-  CacheRef cache(raw);
   int n = 0;
-  for_each<rtnl_route>(cache, [&](rtnl_route* r) {
-    if (!(rtnl_route_get_flags(r) & RTM_F_CLONED)) return;
-    // The dumped object keeps RTM_F_CLONED, which makes the kernel delete the exception, not
-    // the route it hangs on. One may expire between the dump and here: not an error.
-    int err = rtnl_route_delete(sk_.get(), r, 0);
+  for (auto& body : found) {
+    MsgRef msg(nlmsg_alloc_simple(RTM_DELROUTE, 0));
+    if (!msg.get() || nlmsg_append(msg.get(), body.data(), body.size(), NLMSG_ALIGNTO) < 0)
+      throw Error("build a route exception deletion", ENOMEM);
+    // One may expire between the dump and here: not an error.
+    int err = nl_send_sync(sk_.get(), msg.release());  // frees the message
     if (err < 0 && ctx_->err != ESRCH) check(err, "delete a route exception");
     if (err >= 0) ++n;
-  });
+  }
   return n;
 }
 
@@ -684,6 +698,7 @@ std::vector<RouteState> Rtnl::routes(Family family, std::uint32_t table) {
   std::vector<RouteState> out;
   for_each<rtnl_route>(cache, [&](rtnl_route* r) {
     if (rtnl_route_get_table(r) != table) return;
+    if (rtnl_route_get_flags(r) & RTM_F_CLONED) return;  // an IPv6 dump carries exceptions too
     RouteState s;
     s.family = family;
     nl_addr* dst = rtnl_route_get_dst(r);
