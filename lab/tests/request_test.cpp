@@ -94,6 +94,28 @@ IpAddress ip(const char* text) {
   return *IpAddress::parse(text);
 }
 
+TEST(LinkRequest, VxlanDfIsAddedInsideItsData) {
+  // libnl 3.7 has no setter for IFLA_VXLAN_DF: nslab inserts it into IFLA_INFO_DATA.
+  VirtualRequest req{.kind = "vxlan",
+                     .name = "vx0",
+                     .vni = 42,
+                     .local = ip("10.0.0.1"),
+                     .remote = ip("10.0.0.2"),
+                     .port = 4789};
+  LinkInfo plain = link_info(req);
+  EXPECT_EQ(plain.data.count(IFLA_VXLAN_DF), 0u);
+  req.vxlan_df = 1;
+  LinkInfo l = link_info(req);
+  EXPECT_EQ(l.kind, "vxlan");
+  EXPECT_EQ(as<std::uint8_t>(l.data[IFLA_VXLAN_DF]), 1);
+  // Everything libnl wrote is still there and still parses.
+  EXPECT_EQ(as<std::uint32_t>(l.data[IFLA_VXLAN_ID]), 42u);
+  EXPECT_EQ(l.data[IFLA_VXLAN_GROUP], bytes_of(ip("10.0.0.2")));
+  EXPECT_EQ(l.data[IFLA_VXLAN_LOCAL], bytes_of(ip("10.0.0.1")));
+  EXPECT_EQ(ntohs(as<std::uint16_t>(l.data[IFLA_VXLAN_PORT])), 4789);
+  EXPECT_EQ(l.top[IFLA_IFNAME].c_str(), std::string("vx0"));
+}
+
 TEST(LinkRequest, VrfCarriesItsTable) {
   LinkInfo l = link_info({.kind = "vrf", .name = "blue", .ifindex = 7, .table = 10});
   EXPECT_EQ(l.kind, "vrf");

@@ -40,8 +40,9 @@ struct VirtualRequest {
   int port = 0;
   std::string mode;  // macvlan, ipvlan
   int vlan_id = 0;
-  std::uint32_t table = 0;  // vrf
-  int ttl = 0;              // tunnels; 0: inherit
+  std::uint32_t table = 0;      // vrf
+  int ttl = 0;                  // tunnels; 0: inherit
+  std::optional<int> vxlan_df;  // IFLA_VXLAN_DF: 0 unset, 1 set, 2 inherit (libnl 3.7 lacks it)
 };
 
 // A nexthop object (RTM_NEWNEXTHOP; libnl 3.7 has none, so the message is built here).

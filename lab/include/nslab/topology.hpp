@@ -178,8 +178,9 @@ struct VirtualSpec {
   std::optional<Located<std::string>> parent;  // vxlan `dev`, macvlan and vlan `parent`
   std::optional<Located<std::uint32_t>> vni;   // vxlan
   std::optional<Located<IpAddress>> local, remote;
-  std::optional<Located<int>> port;  // vxlan UDP port; the kernel's default is 8472
-  std::optional<Located<int>> id;    // vlan
+  std::optional<Located<int>> port;        // vxlan UDP port; the kernel's default is 8472
+  std::optional<Located<std::string>> df;  // vxlan: set, unset (the kernel's default), inherit
+  std::optional<Located<int>> id;          // vlan
   Located<std::string> mode;  // macvlan: bridge, private, vepa, passthru; ipvlan: l2, l3, l3s;
                               // tun: tun, tap
   std::optional<Located<std::uint32_t>> table;  // vrf

@@ -108,6 +108,7 @@ void virtual_interface(const Lab& lab, LabNode& node, const NodeSpec& model, con
     if (v.local) req.local = v.local->value;
     if (v.remote) req.remote = v.remote->value;
     if (v.port) req.port = v.port->value;
+    if (v.df) req.vxlan_df = v.df->value == "unset" ? 0 : v.df->value == "set" ? 1 : 2;
     if (v.id) req.vlan_id = v.id->value;
     if (v.table) req.table = v.table->value;
     if (v.ttl) req.ttl = v.ttl->value;

@@ -191,6 +191,51 @@ in6_addr ipv6_of(const std::optional<IpAddress>& a) {
   return v;
 }
 
+// Adds attribute `type` (with `payload`) to the attribute `inner` nested in the top-level
+// attribute `outer` of a built request whose family header is `header` bytes: for what libnl
+// 3.7 cannot set (vxlan's DF). The nests' lengths and the message's grow by the new attribute.
+void append_nested(std::vector<std::uint8_t>& m, std::size_t header, int outer, int inner, int type,
+                   const void* payload, std::size_t len) {
+  auto attr_at = [&](std::size_t at) {
+    nlattr a;
+    std::memcpy(&a, m.data() + at, sizeof a);
+    return a;
+  };
+  auto grow = [&](std::size_t at, std::size_t by) {
+    nlattr a = attr_at(at);
+    a.nla_len = static_cast<std::uint16_t>(a.nla_len + by);
+    std::memcpy(m.data() + at, &a, sizeof a);
+  };
+  // The attribute of `want` type among those in [from, to), or `to` when there is none.
+  auto find = [&](std::size_t from, std::size_t to, int want) {
+    for (std::size_t at = from; at + sizeof(nlattr) <= to;) {
+      nlattr a = attr_at(at);
+      if (a.nla_len < sizeof a) break;
+      if ((a.nla_type & NLA_TYPE_MASK) == want) return at;
+      at += NLA_ALIGN(a.nla_len);
+    }
+    return to;
+  };
+  const std::size_t end = m.size();
+  std::size_t o = find(NLMSG_HDRLEN + NLMSG_ALIGN(header), end, outer);
+  if (o == end) throw Error("request without the attribute to extend", EINVAL);
+  std::size_t o_end = o + NLA_ALIGN(attr_at(o).nla_len);
+  std::size_t i = find(o + NLA_HDRLEN, o_end, inner);
+  if (i == o_end) throw Error("request without the nested attribute to extend", EINVAL);
+  std::size_t at = i + NLA_ALIGN(attr_at(i).nla_len);
+  std::vector<std::uint8_t> add(NLA_ALIGN(NLA_HDRLEN + len), 0);
+  nlattr a{static_cast<std::uint16_t>(NLA_HDRLEN + len), static_cast<std::uint16_t>(type)};
+  std::memcpy(add.data(), &a, sizeof a);
+  std::memcpy(add.data() + NLA_HDRLEN, payload, len);
+  m.insert(m.begin() + static_cast<std::ptrdiff_t>(at), add.begin(), add.end());
+  grow(i, at - i - attr_at(i).nla_len + add.size());  // to the end of what it now holds
+  grow(o, add.size());
+  nlmsghdr h;
+  std::memcpy(&h, m.data(), sizeof h);
+  h.nlmsg_len = static_cast<std::uint32_t>(m.size());
+  std::memcpy(m.data(), &h, sizeof h);
+}
+
 // The link object of a VirtualRequest, in the kind's libnl type.
 LinkRef virtual_link(const VirtualRequest& req) {
   const std::string& k = req.kind;
@@ -281,18 +326,26 @@ LinkRef virtual_link(const VirtualRequest& req) {
 }  // namespace
 
 void Rtnl::add_virtual(const VirtualRequest& req) {
-  LinkRef link = virtual_link(req);
-  check(rtnl_link_add(sk_.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL),
+  std::vector<std::uint8_t> bytes = virtual_request(req);
+  MsgRef msg(nlmsg_convert(reinterpret_cast<nlmsghdr*>(bytes.data())));
+  if (!msg.get()) throw Error("out of memory", ENOMEM);
+  check(nl_send_sync(sk_.get(), msg.release()),  // frees the message
         fmt::format("create {} {}", req.kind, req.name));
 }
 
 std::vector<std::uint8_t> Rtnl::virtual_request(const VirtualRequest& req) {
   LinkRef link = virtual_link(req);
-  return built_request(
+  std::vector<std::uint8_t> bytes = built_request(
       [&](nl_msg** m) {
         return rtnl_link_build_add_request(link.get(), NLM_F_CREATE | NLM_F_EXCL, m);
       },
       req.kind);
+  if (req.kind == "vxlan" && req.vxlan_df) {
+    auto df = static_cast<std::uint8_t>(*req.vxlan_df);
+    append_nested(bytes, sizeof(ifinfomsg), IFLA_LINKINFO, IFLA_INFO_DATA, IFLA_VXLAN_DF, &df,
+                  sizeof df);
+  }
+  return bytes;
 }
 
 void Rtnl::change_link(int ifindex, const LinkChange& change) {

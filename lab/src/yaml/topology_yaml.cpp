@@ -272,7 +272,7 @@ class TopologyParser {
         if (!m.IsMap() || m.size() != 0) r_.error(m, what + " takes no settings: write {}");
         break;
       case VirtualSpec::Kind::vxlan:
-        if (!r_.check_map(m, what, {"vni", "local", "remote", "port", "dev"})) break;
+        if (!r_.check_map(m, what, {"vni", "local", "remote", "port", "dev", "df"})) break;
         if (auto x = m["vni"]; !x)
           r_.error(m, what + " needs 'vni'");
         else if (auto n = r_.integer(x, "vni", 0, 0xffffff))
@@ -286,6 +286,14 @@ class TopologyParser {
           if (auto n = r_.integer(x, "port", 1, 65535))
             d.port = Located<int>{static_cast<int>(*n), r_.pos(x)};
         d.parent = name_of("dev");
+        if (auto x = m["df"]) {  // the outer IPv4 header's DF bit, as `ip link ... df set`
+          if (auto s = r_.string(x, "df")) {
+            if (*s == "set" || *s == "unset" || *s == "inherit")
+              d.df = Located<std::string>{*s, r_.pos(x)};
+            else
+              r_.error(x, fmt::format("vxlan df must be set, unset or inherit, not '{}'", *s));
+          }
+        }
         break;
       case VirtualSpec::Kind::macvlan:
         if (!r_.check_map(m, what, {"parent", "mode"})) break;
