@@ -27,6 +27,10 @@ probe::SocketAddress endpoint(const std::string& s) {
   return probe::parse_address(host, std::stoi(s.substr(colon + 1)));
 }
 
+// What every datagram carries: --size bytes of a pattern, so that an error queue entry's copy of
+// the original payload can be compared with it.
+std::string g_payload = "nslab";
+
 int read_errqueue(int fd) {
   int n = 0;
   for (;;) {
@@ -43,6 +47,8 @@ int read_errqueue(int fd) {
     msg.msg_controllen = sizeof control;
     ssize_t len = recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
     if (len < 0) return n;
+    int cmsgs = 0;
+    probe::for_each_cmsg(msg, [&](cmsghdr*) { ++cmsgs; });
     probe::for_each_cmsg(msg, [&](cmsghdr* c) {
       if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
             (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
@@ -59,7 +65,11 @@ int read_errqueue(int fd) {
                                                                         : probe::address_text(off)},
                                {"dst", probe::address_text(original.get())},
                                {"dst_port", probe::port_of(original.get())},
-                               {"payload_len", len}});
+                               {"payload_len", len},
+                               {"payload_matches",
+                                std::string(payload, static_cast<std::size_t>(len)) == g_payload},
+                               {"msg_errqueue", (msg.msg_flags & MSG_ERRQUEUE) != 0},
+                               {"cmsgs", cmsgs}});
     });
   }
 }
@@ -76,6 +86,10 @@ int main(int argc, char** argv) {
       .flag("each", "wait for the error of each datagram before sending the next")
       .flag("leave-so-error", "on POLLERR, do not read SO_ERROR (leave the error pending)")
       .value("expect", "how many errors to wait for", "1")
+      .value("size", "payload bytes of each datagram", "6")
+      .flag("send-through-errors",
+            "connected: send, wait for POLLERR, send twice, wait for POLLERR, send once more, "
+            "reporting each send's result (gVisor's ConnectAndSendNoReceiver)")
       .value("timeout", "bound on waiting for errors", "1s");
   o.parse(argc, argv);
 
@@ -96,6 +110,8 @@ int main(int argc, char** argv) {
     setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_RECVERR : IP_RECVERR, &one,
                sizeof one);
   }
+  g_payload.assign(static_cast<std::size_t>(o.integer("size")), '\0');
+  for (std::size_t i = 0; i < g_payload.size(); ++i) g_payload[i] = static_cast<char>('a' + i % 26);
   bool connected = o.on("connect");
   if (connected && connect(fd, dsts.front().get(), dsts.front().length) < 0)
     probe::fail("connect", errno);
@@ -114,7 +130,15 @@ int main(int argc, char** argv) {
       if (o.on("recverr")) {
         int n = read_errqueue(fd);
         got += n;
-        if (n) continue;
+        if (n) {
+          // Dequeuing took the socket's pending error with it.
+          int err = 0;
+          socklen_t len = sizeof err;
+          getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+          probe::emit("so_error",
+                      {{"error", err ? probe::errno_name(err) : "0"}, {"after_errqueue", true}});
+          continue;
+        }
       }
       if (o.on("leave-so-error")) {
         ++got;
@@ -132,10 +156,30 @@ int main(int argc, char** argv) {
     }
   };
 
+  if (o.on("send-through-errors")) {
+    if (!connected) probe::fail("--send-through-errors needs --connect", EINVAL);
+    int n = 0;
+    auto send_one = [&] {
+      ssize_t r = send(fd, g_payload.data(), g_payload.size(), 0);
+      probe::emit("send", {{"n", ++n}, {"result", r < 0 ? probe::errno_name(errno) : "ok"}});
+    };
+    auto wait_err = [&] {
+      probe::Deadline deadline(o.duration("timeout"));
+      short ev = probe::wait_fd(fd, POLLERR, deadline);
+      probe::emit("poll", {{"pollerr", (ev & POLLERR) != 0}});
+    };
+    send_one();
+    wait_err();
+    send_one();  // carries the pending error
+    send_one();  // the error was taken by the one before
+    wait_err();
+    send_one();
+    close(fd);
+    return probe::kRan;
+  }
   for (const auto& d : dsts) {
-    const char msg[] = "nslab";
-    ssize_t r = connected ? send(fd, msg, sizeof msg, 0)
-                          : sendto(fd, msg, sizeof msg, 0, d.get(), d.length);
+    ssize_t r = connected ? send(fd, g_payload.data(), g_payload.size(), 0)
+                          : sendto(fd, g_payload.data(), g_payload.size(), 0, d.get(), d.length);
     probe::emit("send", {{"dst", probe::address_text(d.get())},
                          {"dst_port", probe::port_of(d.get())},
                          {"result", r < 0 ? probe::errno_name(errno) : "ok"}});
