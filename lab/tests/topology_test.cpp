@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "nslab/load.hpp"
+#include "nslab/scenario.hpp"
 
 namespace fs = std::filesystem;
 using namespace nslab;
@@ -24,6 +27,35 @@ TEST(BundledTopologies, AllValidate) {
     EXPECT_NO_THROW(load_topology_file(e.path().string())) << e.path();
   }
   EXPECT_GE(n, 5);
+}
+
+// Every bundled scenario loads, and runs nslab's own probes: a scenario says what the kernel does
+// through nslab alone, never through `ip`, `tc`, `python3` or a shell (issue 12). One labelled
+// `peer-test` ports a test of the field and names where it comes from in its description.
+TEST(BundledScenarios, RunOnlyProbesAndRealClientsAndNameTheirPeerTests) {
+  const std::set<std::string> forbidden = {"ip", "tc", "python3", "python", "sh", "bash", "dash"};
+  int scenarios = 0, peer_tests = 0;
+  for (const auto& e : fs::recursive_directory_iterator(NSLAB_SCENARIOS)) {
+    if (e.path().extension() != ".yaml") continue;
+    ++scenarios;
+    Scenario s = load_scenario_file(e.path().string());
+    for (const auto& step : s.steps) {
+      if (step.kind != StepSpec::Kind::run) continue;
+      std::string program = step.command.value.substr(0, step.command.value.find(' '));
+      EXPECT_EQ(forbidden.count(program), 0u) << e.path() << ": step " << step.name << " runs "
+                                              << program;
+    }
+    if (std::find(s.labels.begin(), s.labels.end(), "peer-test") == s.labels.end()) continue;
+    ++peer_tests;
+    bool named = s.description.find("pmtu.sh") != std::string::npos ||
+                 s.description.find("rtnetlink.sh") != std::string::npos ||
+                 s.description.find("net/af_unix/") != std::string::npos ||
+                 s.description.find("udpgso.c") != std::string::npos ||
+                 s.description.find("udp_socket.cc") != std::string::npos;
+    EXPECT_TRUE(named) << e.path() << " is a peer test but names no test file";
+  }
+  EXPECT_GE(scenarios, 90);
+  EXPECT_GE(peer_tests, 15);
 }
 
 TEST(RouterLowMtu, ModelCarriesMtusAddressesAndRoutes) {
