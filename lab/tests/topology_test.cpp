@@ -42,8 +42,8 @@ TEST(BundledScenarios, RunOnlyProbesAndRealClientsAndNameTheirPeerTests) {
     for (const auto& step : s.steps) {
       if (step.kind != StepSpec::Kind::run) continue;
       std::string program = step.command.value.substr(0, step.command.value.find(' '));
-      EXPECT_EQ(forbidden.count(program), 0u) << e.path() << ": step " << step.name << " runs "
-                                              << program;
+      EXPECT_EQ(forbidden.count(program), 0u)
+          << e.path() << ": step " << step.name << " runs " << program;
     }
     if (std::find(s.labels.begin(), s.labels.end(), "peer-test") == s.labels.end()) continue;
     ++peer_tests;

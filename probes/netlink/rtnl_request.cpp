@@ -209,23 +209,17 @@ int main(int argc, char** argv) {
     replies(s, seqs.back(), d, !o.on("no-ack"));
     return probe::kRan;
   }
-  if (op == "del-route") {
+  if (op == "del-route" || op == "get-route") {  // get-route: a lookup, as `ip route get`
     unsigned char bytes[16] = {};
     int family = 0, len = 0;
     if (!parse_prefix(o.str("to"), family, bytes, len)) probe::fail("bad prefix", EINVAL);
-    auto* rt = r.start<rtmsg>(RTM_DELROUTE, flags);
+    auto* rt = r.start<rtmsg>(op == "del-route" ? RTM_DELROUTE : RTM_GETROUTE, flags);
     rt->rtm_family = static_cast<unsigned char>(family);
     rt->rtm_dst_len = static_cast<unsigned char>(len);
-    rt->rtm_table = RT_TABLE_MAIN;
-    rt->rtm_scope = RT_SCOPE_NOWHERE;
-    r.attr(RTA_DST, bytes, family == AF_INET ? 4 : 16);
-  } else if (op == "get-route") {  // a route lookup, as `ip route get` does
-    unsigned char bytes[16] = {};
-    int family = 0, len = 0;
-    if (!parse_prefix(o.str("to"), family, bytes, len)) probe::fail("bad address", EINVAL);
-    auto* rt = r.start<rtmsg>(RTM_GETROUTE, flags);
-    rt->rtm_family = static_cast<unsigned char>(family);
-    rt->rtm_dst_len = static_cast<unsigned char>(len);
+    if (op == "del-route") {
+      rt->rtm_table = RT_TABLE_MAIN;
+      rt->rtm_scope = RT_SCOPE_NOWHERE;
+    }
     r.attr(RTA_DST, bytes, family == AF_INET ? 4 : 16);
   } else if (op == "add-bridge") {
     auto* ifi = r.start<ifinfomsg>(RTM_NEWLINK, flags | NLM_F_CREATE | NLM_F_EXCL);

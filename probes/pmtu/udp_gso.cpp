@@ -93,13 +93,13 @@ int main(int argc, char** argv) {
     };
     while (got < want && probe::wait_fd(rx, POLLIN, d)) take_all();
     take_all();  // and anything beyond, already there
-    probe::emit("send", {{"gso_size", c.gso},
-                         {"payload", c.payload},
-                         {"result", r < 0 ? probe::errno_name(static_cast<int>(-r))
-                                          : std::to_string(r)},
-                         {"datagrams", got},
-                         {"first_size", first},
-                         {"last_size", last}});
+    probe::emit("send",
+                {{"gso_size", c.gso},
+                 {"payload", c.payload},
+                 {"result", r < 0 ? probe::errno_name(static_cast<int>(-r)) : std::to_string(r)},
+                 {"datagrams", got},
+                 {"first_size", first},
+                 {"last_size", last}});
   }
   close(tx);
   close(rx);

@@ -48,6 +48,13 @@ long pidfd_pid(int fd) {
   return -1;
 }
 
+// What a pidfd says of its process: the pid (-1 once it is gone) and whether it has exited
+// (a pidfd polls readable then).
+probe::Json pidfd_facts(int pidfd) {
+  pollfd p{pidfd, POLLIN, 0};
+  return {{"pid", pidfd_pid(pidfd)}, {"exited", poll(&p, 1, 0) == 1 && (p.revents & POLLIN)}};
+}
+
 // Sends one byte, with SCM_CREDENTIALS `c` when given. Returns 0 or errno.
 int send_with(int fd, const ucred* c) {
   char byte = 'x';
@@ -90,8 +97,8 @@ probe::Json receive(int fd) {
     } else if (c->cmsg_type == SCM_PIDFD) {
       int pfd;
       std::memcpy(&pfd, CMSG_DATA(c), sizeof pfd);
-      out["scm_pidfd"] = {{"pid", pidfd_pid(pfd)},
-                          {"cloexec", (fcntl(pfd, F_GETFD) & FD_CLOEXEC) != 0}};
+      out["scm_pidfd"] = pidfd_facts(pfd);
+      out["scm_pidfd"]["cloexec"] = (fcntl(pfd, F_GETFD) & FD_CLOEXEC) != 0;
       close(pfd);
     }
   });
@@ -293,11 +300,6 @@ int peercred_fixed(const probe::Options& o) {
   return probe::kRan;
 }
 
-probe::Json pidfd_facts(int pidfd) {
-  pollfd p{pidfd, POLLIN, 0};
-  return {{"pid", pidfd_pid(pidfd)}, {"exited", poll(&p, 1, 0) == 1 && (p.revents & POLLIN)}};
-}
-
 // A peer that has exited and been reaped: SO_PEERPIDFD and SCM_PIDFD for it.
 int reaped_peer() {
   sockaddr_un a;
@@ -321,25 +323,9 @@ int reaped_peer() {
     rec["so_peerpidfd"]["result"] = "ok";
     close(pidfd);
   }
-  char byte;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[64];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t r = recvmsg(c, &msg, MSG_DONTWAIT);
-  rec["recv"] = r < 0 ? probe::errno_name(errno) : std::to_string(r);
-  rec["scm_pidfd"] = nullptr;
-  if (r >= 0)
-    probe::for_each_cmsg(msg, [&](cmsghdr* cm) {
-      if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_PIDFD) return;
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-      rec["scm_pidfd"] = pidfd_facts(fd);
-      close(fd);
-    });
+  probe::Json got = receive(c);
+  rec["recv"] = got["result"];
+  rec["scm_pidfd"] = got.value("scm_pidfd", probe::Json());
   probe::emit("reaped_peer", rec);
   close(c);
   close(ls);
