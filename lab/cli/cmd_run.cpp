@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "nslab/load.hpp"
 #include "nslab/match.hpp"
+#include "nslab/paths.hpp"
 #include "nslab/report.hpp"
 #include "nslab/runner.hpp"
 #include "nslab/scenario.hpp"
@@ -29,15 +30,10 @@ namespace {
 
 struct RunArgs {
   std::vector<std::string> paths;
-  std::string junit, json, filter, probes, capture;
-  std::vector<std::string> labels;
+  std::string junit, json, filter, capture;
+  std::vector<std::string> labels, probes;
   bool verbose = false, capture_all = false, keep = false;
 };
-
-std::string env_or(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : fallback;
-}
 
 // Scenario files under the given paths (folders searched recursively), in a stable order.
 std::vector<std::string> scenario_files(const std::vector<std::string>& paths, bool& bad) {
@@ -112,14 +108,23 @@ int run_scenarios(const RunArgs& a) {
   for (ReportFile* r : {&junit, &json})
     if (r->wanted() && !r->prepare()) return kSetup;
   if (!acquire_privileges_or_report()) return kSetup;
+  const DataPaths data = data_paths();
   std::vector<std::string> paths = a.paths;
-  if (paths.empty()) paths.push_back(env_or("NSLAB_SCENARIOS", NSLAB_SCENARIOS_DIR));
+  if (paths.empty()) {
+    if (data.scenarios.empty()) {
+      fmt::print(stderr,
+                 "nslab: no PATH given and the bundled scenarios are not found (beside this "
+                 "nslab, or in $NSLAB_SCENARIOS)\n");
+      return kSetup;
+    }
+    paths.push_back(data.scenarios);
+  }
   bool bad_path = false;
   auto files = scenario_files(paths, bad_path);
   if (bad_path) return kSetup;
 
   RunOptions opt;
-  opt.probes_dir = a.probes.empty() ? env_or("NSLAB_PROBES", NSLAB_PROBES_DIR) : a.probes;
+  opt.probe_dirs = probe_search_path(a.probes, data);
   opt.verbose = a.verbose;
   opt.capture_dir = a.capture;
   opt.capture_all = a.capture_all;
@@ -199,9 +204,17 @@ Command add_run(CLI::App& app) {
   sub->add_option("--junit", a->junit, "write JUnit XML here (one testcase per scenario)");
   sub->add_option("--json", a->json, "write every scenario, step, record and verdict as JSON");
   sub->add_option("--filter", a->filter, "run scenarios whose path or name matches this regex");
-  sub->add_option("--label", a->labels, "run scenarios carrying this label (repeatable)");
+  // One value per occurrence: `--label ipv6 PATH` must leave PATH a path.
+  sub->add_option("--label", a->labels, "run scenarios carrying this label (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sub->add_option("--probes", a->probes,
-                  "where probes are (default: $NSLAB_PROBES or the build's)");
+                  "a folder of probes, searched before the bundled ones (repeatable; the "
+                  "bundled ones: $NSLAB_PROBES, or those installed or built beside nslab)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sub->add_option("--capture", a->capture, "write a pcap per interface here; kept for failures");
   sub->add_flag("--capture-all", a->capture_all, "keep the pcaps of passing scenarios too");
   sub->add_flag("--keep", a->keep, "hold a failed scenario's lab until SIGINT/SIGTERM");

@@ -18,7 +18,7 @@ class Lab;
 struct ScenarioOutcome;
 
 struct RunOptions {
-  std::string probes_dir;  // where probe short names are found
+  std::vector<std::string> probe_dirs;  // where probe short names are found, in this order
   bool verbose = false;
   std::string capture_dir;   // a pcap per interface when set
   bool capture_all = false;  // keep captures of passing scenarios too

@@ -17,11 +17,15 @@ namespace nslab::exec {
 
 namespace {
 
-// A probe's short name becomes its path in the probes folder; anything else is left to PATH.
+// A probe's short name becomes its path in the first probes folder that has it; anything else
+// is left to PATH.
 std::string resolve_program(const ScenarioState& s, const std::string& name) {
-  if (name.find('/') != std::string::npos || s.options.probes_dir.empty()) return name;
-  fs::path p = fs::path(s.options.probes_dir) / name;
-  return access(p.c_str(), X_OK) == 0 ? p.string() : name;
+  if (name.find('/') != std::string::npos) return name;
+  for (const auto& dir : s.options.probe_dirs) {
+    fs::path p = fs::path(dir) / name;
+    if (access(p.c_str(), X_OK) == 0) return p.string();
+  }
+  return name;
 }
 
 // A step's saves: the field of the first record matching each pattern. One that cannot be made
