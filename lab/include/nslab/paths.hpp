@@ -18,9 +18,11 @@ struct DataPaths {
   std::string topologies;  // the bundled topologies
 };
 
-// For the executable at `exe` (empty: this process's, /proc/self/exe). A folder that cannot be
-// found is left empty.
+// For the executable at `exe` (empty: this process's, /proc/self/exe), which is PREFIX/bin/nslab
+// or BUILD/lab/nslab. A folder that cannot be found is left empty.
 DataPaths data_paths(const std::string& exe = "");
+// For an install prefix or a build tree.
+DataPaths data_paths_in(const std::string& prefix);
 
 // The folders a probe's short name is searched in: `extra` (in order, e.g. repeated --probes),
 // then the bundled probes.

@@ -18,17 +18,21 @@ std::string env_or(const char* name, const fs::path& fallback) {
 
 }  // namespace
 
-DataPaths data_paths(const std::string& exe) {
+DataPaths data_paths_in(const std::string& prefix) {
   std::error_code ec;
-  fs::path self = exe.empty() ? fs::read_symlink("/proc/self/exe", ec) : fs::path(exe);
-  fs::path dir = ec ? fs::path() : self.parent_path();
-  fs::path up = dir.parent_path();
-  // Installed (PREFIX/bin) first; then the build tree (BUILD/lab).
+  fs::path up(prefix);
+  // Installed (PREFIX/libexec) first; then a build tree (BUILD/probes/bin).
   bool installed = fs::is_directory(up / "libexec/nslab/probes", ec);
   fs::path probes = installed ? up / "libexec/nslab/probes" : up / "probes/bin";
   fs::path share = up / "share/nslab";
   return {env_or("NSLAB_PROBES", probes), env_or("NSLAB_SCENARIOS", share / "scenarios"),
           env_or("NSLAB_TOPOLOGIES", share / "topologies")};
+}
+
+DataPaths data_paths(const std::string& exe) {
+  std::error_code ec;
+  fs::path self = exe.empty() ? fs::read_symlink("/proc/self/exe", ec) : fs::path(exe);
+  return data_paths_in(ec ? std::string() : self.parent_path().parent_path().string());
 }
 
 std::vector<std::string> probe_search_path(const std::vector<std::string>& extra,
