@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -32,7 +33,7 @@ struct RunArgs {
   std::vector<std::string> paths;
   std::string junit, json, filter, capture;
   std::vector<std::string> labels, probes;
-  bool verbose = false, capture_all = false, keep = false;
+  bool verbose = false, capture_all = false, keep = false, list = false;
 };
 
 // Scenario files under the given paths (folders searched recursively), in a stable order.
@@ -98,6 +99,26 @@ class ReportFile {
   std::string tmp_;
 };
 
+// --list: what would run, and nothing runs. One line per scenario (path, name, labels,
+// requires); with --json FILE the same as a JSON array there, for tools (nslab_add_scenarios).
+int list_scenarios(const std::vector<Scenario>& selected, ReportFile& json, bool invalid) {
+  Json all = Json::array();
+  for (const auto& s : selected) {
+    std::vector<std::string> requires_;
+    for (const auto& r : s.requires_) requires_.push_back(r.text);
+    auto joined = [](const std::vector<std::string>& v) {
+      return v.empty() ? std::string("-") : fmt::format("{}", fmt::join(v, ","));
+    };
+    fmt::print("{}  {}  labels: {}  requires: {}\n", s.file, s.name, joined(s.labels),
+               joined(requires_));
+    all.push_back(
+        {{"path", s.file}, {"name", s.name}, {"labels", s.labels}, {"requires", requires_}});
+  }
+  if (json.wanted() && !json.write(all.dump(2) + "\n")) return kSetup;
+  if (invalid) return kFailed;
+  return selected.empty() ? kSetup : kOk;
+}
+
 int run_scenarios(const RunArgs& a) {
   bool own_userns = geteuid() != 0;
   if (auto e = regex_error(a.filter)) {
@@ -107,7 +128,6 @@ int run_scenarios(const RunArgs& a) {
   ReportFile junit("--junit", a.junit), json("--json", a.json);
   for (ReportFile* r : {&junit, &json})
     if (r->wanted() && !r->prepare()) return kSetup;
-  if (!acquire_privileges_or_report()) return kSetup;
   const DataPaths data = data_paths();
   std::vector<std::string> paths = a.paths;
   if (paths.empty()) {
@@ -137,10 +157,9 @@ int run_scenarios(const RunArgs& a) {
       signals.wait();
     };
   }
-  nslab::Runner runner(opt, signals);
-  std::vector<ScenarioOutcome> outcomes;
+  // The scenarios to run: loaded (each error at its position), then --filter and --label.
+  std::vector<Scenario> selected;
   bool invalid = false;
-  auto t0 = std::chrono::steady_clock::now();
   for (const auto& f : files) {
     Scenario s;
     try {
@@ -157,6 +176,15 @@ int run_scenarios(const RunArgs& a) {
           return std::find(s.labels.begin(), s.labels.end(), l) != s.labels.end();
         }))
       continue;
+    selected.push_back(std::move(s));
+  }
+  if (a.list) return list_scenarios(selected, json, invalid);
+
+  if (!acquire_privileges_or_report()) return kSetup;
+  nslab::Runner runner(opt, signals);
+  std::vector<ScenarioOutcome> outcomes;
+  auto t0 = std::chrono::steady_clock::now();
+  for (const auto& s : selected) {
     outcomes.push_back(runner.run(s));
     print_scenario(stdout, outcomes.back(), a.verbose);
     std::fflush(stdout);
@@ -219,6 +247,9 @@ Command add_run(CLI::App& app) {
   sub->add_flag("--capture-all", a->capture_all, "keep the pcaps of passing scenarios too");
   sub->add_flag("--keep", a->keep, "hold a failed scenario's lab until SIGINT/SIGTERM");
   sub->add_flag("-v,--verbose", a->verbose, "one line per step");
+  sub->add_flag("--list", a->list,
+                "list the scenarios that would run (path, name, labels, requires), run nothing; "
+                "with --json FILE also as JSON");
   sub->footer(
       "Exit status: 0 all passed, 1 a scenario failed or a file is invalid, 2 setup, "
       "77 everything was skipped.");
