@@ -30,6 +30,9 @@ Command add_graph(CLI::App& app);
 Command add_exec(CLI::App& app);
 Command add_up(CLI::App& app);
 Command add_run(CLI::App& app);
+Command add_version(CLI::App& app);
+// "nslab 0.1.0" and one line per component (kernel, libraries): `version` and `--version`.
+std::string version_text();
 
 // Shared helpers (common.cpp).
 // The files named, and every *.yaml under the folders named (recursively, sorted); a path that

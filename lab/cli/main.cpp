@@ -12,7 +12,7 @@ int run_main(int argc, char** argv) {
   CLI::App app{
       "nslab: a network-namespace integration test lab for Linux.\n"
       "Builds YAML topologies in fresh network namespaces and runs programs inside."};
-  app.set_version_flag("--version", NSLAB_VERSION);
+  app.set_version_flag("--version", [] { return version_text(); });
   app.require_subcommand(1);
   app.fallthrough(false);
   Command validate = add_validate(app);
@@ -20,6 +20,7 @@ int run_main(int argc, char** argv) {
   Command exec = add_exec(app);
   Command up = add_up(app);
   Command run = add_run(app);
+  Command version = add_version(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -30,7 +31,8 @@ int run_main(int argc, char** argv) {
                                {"validate", &validate},
                                {"graph", &graph},
                                {"exec", &exec},
-                               {"up", &up}}) {
+                               {"up", &up},
+                               {"version", &version}}) {
     if (app.got_subcommand(name)) return (*command)();
   }
   return kSetup;
