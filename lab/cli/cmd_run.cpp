@@ -166,6 +166,7 @@ int run_scenarios(const RunArgs& a) {
       s = load_scenario_file(f);
     } catch (const InputError& e) {
       for (const auto& d : e.diagnostics()) fmt::print(stderr, "{}\n", d.str());
+      hint_if_other_kind(f, /*wanted_scenario=*/true);
       invalid = true;
       continue;
     }

@@ -38,6 +38,9 @@ std::string version_text();
 // The files named, and every *.yaml under the folders named (recursively, sorted); a path that
 // does not exist is reported on stderr and sets `bad`.
 std::vector<std::string> yaml_files(const std::vector<std::string>& paths, bool& bad);
+// After a file failed to load as a scenario (`wanted_scenario`) or a topology: when it is plainly
+// the other kind (its top-level keys say so), says so on stderr.
+void hint_if_other_kind(const std::string& path, bool wanted_scenario);
 // Loads and validates a topology; prints every diagnostic to stderr and returns nullopt if invalid.
 std::optional<Topology> load_topology_or_report(const std::string& path);
 // Runs `body`, turning exceptions into a message on stderr and an exit code: an error that points

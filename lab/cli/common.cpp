@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+
 #include "commands.hpp"
 #include "nslab/lab.hpp"
 #include "nslab/load.hpp"
@@ -52,11 +54,30 @@ std::vector<std::string> yaml_files(const std::vector<std::string>& paths, bool&
   return out;
 }
 
+bool has_top_level_key(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(key + ":", 0) == 0) return true;
+  return false;
+}
+
+void hint_if_other_kind(const std::string& path, bool wanted_scenario) {
+  if (wanted_scenario && has_top_level_key(path, "nodes") && !has_top_level_key(path, "steps"))
+    fmt::print(stderr,
+               "nslab: {} is a topology, not a scenario: `nslab run` takes scenarios; a topology "
+               "goes to `nslab exec`, `up`, `graph` or `validate`\n",
+               path);
+  if (!wanted_scenario && has_top_level_key(path, "steps") && !has_top_level_key(path, "nodes"))
+    fmt::print(stderr, "nslab: {} is a scenario, not a topology: run it with `nslab run {}`\n",
+               path, path);
+}
+
 std::optional<Topology> load_topology_or_report(const std::string& path) {
   try {
     return load_topology_file(path);
   } catch (const InputError& e) {
     for (const auto& d : e.diagnostics()) fmt::print(stderr, "{}\n", d.str());
+    hint_if_other_kind(path, /*wanted_scenario=*/false);
     return std::nullopt;
   }
 }

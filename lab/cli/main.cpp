@@ -3,9 +3,29 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "commands.hpp"
 
 namespace {
+
+// The edit distance between two words (for "did you mean").
+std::size_t distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
 
 int run_main(int argc, char** argv) {
   using namespace nslab::cli;
@@ -21,6 +41,25 @@ int run_main(int argc, char** argv) {
   Command up = add_up(app);
   Command run = add_run(app);
   Command version = add_version(app);
+  // A first word that is no subcommand: the closest one, when it is close.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string word = argv[1];
+    std::string best;
+    std::size_t best_d = 3;  // at most two edits away
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) {
+      if (sub->get_name() == word) known = true;
+      if (std::size_t d = distance(word, sub->get_name()); d < best_d) {
+        best_d = d;
+        best = sub->get_name();
+      }
+    }
+    if (!known) {
+      fmt::print(stderr, "nslab: '{}' is not a command{}; see nslab --help\n", word,
+                 best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best));
+      return kSetup;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
