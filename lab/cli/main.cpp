@@ -8,24 +8,9 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "nslab/suggest.hpp"
 
 namespace {
-
-// The edit distance between two words (for "did you mean").
-std::size_t distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 int run_main(int argc, char** argv) {
   using namespace nslab::cli;
@@ -49,7 +34,7 @@ int run_main(int argc, char** argv) {
     bool known = false;
     for (const auto* sub : app.get_subcommands({})) {
       if (sub->get_name() == word) known = true;
-      if (std::size_t d = distance(word, sub->get_name()); d < best_d) {
+      if (std::size_t d = nslab::edit_distance(word, sub->get_name()); d < best_d) {
         best_d = d;
         best = sub->get_name();
       }

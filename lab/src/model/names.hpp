@@ -6,6 +6,8 @@
 #include <string_view>
 #include <utility>
 
+#include "nslab/suggest.hpp"  // edit_distance
+
 namespace nslab {
 
 // Each returns an error text, or nullopt when the name is acceptable.
@@ -19,8 +21,5 @@ std::optional<std::string> check_sysctl_value(std::string_view key, std::string_
 // Where an nft ruleset reads a file of the host (`include "..."`): {line, column}, 1-based in
 // `text`, skipping strings and comments. Rulesets live in the lab and may not read the host.
 std::optional<std::pair<int, int>> find_nft_include(std::string_view text);
-
-// Levenshtein distance, for "did you mean" suggestions.
-std::size_t edit_distance(std::string_view a, std::string_view b);
 
 }  // namespace nslab
