@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,9 +32,9 @@ namespace {
 
 struct RunArgs {
   std::vector<std::string> paths;
-  std::string junit, json, filter, capture;
+  std::string junit, json, filter, capture, shard;
   std::vector<std::string> labels, probes;
-  bool verbose = false, capture_all = false, keep = false, list = false;
+  bool verbose = false, capture_all = false, keep = false, list = false, tap = false;
 };
 
 // Scenario files under the given paths (folders searched recursively), in a stable order.
@@ -99,6 +100,47 @@ class ReportFile {
   std::string tmp_;
 };
 
+// Which part of the selected scenarios this process runs: --shard I/N (I from 0), else the
+// variables GoogleTest (GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS) and Bazel
+// (TEST_SHARD_INDEX/TEST_TOTAL_SHARDS) set. Scenario k (in path order) belongs to shard k mod N.
+struct Shard {
+  long index = 0, total = 1;
+};
+std::optional<Shard> parse_shard(const std::string& flag, std::string& error) {
+  auto number = [](const std::string& text, long& out) {
+    if (text.empty() || text.size() > 6 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return false;
+    out = std::stol(text);
+    return true;
+  };
+  Shard sh;
+  std::string index, total;
+  if (!flag.empty()) {
+    auto slash = flag.find('/');
+    index = flag.substr(0, slash);
+    total = slash == std::string::npos ? "" : flag.substr(slash + 1);
+  } else {
+    for (auto [i, t] : {std::pair{"GTEST_SHARD_INDEX", "GTEST_TOTAL_SHARDS"},
+                        {"TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS"}}) {
+      const char* iv = std::getenv(i);
+      const char* tv = std::getenv(t);
+      if (iv && tv) {
+        index = iv;
+        total = tv;
+        break;
+      }
+    }
+    if (index.empty()) return sh;
+  }
+  if (!number(index, sh.index) || !number(total, sh.total) || sh.total < 1 ||
+      sh.index >= sh.total) {
+    error = fmt::format("shard '{}/{}': want I/N with 0 <= I < N", index, total);
+    return std::nullopt;
+  }
+  return sh;
+}
+
 // --list: what would run, and nothing runs. One line per scenario (path, name, labels,
 // requires); with --json FILE the same as a JSON array there, for tools (nslab_add_scenarios).
 int list_scenarios(const std::vector<Scenario>& selected, ReportFile& json, bool invalid) {
@@ -125,7 +167,10 @@ int run_scenarios(const RunArgs& a) {
     fmt::print(stderr, "nslab: --filter: invalid regular expression: {}\n", *e);
     return kSetup;
   }
-  ReportFile junit("--junit", a.junit), json("--json", a.json);
+  // Bazel's XML_OUTPUT_FILE is where a test writes its JUnit XML, when --junit does not say.
+  const char* bazel_xml = std::getenv("XML_OUTPUT_FILE");
+  ReportFile junit("--junit", a.junit.empty() && bazel_xml ? std::string(bazel_xml) : a.junit),
+      json("--json", a.json);
   for (ReportFile* r : {&junit, &json})
     if (r->wanted() && !r->prepare()) return kSetup;
   const DataPaths data = data_paths();
@@ -179,21 +224,41 @@ int run_scenarios(const RunArgs& a) {
       continue;
     selected.push_back(std::move(s));
   }
+  std::string shard_error;
+  auto shard = parse_shard(a.shard, shard_error);
+  if (!shard) {
+    fmt::print(stderr, "nslab: {}\n", shard_error);
+    return kSetup;
+  }
+  if (shard->total > 1) {
+    std::vector<Scenario> mine;
+    for (std::size_t k = 0; k < selected.size(); ++k)
+      if (static_cast<long>(k % static_cast<std::size_t>(shard->total)) == shard->index)
+        mine.push_back(std::move(selected[k]));
+    selected = std::move(mine);
+  }
+  // Bazel asks a sharded test to say that it shards by touching this file.
+  if (const char* status = std::getenv("TEST_SHARD_STATUS_FILE"); status && *status)
+    std::ofstream(status, std::ios::app).flush();
   if (a.list) return list_scenarios(selected, json, invalid);
 
   if (!acquire_privileges_or_report()) return kSetup;
   nslab::Runner runner(opt, signals);
   std::vector<ScenarioOutcome> outcomes;
   auto t0 = std::chrono::steady_clock::now();
+  if (a.tap) print_tap_plan(stdout, selected.size());
   for (const auto& s : selected) {
     outcomes.push_back(runner.run(s));
-    print_scenario(stdout, outcomes.back(), a.verbose);
+    if (a.tap)
+      print_tap_result(stdout, outcomes.size(), outcomes.back());
+    else
+      print_scenario(stdout, outcomes.back(), a.verbose);
     std::fflush(stdout);
     if (runner.interrupted()) break;
   }
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  print_summary(stdout, outcomes, ms);
+  if (!a.tap) print_summary(stdout, outcomes, ms);
   bool reports_ok = true;
   if (junit.wanted()) reports_ok = junit.write(junit_xml(outcomes)) && reports_ok;
   if (json.wanted())
@@ -248,6 +313,11 @@ Command add_run(CLI::App& app) {
   sub->add_flag("--capture-all", a->capture_all, "keep the pcaps of passing scenarios too");
   sub->add_flag("--keep", a->keep, "hold a failed scenario's lab until SIGINT/SIGTERM");
   sub->add_flag("-v,--verbose", a->verbose, "one line per step");
+  sub->add_flag("--tap", a->tap, "TAP 14 on stdout, as the kernel's selftests print it");
+  sub->add_option("--shard", a->shard,
+                  "run part I of N (I/N, I from 0): scenario k in path order is in part k mod N; "
+                  "else GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS or TEST_SHARD_INDEX/"
+                  "TEST_TOTAL_SHARDS");
   sub->add_flag("--list", a->list,
                 "list the scenarios that would run (path, name, labels, requires), run nothing; "
                 "with --json FILE also as JSON");

@@ -15,6 +15,11 @@ void print_scenario(std::FILE* out, const ScenarioOutcome& o, bool verbose);
 // "N passed, N failed, N skipped" alone on the last line.
 void print_summary(std::FILE* out, const std::vector<ScenarioOutcome>& all, double ms);
 std::string junit_xml(const std::vector<ScenarioOutcome>& all);
+// TAP 14, as the kernel's selftests print it: the plan, then one `ok`/`not ok` line per scenario
+// as it ends (number `n`), a skip as `# SKIP reason`, a failure's reason and details as a YAML
+// block.
+void print_tap_plan(std::FILE* out, std::size_t count);
+void print_tap_result(std::FILE* out, std::size_t n, const ScenarioOutcome& o);
 nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all);
 
 }  // namespace nslab

@@ -87,6 +87,34 @@ void print_summary(std::FILE* out, const std::vector<ScenarioOutcome>& all, doub
   fmt::print(out, "{} passed, {} failed, {} skipped\n", passed, failed, skipped);
 }
 
+void print_tap_plan(std::FILE* out, std::size_t count) {
+  fmt::print(out, "TAP version 14\n1..{}\n", count);
+}
+
+void print_tap_result(std::FILE* out, std::size_t n, const ScenarioOutcome& o) {
+  // A description may not hold '#' (it starts a directive).
+  std::string what = o.file;
+  std::replace(what.begin(), what.end(), '#', '_');
+  if (o.verdict == Verdict::skipped) {
+    std::string reason = o.reason;
+    std::replace(reason.begin(), reason.end(), '\n', ' ');
+    fmt::print(out, "ok {} - {} # SKIP {}\n", n, what, reason);
+    return;
+  }
+  fmt::print(out, "{} {} - {}\n", o.verdict == Verdict::passed ? "ok" : "not ok", n, what);
+  if (o.verdict != Verdict::failed) return;
+  Json details = Json::array();
+  for (const auto& st : o.steps)
+    if (!st.passed)
+      for (const auto& d : st.details) details.push_back(d);
+  fmt::print(out, "  ---\n  message: {}\n  severity: fail\n", Json(o.reason).dump());
+  if (!details.empty()) {
+    fmt::print(out, "  details:\n");
+    for (const auto& d : details) fmt::print(out, "    - {}\n", d.dump());
+  }
+  fmt::print(out, "  ...\n");
+}
+
 std::string junit_xml(const std::vector<ScenarioOutcome>& all) {
   int failures = 0, skipped = 0;
   double total = 0;
