@@ -100,6 +100,15 @@ class ReportFile {
   std::string tmp_;
 };
 
+// On a terminal a "[n/N]" counter and colour (none with NO_COLOR set, https://no-color.org);
+// plain lines in logs and pipes.
+LineStyle terminal_style(std::size_t index, std::size_t total) {
+  static const bool tty = isatty(STDOUT_FILENO) == 1;
+  static const bool no_colour = std::getenv("NO_COLOR") && *std::getenv("NO_COLOR");
+  if (!tty) return {};
+  return {index, total, !no_colour};
+}
+
 // Which part of the selected scenarios this process runs: --shard I/N (I from 0), else the
 // variables GoogleTest (GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS) and Bazel
 // (TEST_SHARD_INDEX/TEST_TOTAL_SHARDS) set. Scenario k (in path order) belongs to shard k mod N.
@@ -252,7 +261,8 @@ int run_scenarios(const RunArgs& a) {
     if (a.tap)
       print_tap_result(stdout, outcomes.size(), outcomes.back());
     else
-      print_scenario(stdout, outcomes.back(), a.verbose);
+      print_scenario(stdout, outcomes.back(), a.verbose,
+                     terminal_style(outcomes.size(), selected.size()));
     std::fflush(stdout);
     if (runner.interrupted()) break;
   }

@@ -11,7 +11,14 @@
 
 namespace nslab {
 
-void print_scenario(std::FILE* out, const ScenarioOutcome& o, bool verbose);
+// How a scenario's line looks on a terminal: a "[n/N]" counter first (n 0: none), and the
+// verdict in colour.
+struct LineStyle {
+  std::size_t index = 0, total = 0;
+  bool colour = false;
+};
+void print_scenario(std::FILE* out, const ScenarioOutcome& o, bool verbose,
+                    const LineStyle& style = {});
 // "N passed, N failed, N skipped" alone on the last line.
 void print_summary(std::FILE* out, const std::vector<ScenarioOutcome>& all, double ms);
 std::string junit_xml(const std::vector<ScenarioOutcome>& all);

@@ -61,8 +61,16 @@ std::size_t name_width(const ScenarioOutcome& o) {
 
 }  // namespace
 
-void print_scenario(std::FILE* out, const ScenarioOutcome& o, bool verbose) {
-  fmt::print(out, "{}  {}  ({:.0f} ms)\n", tag(o.verdict), o.file, o.ms);
+void print_scenario(std::FILE* out, const ScenarioOutcome& o, bool verbose,
+                    const LineStyle& style) {
+  std::string counter =
+      style.index ? fmt::format("[{}/{}] ", style.index, style.total) : std::string();
+  const char* colour = o.verdict == Verdict::passed   ? "\033[32m"
+                       : o.verdict == Verdict::failed ? "\033[1;31m"
+                                                      : "\033[33m";
+  std::string verdict = style.colour ? fmt::format("{}{}\033[0m", colour, tag(o.verdict))
+                                     : std::string(tag(o.verdict));
+  fmt::print(out, "{}{}  {}  ({:.0f} ms)\n", counter, verdict, o.file, o.ms);
   if (o.verdict == Verdict::skipped) {
     fmt::print(out, "      {}\n", o.reason);
     return;
