@@ -275,7 +275,9 @@ int run_scenarios(const RunArgs& a) {
     reports_ok =
         json.write(
             // a program's output may be any bytes: invalid UTF-8 becomes U+FFFD, never an exception
-            outcomes_json(outcomes).dump(2, ' ', false, Json::error_handler_t::replace) + "\n") &&
+            outcomes_json(outcomes, NSLAB_VERSION)
+                .dump(2, ' ', false, Json::error_handler_t::replace) +
+            "\n") &&
         reports_ok;
   if (!reports_ok) return kSetup;
 

@@ -27,6 +27,11 @@ std::string junit_xml(const std::vector<ScenarioOutcome>& all);
 // block.
 void print_tap_plan(std::FILE* out, std::size_t count);
 void print_tap_result(std::FILE* out, std::size_t n, const ScenarioOutcome& o);
-nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all);
+// The --json report: schema_version, the nslab version, host, versions (kernel, libraries), totals,
+// then each scenario with its family, steps and records. The schema version grows when a field
+// changes meaning or goes; new fields may come without it.
+inline constexpr int kReportSchemaVersion = 1;
+nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all,
+                                     const std::string& nslab_version);
 
 }  // namespace nslab

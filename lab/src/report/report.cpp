@@ -1,6 +1,10 @@
 #include "nslab/report.hpp"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
+
+#include "nslab/versions.hpp"
 
 #include <algorithm>
 
@@ -44,6 +48,15 @@ std::string xml(const std::string& s) {
     }
   }
   return out;
+}
+
+// A scenario's family: the folder it is in (scenarios/pmtu/x.yaml: pmtu).
+std::string family_of(const std::string& file) {
+  auto slash = file.rfind('/');
+  if (slash == std::string::npos || slash == 0) return "scenarios";
+  auto before = file.rfind('/', slash - 1);
+  return file.substr(before == std::string::npos ? 0 : before + 1,
+                     slash - (before == std::string::npos ? 0 : before + 1));
 }
 
 std::string step_line(const StepOutcome& s, std::size_t name_width) {
@@ -136,8 +149,10 @@ std::string junit_xml(const std::vector<ScenarioOutcome>& all) {
       "<testsuite name=\"nslab\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3f}\">\n",
       all.size(), failures, skipped, total / 1000);
   for (const auto& o : all) {
-    x += fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\">\n", xml(o.file),
-                     xml(o.name), o.ms / 1000);
+    // classname: the family, so that Jenkins and GitLab group the scenarios by it.
+    x +=
+        fmt::format("  <testcase classname=\"nslab.{}\" name=\"{}\" file=\"{}\" time=\"{:.3f}\">\n",
+                    xml(family_of(o.file)), xml(o.name), xml(o.file), o.ms / 1000);
     if (o.verdict == Verdict::failed)
       x += fmt::format("    <failure message=\"{}\"/>\n", xml(o.reason));
     if (o.verdict == Verdict::skipped)
@@ -152,7 +167,8 @@ std::string junit_xml(const std::vector<ScenarioOutcome>& all) {
   return x + "</testsuite>\n";
 }
 
-nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all) {
+nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all,
+                                     const std::string& nslab_version) {
   nlohmann::ordered_json a = nlohmann::ordered_json::array();
   for (const auto& o : all) {
     nlohmann::ordered_json steps = nlohmann::ordered_json::array();
@@ -174,6 +190,7 @@ nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all) {
       steps.push_back(j);
     }
     a.push_back({{"file", o.file},
+                 {"family", family_of(o.file)},
                  {"name", o.name},
                  {"labels", o.labels},
                  {"verdict", verdict_name(o.verdict)},
@@ -183,7 +200,27 @@ nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all) {
                  {"captures", o.captures},
                  {"steps", steps}});
   }
-  return {{"scenarios", a}};
+  std::size_t passed = 0, failed = 0, skipped = 0;
+  double ms = 0;
+  for (const auto& o : all) {
+    passed += o.verdict == Verdict::passed;
+    failed += o.verdict == Verdict::failed;
+    skipped += o.verdict == Verdict::skipped;
+    ms += o.ms;
+  }
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return {{"schema_version", kReportSchemaVersion},
+          {"nslab", nslab_version},
+          {"host", host},
+          {"versions", runtime_versions()},
+          {"totals",
+           {{"scenarios", all.size()},
+            {"passed", passed},
+            {"failed", failed},
+            {"skipped", skipped},
+            {"ms", ms}}},
+          {"scenarios", a}};
 }
 
 }  // namespace nslab
