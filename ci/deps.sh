@@ -8,7 +8,7 @@ packages=(
   libnl-3-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev
   libboost-dev libboost-filesystem-dev nlohmann-json3-dev libfmt-dev
   libcli11-dev libpcap-dev libre2-dev libgtest-dev libbenchmark-dev
-  iproute2 iputils-ping iputils-tracepath util-linux procps dpkg-dev
+  iproute2 iputils-ping iputils-tracepath util-linux procps dpkg-dev help2man bash-completion
 )
 
 missing=()
