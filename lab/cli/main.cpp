@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "commands.hpp"
@@ -49,6 +50,13 @@ int run_main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
+    // `nslab exec t n ping -c 1 x`: the command's options were taken for nslab's.
+    bool has_separator =
+        std::any_of(argv, argv + argc, [](const char* a) { return std::string_view(a) == "--"; });
+    if (rc != 0 && argc > 1 && std::string_view(argv[1]) == "exec" && !has_separator)
+      fmt::print(stderr,
+                 "nslab: put -- before the command, so that its options stay its own: "
+                 "nslab exec TOPOLOGY NODE -- COMMAND...\n");
     return rc == 0 ? kOk : kSetup;
   }
   for (auto [name, command] : {std::pair{"run", &run},
