@@ -37,17 +37,6 @@ std::string describe(const std::vector<nlohmann::ordered_json>& records,
   return s;
 }
 
-ProbeResult result_of(const CapturedProcess& p, bool timed_out) {
-  ProbeResult r;
-  r.timed_out = timed_out;
-  r.exit_status = timed_out ? std::nullopt : p.exit_status();
-  r.overflowed = p.overflowed();
-  r.records = p.records();
-  r.stdout_text = p.stdout_text();
-  r.stderr_text = p.stderr_text();
-  return r;
-}
-
 }  // namespace
 
 std::string bundled_topologies_dir() {

@@ -67,6 +67,9 @@ struct ProbeResult {
   std::vector<nlohmann::ordered_json> events(const std::string& event) const;
 };
 
+// What `p` has reported so far; `timed_out`: it was killed at its deadline (no exit status).
+ProbeResult result_of(const CapturedProcess& p, bool timed_out);
+
 // Runs argv inside `node` until it exits or `timeout` passes (then its group is killed).
 ProbeResult run_in_node(Lab& lab, const std::string& node, const std::vector<std::string>& argv,
                         std::chrono::milliseconds timeout);

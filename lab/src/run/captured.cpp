@@ -119,13 +119,13 @@ ProbeResult run_in_node(Lab& lab, const std::string& node, const std::vector<std
                         std::chrono::milliseconds timeout) {
   CapturedProcess p(lab, node, argv);
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  ProbeResult r;
+  bool timed_out = false;
   while (!p.exited()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       p.kill_group(SIGKILL);
-      r.timed_out = true;
+      timed_out = true;
       break;
     }
     auto fds = p.fds();
@@ -133,7 +133,13 @@ ProbeResult run_in_node(Lab& lab, const std::string& node, const std::vector<std
     if (n < 0 && errno != EINTR) throw_errno("poll", errno);
     if (n > 0) p.handle(fds);
   }
-  r.exit_status = r.timed_out ? std::nullopt : p.exit_status();
+  return result_of(p, timed_out);
+}
+
+ProbeResult result_of(const CapturedProcess& p, bool timed_out) {
+  ProbeResult r;
+  r.timed_out = timed_out;
+  r.exit_status = timed_out ? std::nullopt : p.exit_status();
   r.overflowed = p.overflowed();
   r.records = p.records();
   r.stdout_text = p.stdout_text();
