@@ -29,6 +29,25 @@ if ! cmake --build build-fuzz -j"$(nproc)" >build-fuzz/build.log 2>&1; then
 fi
 mkdir -p build-fuzz/findings
 status=0
+# LeakSanitizer stops the process's threads with ptrace. Where it cannot (under a tracer, or in a
+# sandbox that forbids ptrace) it ends every run with a fatal error or reports false leaks, which
+# would read as a finding. Ask once, on a trivial input; the reason is printed when it is off.
+probe=$(mktemp -d "${TMPDIR:-/tmp}/nslab-fuzz-lsan-XXXXXX")
+echo 'nodes: {}' >"$probe/input"
+leaks=(-detect_leaks=1)
+if build-fuzz/lab/fuzz/topology_fuzz "$probe/input" >"$probe/log" 2>&1; then :; elif
+  grep -qE 'LeakSanitizer has encountered a fatal error|was not suspended|does not work under ptrace' \
+    "$probe/log"; then
+  leaks=(-detect_leaks=0)
+  echo "fuzz: leak detection off: LeakSanitizer cannot stop threads here" \
+    "($(grep -m1 -oE 'LeakSanitizer has encountered a fatal error|Running thread [0-9]+ was not suspended|does not work under ptrace' "$probe/log"))"
+else
+  echo "fuzz: a trivial input already fails:" >&2
+  grep -E 'ERROR|SUMMARY|runtime error|terminate' "$probe/log" >&2 || tail -5 "$probe/log" >&2
+  rm -rf "$probe"
+  exit 1
+fi
+rm -rf "$probe"
 declare -A smoke_runs=([topology_fuzz]=100000 [scenario_fuzz]=60000)
 for target in topology_fuzz scenario_fuzz; do
   if [[ $mode == --smoke ]]; then
@@ -44,16 +63,22 @@ for target in topology_fuzz scenario_fuzz; do
     fi
   fi
   mkdir -p "$corpus"
-  find topologies scenarios lab/tests -type f -exec cp -n {} "$corpus/" \; 2>/dev/null || true
+  # Seeds named after their paths and copied in sorted order: the same corpus on every file system
+  # (a copy by base name kept whichever of two same-named files the directory order gave first).
+  while IFS= read -r -d '' f; do
+    cp -n "$f" "$corpus/${f//\//_}"
+  done < <(find topologies scenarios lab/tests -type f -print0 | LC_ALL=C sort -z)
   echo "fuzz: $target, $what ($(find "$corpus" -type f | wc -l) seed inputs)"
   start=$SECONDS
-  if ! build-fuzz/lab/fuzz/$target "$corpus" "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
+  if ! build-fuzz/lab/fuzz/$target "$corpus" "${budget[@]}" "${leaks[@]}" -timeout=10 -rss_limit_mb=2048 \
       -max_len=16384 -print_final_stats=1 -artifact_prefix="build-fuzz/findings/$target-" \
       2>build-fuzz/$target.log ||
     compgen -G "build-fuzz/findings/$target-*" >/dev/null; then
     status=1
     echo "fuzz: $target FOUND A PROBLEM: inputs in build-fuzz/findings/, log build-fuzz/$target.log"
-    grep -E 'ERROR|SUMMARY|runtime error|terminate' build-fuzz/$target.log | head -5 || true
+    grep -E 'ERROR|SUMMARY|runtime error|terminate|LeakSanitizer|not suspended|Test unit written' \
+      build-fuzz/$target.log | head -8
+    tail -3 build-fuzz/$target.log
   fi
   echo "  $(grep -oE '^stat::number_of_executed_units: *[0-9]+' build-fuzz/$target.log |
     grep -oE '[0-9]+$' || echo '?') inputs in $((SECONDS - start)) s," \

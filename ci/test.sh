@@ -9,9 +9,15 @@ cd "$(dirname "$0")/.."
 ./ci/build.sh
 echo "== fuzz smoke run of the loaders (ci/fuzz.sh --smoke)"
 fuzz=0
-./ci/fuzz.sh --smoke || fuzz=$?
+fuzz_log=$(mktemp "${TMPDIR:-/tmp}/nslab-fuzz-log-XXXXXX")
+trap 'rm -f "$fuzz_log"' EXIT
+./ci/fuzz.sh --smoke 2>&1 | tee "$fuzz_log" || fuzz=$?
 echo "== ctest"
 tests=0
 (cd build && ctest -j"$(nproc)" --output-on-failure --timeout 300) || tests=$?
-if ((fuzz)); then echo "the fuzz smoke run found a problem (above)" >&2; fi
+# A CI log may keep only its tail: the fuzz run's own lines again, where they will be read.
+if ((fuzz)); then
+  echo "== the fuzz smoke run failed (exit $fuzz):" >&2
+  cat "$fuzz_log" >&2
+fi
 exit $((tests ? tests : fuzz))
