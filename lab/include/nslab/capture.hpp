@@ -8,12 +8,20 @@
 
 namespace nslab {
 
-class Lab;
+class Netns;
+
+// What to capture in one node: its namespace and the interfaces to tap there.
+struct CaptureNode {
+  std::string name;
+  const Netns* netns = nullptr;
+  std::vector<std::string> interfaces;
+};
 
 class Capture {
  public:
-  // Starts capturing on every interface (lo excepted) of every node into DIR/NODE-IF.pcap.
-  Capture(Lab& lab, const std::string& dir);
+  // Starts capturing on the given interfaces into DIR/NODE-IF.pcap. `home` is the namespace the
+  // calling thread returns to after opening each node's sockets.
+  Capture(const std::vector<CaptureNode>& nodes, const Netns& home, const std::string& dir);
   ~Capture();  // stops (if still running) and closes everything
   Capture(const Capture&) = delete;
   Capture& operator=(const Capture&) = delete;
@@ -27,5 +35,8 @@ class Capture {
   std::unique_ptr<Impl> impl_;
   std::vector<std::string> files_;
 };
+
+// "libpcap version X" of the library loaded (loading it if need be); throws when it is missing.
+std::string libpcap_version();
 
 }  // namespace nslab

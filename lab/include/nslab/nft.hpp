@@ -18,5 +18,7 @@ struct Failure {
 std::optional<Failure> apply_here(const std::string& ruleset);
 // `nft list ruleset` of the calling thread's namespace.
 std::string list_here();
+// The version of libnftables nslab was built with (it has no runtime version call).
+std::string version();
 
 }  // namespace nslab::nft

@@ -277,4 +277,7 @@ class Rtnl {
   std::unique_ptr<ErrorContext> ctx_;
 };
 
+// The version of the libnl-3 loaded (its runtime numbers, not the headers').
+std::string libnl_version();
+
 }  // namespace nslab

@@ -114,14 +114,4 @@ struct Scenario {
 
 inline constexpr std::chrono::milliseconds kDefaultStepTimeout{10000};
 
-// Loading: parse + validate; throws InputError with every problem, each at its YAML position.
-Scenario load_scenario_file(const std::string& path);
-// Structure only / cross references only, for `nslab validate`.
-Scenario parse_scenario_file(const std::string& path, Diagnostics& diags);
-// The same from text; `file` names it in diagnostics and anchors a relative topology path.
-Scenario parse_scenario_text(const std::string& text, const std::string& file, Diagnostics& diags);
-void validate_scenario(const Scenario& scenario, Diagnostics& diags);
-// True when the file looks like a scenario (has `steps` or `topology`), false for a topology.
-bool is_scenario_file(const std::string& path);
-
 }  // namespace nslab

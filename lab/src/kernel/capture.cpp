@@ -1,4 +1,5 @@
-// The libpcap adapter. The only file that includes libpcap.
+// The libpcap adapter. The only file that includes libpcap, which it loads when a capture starts
+// (src/kernel/dl.hpp): a run without --capture does not map it.
 
 #include "nslab/capture.hpp"
 
@@ -13,11 +14,46 @@
 
 #include <fmt/format.h>
 
+#include "dl.hpp"
 #include "nslab/error.hpp"
-#include "nslab/lab.hpp"
+#include "nslab/netns.hpp"
 #include "nslab/unique_fd.hpp"
 
 namespace nslab {
+
+namespace {
+
+// What nslab calls of libpcap, loaded on first use.
+struct Pcap {
+  dl::Library lib{NSLAB_PCAP_SONAME, NSLAB_PCAP_PACKAGE};
+  NSLAB_DL_FUNCTION(pcap_, create);
+  NSLAB_DL_FUNCTION(pcap_, activate);
+  NSLAB_DL_FUNCTION(pcap_, close);
+  NSLAB_DL_FUNCTION(pcap_, set_snaplen);
+  NSLAB_DL_FUNCTION(pcap_, set_promisc);
+  NSLAB_DL_FUNCTION(pcap_, set_immediate_mode);
+  NSLAB_DL_FUNCTION(pcap_, set_tstamp_precision);
+  NSLAB_DL_FUNCTION(pcap_, setnonblock);
+  NSLAB_DL_FUNCTION(pcap_, get_selectable_fd);
+  NSLAB_DL_FUNCTION(pcap_, geterr);
+  NSLAB_DL_FUNCTION(pcap_, dispatch);
+  NSLAB_DL_FUNCTION(pcap_, dump);
+  NSLAB_DL_FUNCTION(pcap_, dump_open);
+  NSLAB_DL_FUNCTION(pcap_, dump_flush);
+  NSLAB_DL_FUNCTION(pcap_, dump_close);
+  NSLAB_DL_FUNCTION(pcap_, lib_version);
+};
+
+const Pcap& pcap() {
+  static const Pcap api;
+  return api;
+}
+
+}  // namespace
+
+std::string libpcap_version() {
+  return pcap().lib_version();
+}
 
 struct Capture::Impl {
   struct Tap {
@@ -31,22 +67,22 @@ struct Capture::Impl {
 
   ~Impl() {
     for (auto& t : taps) {
-      if (t.dumper) pcap_dump_close(t.dumper);
-      if (t.handle) pcap_close(t.handle);  // an open handle keeps its namespace alive
+      if (t.dumper) pcap().dump_close(t.dumper);
+      if (t.handle) pcap().close(t.handle);  // an open handle keeps its namespace alive
     }
   }
 
   static void write_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
-    pcap_dump(user, h, bytes);
+    pcap().dump(user, h, bytes);
   }
 
   void drain(Tap& t) {
-    pcap_dispatch(t.handle, -1, write_packet, reinterpret_cast<u_char*>(t.dumper));
+    pcap().dispatch(t.handle, -1, write_packet, reinterpret_cast<u_char*>(t.dumper));
   }
 
   void loop() {
     std::vector<pollfd> fds;
-    for (auto& t : taps) fds.push_back({pcap_get_selectable_fd(t.handle), POLLIN, 0});
+    for (auto& t : taps) fds.push_back({pcap().get_selectable_fd(t.handle), POLLIN, 0});
     fds.push_back({wake.get(), POLLIN, 0});
     for (;;) {
       if (poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) break;
@@ -56,34 +92,35 @@ struct Capture::Impl {
     }
     for (auto& t : taps) {
       drain(t);
-      pcap_dump_flush(t.dumper);
+      pcap().dump_flush(t.dumper);
     }
   }
 };
 
-Capture::Capture(Lab& lab, const std::string& dir) : impl_(std::make_unique<Impl>()) {
+Capture::Capture(const std::vector<CaptureNode>& nodes, const Netns& home, const std::string& dir)
+    : impl_(std::make_unique<Impl>()) {
+  pcap();  // loads libpcap first, or says which package is missing, before anything is made
   std::filesystem::create_directories(dir);
   char err[PCAP_ERRBUF_SIZE] = {};
-  for (auto& node : lab.nodes()) {
+  for (const auto& node : nodes) {
     // The AF_PACKET socket and the interface lookup use the thread's namespace.
-    NetnsScope scope(node.netns(), lab.home());
-    for (const auto& [ifname, idx] : node.ifindexes()) {
-      if (ifname == "lo") continue;
+    NetnsScope scope(*node.netns, home);
+    for (const auto& ifname : node.interfaces) {
       Impl::Tap t;
-      t.handle = pcap_create(ifname.c_str(), err);
-      if (!t.handle) throw Error(fmt::format("capture on {}:{}: {}", node.name(), ifname, err));
+      t.handle = pcap().create(ifname.c_str(), err);
+      if (!t.handle) throw Error(fmt::format("capture on {}:{}: {}", node.name, ifname, err));
       impl_->taps.push_back(t);  // owned from here on
-      pcap_set_snaplen(t.handle, 262144);
-      pcap_set_promisc(t.handle, 0);
-      pcap_set_immediate_mode(t.handle, 1);
-      pcap_set_tstamp_precision(t.handle, PCAP_TSTAMP_PRECISION_NANO);
-      if (pcap_activate(t.handle) < 0)
+      pcap().set_snaplen(t.handle, 262144);
+      pcap().set_promisc(t.handle, 0);
+      pcap().set_immediate_mode(t.handle, 1);
+      pcap().set_tstamp_precision(t.handle, PCAP_TSTAMP_PRECISION_NANO);
+      if (pcap().activate(t.handle) < 0)
         throw Error(
-            fmt::format("capture on {}:{}: {}", node.name(), ifname, pcap_geterr(t.handle)));
-      pcap_setnonblock(t.handle, 1, err);
-      std::string file = fmt::format("{}/{}-{}.pcap", dir, node.name(), ifname);
-      t.dumper = pcap_dump_open(t.handle, file.c_str());
-      if (!t.dumper) throw Error(fmt::format("{}: {}", file, pcap_geterr(t.handle)));
+            fmt::format("capture on {}:{}: {}", node.name, ifname, pcap().geterr(t.handle)));
+      pcap().setnonblock(t.handle, 1, err);
+      std::string file = fmt::format("{}/{}-{}.pcap", dir, node.name, ifname);
+      t.dumper = pcap().dump_open(t.handle, file.c_str());
+      if (!t.dumper) throw Error(fmt::format("{}: {}", file, pcap().geterr(t.handle)));
       impl_->taps.back() = t;
       files_.push_back(file);
     }

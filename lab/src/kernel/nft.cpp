@@ -1,4 +1,5 @@
-// The libnftables adapter. The only file that includes libnftables.
+// The libnftables adapter. The only file that includes libnftables, which it loads when the first
+// ruleset is applied or listed (src/kernel/dl.hpp): a lab without nftables does not map it.
 
 #include "nslab/nft.hpp"
 
@@ -12,6 +13,7 @@
 #include <memory>
 #include <string_view>
 
+#include "dl.hpp"
 #include "nslab/error.hpp"
 #include "nslab/unique_fd.hpp"
 
@@ -19,16 +21,34 @@ namespace nslab::nft {
 
 namespace {
 
+// What nslab calls of libnftables, loaded on first use.
+struct Api {
+  dl::Library lib{NSLAB_NFT_SONAME, NSLAB_NFT_PACKAGE};
+  NSLAB_DL_FUNCTION(nft_, ctx_new);
+  NSLAB_DL_FUNCTION(nft_, ctx_free);
+  NSLAB_DL_FUNCTION(nft_, ctx_buffer_output);
+  NSLAB_DL_FUNCTION(nft_, ctx_buffer_error);
+  NSLAB_DL_FUNCTION(nft_, ctx_get_output_buffer);
+  NSLAB_DL_FUNCTION(nft_, ctx_get_error_buffer);
+  NSLAB_DL_FUNCTION(nft_, run_cmd_from_buffer);
+  NSLAB_DL_FUNCTION(nft_, run_cmd_from_filename);
+};
+
+const Api& api() {
+  static const Api a;
+  return a;
+}
+
 struct CtxDeleter {
-  void operator()(nft_ctx* c) const { nft_ctx_free(c); }
+  void operator()(nft_ctx* c) const { api().ctx_free(c); }
 };
 using Ctx = std::unique_ptr<nft_ctx, CtxDeleter>;
 
 Ctx make_ctx() {
-  Ctx c(nft_ctx_new(NFT_CTX_DEFAULT));
+  Ctx c(api().ctx_new(NFT_CTX_DEFAULT));
   if (!c) throw Error("nft_ctx_new failed", ENOMEM);
-  nft_ctx_buffer_output(c.get());
-  nft_ctx_buffer_error(c.get());
+  api().ctx_buffer_output(c.get());
+  api().ctx_buffer_error(c.get());
   return c;
 }
 
@@ -70,15 +90,19 @@ std::optional<Failure> apply_here(const std::string& ruleset) {
   }
   Ctx ctx = make_ctx();
   std::string path = "/proc/self/fd/" + std::to_string(mem.get());
-  if (nft_run_cmd_from_filename(ctx.get(), path.c_str()) == 0) return std::nullopt;
-  return parse_failure(nft_ctx_get_error_buffer(ctx.get()), path);
+  if (api().run_cmd_from_filename(ctx.get(), path.c_str()) == 0) return std::nullopt;
+  return parse_failure(api().ctx_get_error_buffer(ctx.get()), path);
 }
 
 std::string list_here() {
   Ctx ctx = make_ctx();
-  if (nft_run_cmd_from_buffer(ctx.get(), "list ruleset") != 0)
-    throw Error(std::string("nft list ruleset: ") + nft_ctx_get_error_buffer(ctx.get()));
-  return nft_ctx_get_output_buffer(ctx.get());
+  if (api().run_cmd_from_buffer(ctx.get(), "list ruleset") != 0)
+    throw Error(std::string("nft list ruleset: ") + api().ctx_get_error_buffer(ctx.get()));
+  return api().ctx_get_output_buffer(ctx.get());
+}
+
+std::string version() {
+  return NSLAB_NFT_VERSION " (built; loaded when used)";
 }
 
 }  // namespace nslab::nft

@@ -8,6 +8,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
+#include <netlink/version.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/geneve.h>
@@ -842,6 +843,10 @@ void Rtnl::wait_until(const std::function<std::string()>& pending,
     while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0 || errno == ENOBUFS || errno == EINTR) {
     }
   }
+}
+
+std::string libnl_version() {
+  return fmt::format("{}.{}.{}", nl_ver_maj, nl_ver_min, nl_ver_mic);
 }
 
 }  // namespace nslab

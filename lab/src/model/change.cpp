@@ -9,7 +9,7 @@
 
 #include <algorithm>
 
-#include "nslab/load.hpp"
+#include "nslab/validate.hpp"
 
 namespace nslab {
 

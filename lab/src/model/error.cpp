@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "nslab/load.hpp"
+#include "nslab/validate.hpp"
 
 namespace nslab {
 

@@ -8,7 +8,7 @@
 #include "names.hpp"
 #include "nslab/change.hpp"
 #include "nslab/error.hpp"
-#include "nslab/load.hpp"
+#include "nslab/validate.hpp"
 #include "nslab/match.hpp"
 #include "nslab/scenario.hpp"
 #include "nslab/templates.hpp"

@@ -8,7 +8,7 @@
 #include <tuple>
 
 #include "names.hpp"
-#include "nslab/load.hpp"
+#include "nslab/validate.hpp"
 
 namespace nslab {
 

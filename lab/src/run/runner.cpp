@@ -93,7 +93,7 @@ class Execution {
       st_.lab = Lab::build(s.topology);
       building = false;
       out.build_ms = ms_since(b0);
-      if (!capture_dir_.empty()) capture_ = std::make_unique<Capture>(*st_.lab, capture_dir_);
+      if (!capture_dir_.empty()) start_capture();
     } catch (const Error& e) {
       fail_scenario("lab could not be set up: " + e.describe());
       out.setup_failed = building && (!e.pos() || e.err() == EOPNOTSUPP);
@@ -157,6 +157,18 @@ class Execution {
   // A capture folder per scenario, made fresh under --capture and named by the scenario's name
   // ([a-z0-9-]+, validated): NAME, or NAME-2, NAME-3 ... when this run already made NAME. A
   // folder this run did not make is never reused, emptied or removed.
+  // Every interface of every node but lo, written to capture_dir_/NODE-IF.pcap.
+  void start_capture() {
+    std::vector<CaptureNode> nodes;
+    for (auto& n : st_.lab->nodes()) {
+      CaptureNode c{.name = n.name(), .netns = &n.netns(), .interfaces = {}};
+      for (const auto& [ifname, index] : n.ifindexes())
+        if (ifname != "lo") c.interfaces.push_back(ifname);
+      nodes.push_back(std::move(c));
+    }
+    capture_ = std::make_unique<Capture>(nodes, st_.lab->home(), capture_dir_);
+  }
+
   void make_capture_dir() {
     const std::string& root = st_.options.capture_dir;
     std::error_code ec;

@@ -1,7 +1,7 @@
 #include "nslab/match.hpp"
 #include "nslab/templates.hpp"
 
-#include "../model/names.hpp"
+#include "names.hpp"
 
 #include <string.h>
 
