@@ -1,5 +1,8 @@
 // Build-until-ready and teardown, by nslab and by the equivalent `ip` command script (one `ip`
 // per step, as shell-based labs do), for router-lowmtu and for chains of 16, 32 and 64 nodes.
+// Whole processes, paired in each iteration: `nslab exec router-lowmtu client -- true` against
+// nslab-floor (lab/bench/floor.cpp: the same lab with raw rtnetlink, root only), and nslab's bare
+// start-up (`nslab --version`).
 //
 //   build/lab/bench/nslab-bench [--benchmark_filter=...]
 //
@@ -242,6 +245,51 @@ void BM_RunnerSteps(benchmark::State& state, int steps) {
   std::filesystem::remove_all(dir);
 }
 
+// --- whole processes ------------------------------------------------------------------------
+
+std::map<std::string, std::vector<double>> g_whole_ms;
+
+// Runs ARGV to its end (stdout to /dev/null); its wall time in ms, or -1 when it failed.
+double time_process(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t quiet;
+  posix_spawn_file_actions_init(&quiet);
+  posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+  auto t0 = clock_type::now();
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, args[0], &quiet, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&quiet);
+  int st = 0;
+  if (rc != 0 || waitpid(pid, &st, 0) < 0) return -1;
+  double ms = ms_since(t0);
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? ms : -1;
+}
+
+void BM_WholeProcess(benchmark::State& state) {
+  if (!is_real_root()) {
+    state.SkipWithError("nslab-floor needs real root");
+    return;
+  }
+  const std::string topology = std::string(NSLAB_TOPOLOGIES) + "/router-lowmtu.yaml";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> runs = {
+      {"nslab-floor (raw rtnetlink)", {NSLAB_FLOOR}},
+      {"nslab exec ... -- true", {NSLAB_EXE, "exec", topology, "client", "--", "true"}},
+      {"nslab --version (start-up)", {NSLAB_EXE, "--version"}},
+  };
+  for (auto _ : state) {
+    for (const auto& [name, argv] : runs) {  // paired: each iteration runs all three in turn
+      double ms = time_process(argv);
+      if (ms < 0) {
+        state.SkipWithError((name + " failed").c_str());
+        return;
+      }
+      g_whole_ms[name].push_back(ms);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -274,6 +322,9 @@ int main(int argc, char** argv) {
                                  BM_RunnerSteps, steps)
         ->Unit(benchmark::kMillisecond)
         ->Iterations(30);
+  benchmark::RegisterBenchmark("whole-process/floor-exec-startup", BM_WholeProcess)
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(40);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
@@ -299,6 +350,15 @@ int main(int argc, char** argv) {
       fmt::print("{:<32} {:>8.3f} ms\n", "one runner step", step);
       fmt::print("{:<32} {:>8.3f} ms\n", "runner overhead per step", step - median(base->second));
     }
+  }
+  if (!g_whole_ms.empty()) {
+    fmt::print("\nwhole processes, paired runs, medians:\n");
+    for (const auto& [name, v] : g_whole_ms) fmt::print("{:<32} {:>8.2f} ms\n", name, median(v));
+    auto floor = g_whole_ms.find("nslab-floor (raw rtnetlink)");
+    auto exec = g_whole_ms.find("nslab exec ... -- true");
+    if (floor != g_whole_ms.end() && exec != g_whole_ms.end())
+      fmt::print("{:<32} {:>8.2f}x (target: 1.5x at most)\n", "nslab exec / floor",
+                 median(exec->second) / median(floor->second));
   }
   return 0;
 }
