@@ -3,6 +3,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -35,6 +39,7 @@ struct RunArgs {
   std::string junit, json, filter, capture, shard;
   std::vector<std::string> labels, probes;
   bool verbose = false, capture_all = false, keep = false, list = false, tap = false;
+  int jobs = 1;
 };
 
 // Scenario files under the given paths (folders searched recursively), in a stable order.
@@ -150,6 +155,50 @@ std::optional<Shard> parse_shard(const std::string& flag, std::string& error) {
   return sh;
 }
 
+// -j N: N threads take the scenarios in input order, each into a lab of its own, and `report`
+// gets the outcomes in input order on this thread. Scenarios labelled sigio never run at the same
+// time: they measure the uid's queue of pending signals, which they would share (nslab's ctest
+// tests hold a resource lock for the same reason). After an interruption no scenario starts.
+void run_parallel(Runner& runner, const std::vector<Scenario>& selected, std::size_t jobs,
+                  const std::function<void(ScenarioOutcome)>& report) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::optional<ScenarioOutcome>> done(selected.size());
+  std::size_t next = 0, workers_left = std::min(jobs, selected.size());
+  std::mutex signal_queue;  // held by a sigio scenario while it runs
+  auto work = [&] {
+    for (;;) {
+      std::size_t k;
+      {
+        std::lock_guard lock(mutex);
+        if (next == selected.size() || runner.interrupted()) break;
+        k = next++;
+      }
+      const auto& labels = selected[k].labels;
+      std::unique_lock<std::mutex> serial(signal_queue, std::defer_lock);
+      if (std::find(labels.begin(), labels.end(), "sigio") != labels.end()) serial.lock();
+      ScenarioOutcome o = runner.run(selected[k]);
+      serial = {};
+      std::lock_guard lock(mutex);
+      done[k] = std::move(o);
+      changed.notify_all();
+    }
+    std::lock_guard lock(mutex);
+    --workers_left;
+    changed.notify_all();
+  };
+  std::vector<std::jthread> threads;
+  for (std::size_t i = 0; i < std::min(jobs, selected.size()); ++i) threads.emplace_back(work);
+  for (std::size_t k = 0; k < selected.size(); ++k) {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return done[k].has_value() || (workers_left == 0); });
+    if (!done[k]) continue;  // never started: interrupted before its turn
+    ScenarioOutcome o = std::move(*done[k]);
+    lock.unlock();
+    report(std::move(o));
+  }
+}
+
 // --list: what would run, and nothing runs. One line per scenario (path, name, labels,
 // requires); with --json FILE the same as a JSON array there, for tools (nslab_add_scenarios).
 int list_scenarios(const std::vector<Scenario>& selected, ReportFile& json, bool invalid) {
@@ -202,7 +251,18 @@ int run_scenarios(const RunArgs& a) {
   opt.verbose = a.verbose;
   opt.capture_dir = a.capture;
   opt.capture_all = a.capture_all;
-  SignalWatch signals;
+  if (a.keep && a.jobs > 1) {
+    fmt::print(stderr, "nslab: --keep holds one failed lab at a time: use it without -j\n");
+    return kSetup;
+  }
+  // The signals are blocked before any thread starts. With -j, a signal stops every scenario
+  // running at the time (latching), not only the one whose thread read it.
+  std::optional<SignalWatch> plain, latching;
+  if (a.jobs > 1)
+    latching.emplace(SignalWatch::Latching{});
+  else
+    plain.emplace();
+  SignalWatch& signals = a.jobs > 1 ? *latching : *plain;
   if (a.keep) {
     opt.on_failed_lab = [&](Lab& lab, const ScenarioOutcome& o) {
       print_scenario(stdout, o, true);
@@ -256,15 +316,23 @@ int run_scenarios(const RunArgs& a) {
   std::vector<ScenarioOutcome> outcomes;
   auto t0 = std::chrono::steady_clock::now();
   if (a.tap) print_tap_plan(stdout, selected.size());
-  for (const auto& s : selected) {
-    outcomes.push_back(runner.run(s));
+  // Each outcome is reported as soon as it and every one before it are in: input order.
+  auto report = [&](ScenarioOutcome o) {
+    outcomes.push_back(std::move(o));
     if (a.tap)
       print_tap_result(stdout, outcomes.size(), outcomes.back());
     else
       print_scenario(stdout, outcomes.back(), a.verbose,
                      terminal_style(outcomes.size(), selected.size()));
     std::fflush(stdout);
-    if (runner.interrupted()) break;
+  };
+  if (a.jobs > 1) {
+    run_parallel(runner, selected, static_cast<std::size_t>(a.jobs), report);
+  } else {
+    for (const auto& s : selected) {
+      report(runner.run(s));
+      if (runner.interrupted()) break;
+    }
   }
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -330,6 +398,10 @@ Command add_run(CLI::App& app) {
                   "run part I of N (I/N, I from 0): scenario k in path order is in part k mod N; "
                   "else GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS or TEST_SHARD_INDEX/"
                   "TEST_TOTAL_SHARDS");
+  sub->add_option("-j,--jobs", a->jobs,
+                  "run N scenarios at a time, each in its own lab; the report keeps the input "
+                  "order (scenarios labelled sigio still run one at a time)")
+      ->check(CLI::Range(1, 256));
   sub->add_flag("--list", a->list,
                 "list the scenarios that would run (path, name, labels, requires), run nothing; "
                 "with --json FILE also as JSON");

@@ -2,8 +2,10 @@
 // Runs a scenario in a fresh lab: steps in order, background processes alongside, every wait
 // bounded by the step's and the scenario's timeout. Reporters format its outcome.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -62,6 +64,10 @@ struct ScenarioOutcome {
 // Why `scenario` cannot run here (an unmet `requires`), or nullopt.
 std::optional<std::string> unmet_requirement(const Scenario& scenario);
 
+// Runs scenarios, one lab each. Several threads may call run() at once (`nslab run -j N`): each
+// scenario has its own lab and its own state; what they share (the capture folders made, the
+// interruption) is guarded here. With several threads, give it a latching SignalWatch, so that
+// one termination signal stops every scenario, not only the one whose thread read it.
 class Runner {
  public:
   Runner(RunOptions options, SignalWatch& signals)
@@ -69,11 +75,17 @@ class Runner {
   ScenarioOutcome run(const Scenario& scenario);
   bool interrupted() const { return interrupted_; }
 
+  // The capture folders this runner made (a name is never reused), shared by its threads.
+  struct Captures {
+    std::mutex mutex;
+    std::set<std::string> made;
+  };
+
  private:
   RunOptions options_;
   SignalWatch& signals_;
-  bool interrupted_ = false;
-  std::set<std::string> captures_made_;  // capture folders this runner created
+  std::atomic<bool> interrupted_{false};
+  Captures captures_;
 };
 
 }  // namespace nslab

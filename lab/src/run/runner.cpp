@@ -69,8 +69,8 @@ using exec::ms_since;
 class Execution {
  public:
   Execution(const Scenario& s, const RunOptions& o, SignalWatch& sig, bool& interrupted,
-            std::set<std::string>& captures_made)
-      : st_(s, o, sig, interrupted), captures_made_(captures_made) {}
+            Runner::Captures& captures)
+      : st_(s, o, sig, interrupted), captures_(captures) {}
 
   ScenarioOutcome run() {
     const Scenario& s = st_.scenario;
@@ -154,9 +154,6 @@ class Execution {
     st_.out.verdict = Verdict::failed;
   }
 
-  // A capture folder per scenario, made fresh under --capture and named by the scenario's name
-  // ([a-z0-9-]+, validated): NAME, or NAME-2, NAME-3 ... when this run already made NAME. A
-  // folder this run did not make is never reused, emptied or removed.
   // Every interface of every node but lo, written to capture_dir_/NODE-IF.pcap.
   void start_capture() {
     std::vector<CaptureNode> nodes;
@@ -169,6 +166,9 @@ class Execution {
     capture_ = std::make_unique<Capture>(nodes, st_.lab->home(), capture_dir_);
   }
 
+  // A capture folder per scenario, made fresh under --capture and named by the scenario's name
+  // ([a-z0-9-]+, validated): NAME, or NAME-2, NAME-3 ... when this run already made NAME. A
+  // folder this run did not make is never reused, emptied or removed.
   void make_capture_dir() {
     const std::string& root = st_.options.capture_dir;
     std::error_code ec;
@@ -177,7 +177,8 @@ class Execution {
     const std::string& name = st_.scenario.name;
     std::string base = (fs::path(root) / (name.empty() ? "scenario" : name));
     std::string dir = base;
-    for (int n = 2; captures_made_.count(dir); ++n) dir = fmt::format("{}-{}", base, n);
+    std::lock_guard lock(captures_.mutex);
+    for (int n = 2; captures_.made.count(dir); ++n) dir = fmt::format("{}-{}", base, n);
     if (mkdir(dir.c_str(), 0755) < 0) {
       if (errno == EEXIST)
         throw Error(
@@ -186,7 +187,7 @@ class Execution {
                         dir));
       throw_errno("mkdir " + dir, errno);
     }
-    captures_made_.insert(dir);
+    captures_.made.insert(dir);
     capture_dir_ = dir;
   }
 
@@ -238,7 +239,7 @@ class Execution {
   }
 
   exec::ScenarioState st_;
-  std::set<std::string>& captures_made_;
+  Runner::Captures& captures_;
   std::unique_ptr<Capture> capture_;
   std::string capture_dir_;
   bool failed_ = false;
@@ -247,7 +248,10 @@ class Execution {
 }  // namespace
 
 ScenarioOutcome Runner::run(const Scenario& scenario) {
-  return Execution(scenario, options_, signals_, interrupted_, captures_made_).run();
+  bool interrupted = false;  // this scenario's; the runner's is set when any was interrupted
+  ScenarioOutcome out = Execution(scenario, options_, signals_, interrupted, captures_).run();
+  if (interrupted) interrupted_ = true;
+  return out;
 }
 
 }  // namespace nslab
