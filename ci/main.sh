@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 ./ci/build.sh || exit 2
 nslab=build/lab/nslab
 mkdir -p build/reports
-echo "== the bundled scenario suite (nslab run -v)"
-"$nslab" run -v --junit build/reports/scenarios.xml --json build/reports/scenarios.json
+echo "== the bundled scenario suite (nslab run -v -j 2)"
+"$nslab" run -v -j 2 --junit build/reports/scenarios.xml --json build/reports/scenarios.json
 suite=$?
 echo "   reports: build/reports/scenarios.xml, build/reports/scenarios.json"
 echo
