@@ -18,7 +18,9 @@
 #include <boost/process/extend.hpp>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -121,7 +123,20 @@ NodeProcess NodeProcess::spawn(const Netns& ns, const std::vector<std::string>& 
   if (argv.empty()) throw Error("no command given", EINVAL);
   boost::filesystem::path exe = argv[0];
   if (argv[0].find('/') == std::string::npos) {
-    exe = bp::search_path(argv[0]);
+    // $PATH read here, not by bp::search_path's default (boost::this_process::path()), which
+    // first builds a named std::locale: a dozen locale files opened and mapped per process.
+    std::vector<boost::filesystem::path> dirs;
+    if (const char* path = std::getenv("PATH")) {
+      std::string_view rest = path;
+      for (;;) {
+        auto colon = rest.find(':');
+        std::string_view dir = rest.substr(0, colon);
+        dirs.emplace_back(dir.empty() ? std::string(".") : std::string(dir));  // POSIX: "" is .
+        if (colon == std::string_view::npos) break;
+        rest.remove_prefix(colon + 1);
+      }
+    }
+    exe = bp::search_path(argv[0], dirs);
     if (exe.empty()) throw Error(fmt::format("{}: command not found", argv[0]), ENOENT);
   }
   std::vector<std::string> args(argv.begin() + 1, argv.end());
