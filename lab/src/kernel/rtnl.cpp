@@ -92,6 +92,11 @@ nl_sock* connect_socket() {
     nl_socket_free(sk);
     throw Error(std::string("netlink connect: ") + nl_geterror(err), -err);
   }
+  // One recvmsg per reply: libnl peeks first (MSG_PEEK|MSG_TRUNC) to size its buffer, which
+  // doubles every receive. The kernel caps a dump's datagrams at 32 KiB (netlink_recvmsg's
+  // max_recvmsg_len), so a 64 KiB buffer never truncates one.
+  nl_socket_disable_msg_peek(sk);
+  nl_socket_set_msg_buf_size(sk, 65536);
   return sk;
 }
 
