@@ -144,8 +144,8 @@ void veth(int rtnl, const char* a, int ns_a, const char* b, int ns_b, int mtu, i
 
 void link_up(int rtnl, int index) {
   Msg m(RTM_NEWLINK, 0);
-  m.put(ifinfomsg{.ifi_family = AF_UNSPEC, .ifi_index = index, .ifi_flags = IFF_UP,
-                  .ifi_change = IFF_UP});
+  m.put(ifinfomsg{
+      .ifi_family = AF_UNSPEC, .ifi_index = index, .ifi_flags = IFF_UP, .ifi_change = IFF_UP});
   request(rtnl, m, "link up");
 }
 

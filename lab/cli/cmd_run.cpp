@@ -4,14 +4,14 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <functional>
-#include <mutex>
-#include <thread>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -257,12 +257,12 @@ int run_scenarios(const RunArgs& a) {
   }
   // The signals are blocked before any thread starts. With -j, a signal stops every scenario
   // running at the time (latching), not only the one whose thread read it.
-  std::optional<SignalWatch> plain, latching;
+  std::optional<SignalWatch> watch;
   if (a.jobs > 1)
-    latching.emplace(SignalWatch::Latching{});
+    watch.emplace(SignalWatch::Latching{});
   else
-    plain.emplace();
-  SignalWatch& signals = a.jobs > 1 ? *latching : *plain;
+    watch.emplace();
+  SignalWatch& signals = *watch;
   if (a.keep) {
     opt.on_failed_lab = [&](Lab& lab, const ScenarioOutcome& o) {
       print_scenario(stdout, o, true);

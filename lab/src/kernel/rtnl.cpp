@@ -8,7 +8,6 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
-#include <netlink/version.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/geneve.h>
@@ -26,6 +25,7 @@
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
+#include <netlink/version.h>
 #include <poll.h>
 #include <sys/socket.h>
 

@@ -8,10 +8,10 @@
 #include "names.hpp"
 #include "nslab/change.hpp"
 #include "nslab/error.hpp"
-#include "nslab/validate.hpp"
 #include "nslab/match.hpp"
 #include "nslab/scenario.hpp"
 #include "nslab/templates.hpp"
+#include "nslab/validate.hpp"
 
 namespace nslab {
 
