@@ -35,17 +35,17 @@ status=0
 probe=$(mktemp -d "${TMPDIR:-/tmp}/nslab-fuzz-lsan-XXXXXX")
 echo 'nodes: {}' >"$probe/input"
 leaks=(-detect_leaks=1)
-if build-fuzz/lab/fuzz/topology_fuzz "$probe/input" >"$probe/log" 2>&1; then :; elif
-  grep -qE 'LeakSanitizer has encountered a fatal error|was not suspended|does not work under ptrace' \
-    "$probe/log"; then
+cannot_stop='LeakSanitizer has encountered a fatal error|Running thread [0-9]+ was not suspended|does not work under ptrace'
+if ! build-fuzz/lab/fuzz/topology_fuzz "$probe/input" >"$probe/log" 2>&1; then
+  why=$(grep -m1 -oE "$cannot_stop" "$probe/log" || true)
+  if [[ -z $why ]]; then
+    echo "fuzz: a trivial input already fails:" >&2
+    grep -E 'ERROR|SUMMARY|runtime error|terminate' "$probe/log" >&2 || tail -5 "$probe/log" >&2
+    rm -rf "$probe"
+    exit 1
+  fi
   leaks=(-detect_leaks=0)
-  echo "fuzz: leak detection off: LeakSanitizer cannot stop threads here" \
-    "($(grep -m1 -oE 'LeakSanitizer has encountered a fatal error|Running thread [0-9]+ was not suspended|does not work under ptrace' "$probe/log"))"
-else
-  echo "fuzz: a trivial input already fails:" >&2
-  grep -E 'ERROR|SUMMARY|runtime error|terminate' "$probe/log" >&2 || tail -5 "$probe/log" >&2
-  rm -rf "$probe"
-  exit 1
+  echo "fuzz: leak detection off: LeakSanitizer cannot stop threads here ($why)"
 fi
 rm -rf "$probe"
 declare -A smoke_runs=([topology_fuzz]=100000 [scenario_fuzz]=60000)
