@@ -39,7 +39,9 @@ struct RunArgs {
   std::string junit, json, filter, capture, shard;
   std::vector<std::string> labels, probes;
   bool verbose = false, capture_all = false, keep = false, list = false, tap = false;
+  bool progress = false;
   int jobs = 1;
+  double time_scale = 1.0;
 };
 
 // Scenario files under the given paths (folders searched recursively), in a stable order.
@@ -107,10 +109,10 @@ class ReportFile {
 
 // On a terminal a "[n/N]" counter and colour (none with NO_COLOR set, https://no-color.org);
 // plain lines in logs and pipes.
-LineStyle terminal_style(std::size_t index, std::size_t total) {
+LineStyle terminal_style(std::size_t index, std::size_t total, bool progress) {
   static const bool tty = isatty(STDOUT_FILENO) == 1;
   static const bool no_colour = std::getenv("NO_COLOR") && *std::getenv("NO_COLOR");
-  if (!tty) return {};
+  if (!tty) return progress ? LineStyle{index, total, false} : LineStyle{};
   return {index, total, !no_colour};
 }
 
@@ -251,6 +253,7 @@ int run_scenarios(const RunArgs& a) {
   opt.verbose = a.verbose;
   opt.capture_dir = a.capture;
   opt.capture_all = a.capture_all;
+  opt.time_scale = a.time_scale;
   if (a.keep && a.jobs > 1) {
     fmt::print(stderr, "nslab: --keep holds one failed lab at a time: use it without -j\n");
     return kSetup;
@@ -323,7 +326,7 @@ int run_scenarios(const RunArgs& a) {
       print_tap_result(stdout, outcomes.size(), outcomes.back());
     else
       print_scenario(stdout, outcomes.back(), a.verbose,
-                     terminal_style(outcomes.size(), selected.size()));
+                     terminal_style(outcomes.size(), selected.size(), a.progress));
     std::fflush(stdout);
   };
   if (a.jobs > 1) {
@@ -402,6 +405,12 @@ Command add_run(CLI::App& app) {
                   "run N scenarios at a time, each in its own lab; the report keeps the input "
                   "order (scenarios labelled sigio still run one at a time)")
       ->check(CLI::Range(1, 256));
+  sub->add_option("--time-scale", a->time_scale,
+                  "multiply every bound (scenario and step timeouts, the lab's readiness wait) "
+                  "by this: for slow machines, such as a kernel under emulation")
+      ->check(CLI::Range(0.1, 100.0));
+  sub->add_flag("--progress", a->progress,
+                "the [n/N] counter on every line even when stdout is no terminal");
   sub->add_flag("--list", a->list,
                 "list the scenarios that would run (path, name, labels, requires), run nothing; "
                 "with --json FILE also as JSON");

@@ -31,6 +31,8 @@ Command add_exec(CLI::App& app);
 Command add_up(CLI::App& app);
 Command add_run(CLI::App& app);
 Command add_version(CLI::App& app);
+Command add_diff(CLI::App& app);
+Command add_matrix(CLI::App& app);
 // "nslab 0.1.0" and one line per component (kernel, libraries): `version` and `--version`.
 std::string version_text();
 

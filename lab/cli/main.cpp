@@ -27,6 +27,8 @@ int run_main(int argc, char** argv) {
   Command up = add_up(app);
   Command run = add_run(app);
   Command version = add_version(app);
+  Command diff = add_diff(app);
+  Command matrix = add_matrix(app);
   // A first word that is no subcommand: the closest one, when it is close.
   if (argc > 1 && argv[1][0] != '-') {
     std::string word = argv[1];
@@ -64,7 +66,9 @@ int run_main(int argc, char** argv) {
                                {"graph", &graph},
                                {"exec", &exec},
                                {"up", &up},
-                               {"version", &version}}) {
+                               {"version", &version},
+                               {"diff", &diff},
+                               {"matrix", &matrix}}) {
     if (app.got_subcommand(name)) return (*command)();
   }
   return kSetup;

@@ -97,6 +97,12 @@ probe::Json receive(int fd) {
     } else if (c->cmsg_type == SCM_PIDFD) {
       int pfd;
       std::memcpy(&pfd, CMSG_DATA(c), sizeof pfd);
+      // Before 6.16 a sender that was already reaped gives no fd: the cmsg carries the negative
+      // errno of the failed pidfd_prepare() (scm_pidfd_recv() puts it as it is).
+      if (pfd < 0) {
+        out["scm_pidfd"] = {{"fd", pfd}, {"error", probe::errno_name(-pfd)}};
+        return;
+      }
       out["scm_pidfd"] = pidfd_facts(pfd);
       out["scm_pidfd"]["cloexec"] = (fcntl(pfd, F_GETFD) & FD_CLOEXEC) != 0;
       close(pfd);

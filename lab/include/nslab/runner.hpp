@@ -24,6 +24,9 @@ struct RunOptions {
   bool verbose = false;
   std::string capture_dir;   // a pcap per interface when set
   bool capture_all = false;  // keep captures of passing scenarios too
+  // Every bound (scenario and step timeouts, the lab's readiness wait) times this: a machine
+  // that runs slower, such as a kernel under software emulation (`nslab matrix`), gets longer.
+  double time_scale = 1.0;
   // Called with a failed scenario's lab before it is torn down (`--keep` holds it there).
   std::function<void(Lab&, const ScenarioOutcome&)> on_failed_lab;
 };
@@ -40,6 +43,7 @@ struct StepOutcome {
   std::vector<Json> records;
   std::string stdout_text, stderr_text;
   std::optional<int> exit_status;  // exit code, or 128 + signal
+  std::string expect_kernel;       // the kernel range of the alternative of expect that applied
   double ms = 0;
 };
 
@@ -50,6 +54,7 @@ struct ScenarioOutcome {
   std::string file;
   std::string name;
   std::vector<std::string> labels;
+  std::vector<Json> volatile_;  // the scenario's `volatile`, for `nslab diff`
   Verdict verdict = Verdict::passed;
   std::string reason;  // skip reason, or the first failure
   // Failed because this machine could not set the lab up (no position in the file, or a kind

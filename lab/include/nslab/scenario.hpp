@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "nslab/kernel_version.hpp"
 #include "nslab/templates.hpp"
 #include "nslab/topology.hpp"
 
@@ -34,6 +35,13 @@ struct Expectation {
   bool empty() const {
     return !exit && records.empty() && absent.empty() && !stdout_text && !stderr_text;
   }
+};
+
+// One of the alternatives of an `expect` written as a list (SPEC 7): it applies on the kernels in
+// its range. The ranges of a step never overlap (checked at validation).
+struct KernelAlternative {
+  KernelRange kernel;
+  Expectation expect;
 };
 
 // A change to the running topology (SPEC 7): add, del, replace or set a topology fragment, or
@@ -80,19 +88,24 @@ struct StepSpec {
   bool background = false;
   std::optional<Pattern> ready;
   std::optional<Located<std::chrono::milliseconds>> timeout;
-  Expectation expect;
+  Expectation expect;  // empty when `alternatives` are given
+  std::vector<KernelAlternative> alternatives;
   std::vector<SaveSpec> saves;
   // change
   ChangeSpec change;
   // wait
   Located<std::string> wait_step;
   Pattern wait_record;
+
+  // The expectation that applies on kernel `v`: `expect`, or the alternative whose range holds
+  // `v` (nullptr when none does). `which` receives that alternative's range text.
+  const Expectation* expectation_for(const KernelVersion& v, std::string* which = nullptr) const;
 };
 
 struct Requirement {
   enum class Kind { real_root, userns_root, kernel, feature };
   Kind kind = Kind::real_root;
-  int major = 0, minor = 0;  // kernel >= major.minor
+  KernelVersion kernel;      // kernel >= this
   std::string feature;       // feature NAME
   std::string text;
   SourcePos pos;
@@ -105,6 +118,9 @@ struct Scenario {
   Topology topology;
   std::vector<std::string> labels;
   std::vector<Requirement> requires_;
+  // What differs from run to run on the same kernel, for `nslab diff`: field names (a string)
+  // and record patterns (a mapping: such records are left out). Nothing to do with expectations.
+  std::vector<Json> volatile_;
   std::chrono::milliseconds timeout{60000};
   std::vector<StepSpec> steps;
   bool topology_loaded = false;  // false when it could not be read: no cross-checks against it

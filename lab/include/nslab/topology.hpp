@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -270,8 +271,11 @@ struct Topology {
   // (vxlan, macvlan, ...), each in declaration order.
   std::vector<std::string> created_interfaces(const std::string& node) const;
   // Every created interface's ifindex as the lab gives it: the one written under `interfaces:`,
-  // else the next number from 2 up that no interface writes, in declaration order (lo is 1).
-  std::map<std::pair<std::string, std::string>, int> assigned_ifindexes() const;
+  // else the next number from 2 up that no interface writes and `taken` does not hold, in
+  // declaration order (lo is 1). `taken`: numbers that devices every new namespace gets already
+  // hold (a kernel with ip_gre or sit loaded gives each one gre0, sit0, ...).
+  std::map<std::pair<std::string, std::string>, int> assigned_ifindexes(
+      const std::set<int>& taken = {}) const;
   bool has_interface(const std::string& node, const std::string& ifname) const;
 };
 

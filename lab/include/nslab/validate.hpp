@@ -22,6 +22,8 @@ class InputError : public Error {
 };
 
 void validate_topology(const Topology& topology, Diagnostics& diags);
-void validate_scenario(const Scenario& scenario, Diagnostics& diags);
+// `running`: the kernel whose expectations must exist (kernel alternatives, SPEC 7).
+void validate_scenario(const Scenario& scenario, Diagnostics& diags,
+                       const KernelVersion& running = running_kernel());
 
 }  // namespace nslab

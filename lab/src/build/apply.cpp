@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <net/if.h>
+
 #include <fmt/format.h>
 
 #include "nslab/error.hpp"
@@ -366,6 +368,10 @@ void wait_ready(LabNode& node, const std::vector<int>& ifindexes, bool with_addr
       if (std::find(ifindexes.begin(), ifindexes.end(), a.ifindex) == ifindexes.end()) continue;
       if (a.flags & IFA_F_TENTATIVE)
         return fmt::format("IPv6 address {} is still tentative", a.prefix.str());
+      // A device without multicast (a dummy) or without neighbour discovery never joins the
+      // solicited-node group, and needs not: nobody solicits its addresses.
+      if (unsigned f = rtnl.link(a.ifindex).flags; !(f & IFF_MULTICAST) || (f & IFF_NOARP))
+        continue;
       if (!groups) groups = rtnl.ipv6_groups();
       IpAddress solicited = solicited_node(a.prefix.address);
       if (std::find(groups->begin(), groups->end(), std::pair{a.ifindex, solicited}) ==

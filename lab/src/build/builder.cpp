@@ -141,7 +141,13 @@ class Builder {
       make_range(0, 1);
     }
     lab_.nodes_.reserve(n);
-    const auto numbers = t_.assigned_ifindexes();
+    // Devices a new namespace starts with besides lo (fallback tunnels such as gre0 or sit0,
+    // when their modules are loaded) hold numbers the lab must not give again.
+    std::set<int> taken;
+    if (!made.empty())
+      for (const auto& l : made.front()->rtnl().links())
+        if (l.ifindex != 1) taken.insert(l.ifindex);
+    const auto numbers = t_.assigned_ifindexes(taken);
     for (auto& node : made) {
       lab_.nodes_.push_back(std::move(*node));
       LabNode& added = lab_.nodes_.back();

@@ -19,7 +19,8 @@ namespace {
 
 class ScenarioValidator {
  public:
-  ScenarioValidator(const Scenario& s, Diagnostics& d) : s_(s), model_(s.topology), d_(d) {}
+  ScenarioValidator(const Scenario& s, Diagnostics& d, const KernelVersion& running)
+      : s_(s), model_(s.topology), d_(d), running_(running) {}
 
   void run() {
     if (!s_.topology_loaded) return;  // reported by the loader; nothing to check against
@@ -85,10 +86,39 @@ class ScenarioValidator {
     for (const auto& sv : st.saves)
       if (sv.record.value.is_object() && !saved_.insert(sv.name).second)
         d_.error(sv.pos, fmt::format("'{}' is saved twice", sv.name));
-    for (const auto& p : st.expect.records) pattern(p, true);
-    for (const auto& p : st.expect.absent) pattern(p, true);
-    if (st.expect.stdout_text) pattern(*st.expect.stdout_text, false);
-    if (st.expect.stderr_text) pattern(*st.expect.stderr_text, false);
+    expectation(st.expect);
+    for (const auto& a : st.alternatives) expectation(a.expect);
+    alternatives(st);
+  }
+
+  void expectation(const Expectation& ex) {
+    for (const auto& p : ex.records) pattern(p, true);
+    for (const auto& p : ex.absent) pattern(p, true);
+    if (ex.stdout_text) pattern(*ex.stdout_text, false);
+    if (ex.stderr_text) pattern(*ex.stderr_text, false);
+  }
+
+  // Kernel alternatives: no two ranges overlap, and one holds the running kernel, unless the
+  // scenario requires a newer kernel than this one (it is skipped here).
+  void alternatives(const StepSpec& st) {
+    const auto& alts = st.alternatives;
+    for (std::size_t i = 0; i < alts.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (alts[i].kernel.overlaps(alts[j].kernel))
+          d_.error(alts[i].kernel.pos,
+                   fmt::format("kernel range '{}' overlaps '{}' ({}): a kernel would have two "
+                               "expectations",
+                               alts[i].kernel.text, alts[j].kernel.text,
+                               alts[j].kernel.pos.line_col()));
+    if (alts.empty() || st.expectation_for(running_)) return;
+    for (const auto& r : s_.requires_)
+      if (r.kind == Requirement::Kind::kernel && running_ < r.kernel) return;
+    std::string ranges;
+    for (const auto& a : alts) ranges += (ranges.empty() ? "'" : ", '") + a.kernel.text + "'";
+    d_.error(alts.front().kernel.pos,
+             fmt::format("no kernel range of step '{}' holds this kernel, {} ({}): add an "
+                         "alternative for it",
+                         st.name, running_.str(), ranges));
   }
 
   void wait(const StepSpec& st) {
@@ -104,7 +134,9 @@ class ScenarioValidator {
         d_.error(st.wait_step.pos,
                  fmt::format("wait names step '{}', which is not a background step", target));
     }
-    pattern(st.wait_record, true);
+    if (st.alternatives.empty()) pattern(st.wait_record, true);
+    for (const auto& a : st.alternatives) expectation(a.expect);
+    alternatives(st);
   }
 
   // The fragment is parsed with the model's values for its templates, checked against the
@@ -137,12 +169,23 @@ class ScenarioValidator {
   std::set<std::string> saved_;  // names saved by the steps so far
   Diagnostics& d_;
   std::vector<const StepSpec*> seen_;
+  KernelVersion running_;
 };
 
 }  // namespace
 
-void validate_scenario(const Scenario& scenario, Diagnostics& diags) {
-  ScenarioValidator(scenario, diags).run();
+const Expectation* StepSpec::expectation_for(const KernelVersion& v, std::string* which) const {
+  if (alternatives.empty()) return &expect;
+  for (const auto& a : alternatives)
+    if (a.kernel.holds(v)) {
+      if (which) *which = a.kernel.text;
+      return &a.expect;
+    }
+  return nullptr;
+}
+
+void validate_scenario(const Scenario& scenario, Diagnostics& diags, const KernelVersion& running) {
+  ScenarioValidator(scenario, diags, running).run();
 }
 
 }  // namespace nslab

@@ -164,9 +164,10 @@ std::optional<int> Topology::effective_mtu(const std::string& n, const std::stri
   return std::nullopt;
 }
 
-std::map<std::pair<std::string, std::string>, int> Topology::assigned_ifindexes() const {
+std::map<std::pair<std::string, std::string>, int> Topology::assigned_ifindexes(
+    const std::set<int>& taken) const {
   std::map<std::pair<std::string, std::string>, int> out;
-  std::set<int> written;
+  std::set<int> written = taken;
   for (const auto& n : nodes)
     for (const auto& i : n.interfaces)
       if (i.ifindex) written.insert(i.ifindex->value);

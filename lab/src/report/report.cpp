@@ -62,8 +62,10 @@ std::string family_of(const std::string& file) {
 std::string step_line(const StepOutcome& s, std::size_t name_width) {
   std::string status = !s.ran ? "not run" : s.passed ? "ok" : "FAILED: " + s.reason;
   std::string where = s.node.empty() ? "" : "on " + s.node;
-  return fmt::format("{:<{}}  {:<10} {:<10} {:>8.1f} ms  {}  {}", s.name, name_width, s.kind, where,
-                     s.ms, status, s.command);
+  std::string alternative =
+      s.expect_kernel.empty() ? "" : fmt::format("  [expect for kernel {}]", s.expect_kernel);
+  return fmt::format("{:<{}}  {:<10} {:<10} {:>8.1f} ms  {}  {}{}", s.name, name_width, s.kind,
+                     where, s.ms, status, s.command, alternative);
 }
 
 std::size_t name_width(const ScenarioOutcome& o) {
@@ -185,6 +187,7 @@ nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all,
                                   {"stdout", s.stdout_text},
                                   {"stderr", s.stderr_text},
                                   {"ms", s.ms}};
+      if (!s.expect_kernel.empty()) j["expect_kernel"] = s.expect_kernel;
       j["exit"] =
           s.exit_status ? nlohmann::ordered_json(*s.exit_status) : nlohmann::ordered_json(nullptr);
       steps.push_back(j);
@@ -193,6 +196,7 @@ nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all,
                  {"family", family_of(o.file)},
                  {"name", o.name},
                  {"labels", o.labels},
+                 {"volatile", o.volatile_},
                  {"verdict", verdict_name(o.verdict)},
                  {"reason", o.reason},
                  {"build_ms", o.build_ms},

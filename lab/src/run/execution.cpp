@@ -34,16 +34,24 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+std::chrono::milliseconds scaled(std::chrono::milliseconds d, double scale) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(d.count()) * scale));
+}
+
 Clock::time_point ScenarioState::step_deadline(const StepSpec& st) const {
-  auto d = Clock::now() + (st.timeout ? st.timeout->value : kDefaultStepTimeout);
+  auto d = Clock::now() +
+           scaled(st.timeout ? st.timeout->value : kDefaultStepTimeout, options.time_scale);
   return std::min(d, deadline);
 }
 
 std::string ScenarioState::timeout_reason(const StepSpec& st, Clock::time_point at) const {
   if (at == deadline)
-    return fmt::format("scenario timed out after {} ms", scenario.timeout.count());
+    return fmt::format("scenario timed out after {} ms",
+                       scaled(scenario.timeout, options.time_scale).count());
   return fmt::format("timed out after {} ms",
-                     (st.timeout ? st.timeout->value : kDefaultStepTimeout).count());
+                     scaled(st.timeout ? st.timeout->value : kDefaultStepTimeout,
+                            options.time_scale)
+                         .count());
 }
 
 void ScenarioState::sync(const Live& l) {
@@ -135,9 +143,12 @@ void ScenarioState::add_closest(StepOutcome& o, const Json& pattern) {
 
 void ScenarioState::expectation_failed(StepOutcome& o, const std::string& why,
                                        const Json* pattern) {
-  if (o.passed)
+  if (o.passed) {
     o.reason = why;
-  else
+    if (!o.expect_kernel.empty())
+      o.details.push_back(fmt::format("(the expectation for kernel {}, this is {})",
+                                      o.expect_kernel, running_kernel_release()));
+  } else
     o.details.push_back("also: " + why);
   o.passed = false;
   if (pattern) add_closest(o, *pattern);

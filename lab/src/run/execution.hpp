@@ -24,6 +24,8 @@ namespace nslab::exec {
 using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t0);
+// `d` times RunOptions::time_scale.
+std::chrono::milliseconds scaled(std::chrono::milliseconds d, double scale);
 std::string text_tail(const std::string& text, int lines);  // the last `lines` lines
 
 // A step's process while it runs (foreground) or until the scenario ends (background).

@@ -121,7 +121,16 @@ void run_step(ScenarioState& s, const StepSpec& st, std::size_t index) {
 }
 
 void check(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
-  const Expectation& ex = st.expect;
+  // Validation made sure one alternative holds this kernel; say so if it did not.
+  static const KernelVersion kernel = running_kernel();
+  const Expectation* chosen = st.expectation_for(kernel, &o.expect_kernel);
+  if (!chosen) {
+    s.expectation_failed(
+        o, fmt::format("no alternative of expect holds kernel {}", running_kernel_release()),
+        nullptr);
+    return;
+  }
+  const Expectation& ex = *chosen;
   if (ex.exit && o.exit_status != ex.exit->value)
     s.expectation_failed(
         o,

@@ -50,12 +50,9 @@ std::optional<std::string> unmet_requirement(const Scenario& s) {
       if (auto why = missing_feature(r.feature))
         return fmt::format("requires feature {}: {}", r.feature, *why);
     if (r.kind == Requirement::Kind::kernel) {
-      utsname u{};
-      uname(&u);
-      int major = 0, minor = 0;
-      std::sscanf(u.release, "%d.%d", &major, &minor);
-      if (major < r.major || (major == r.major && minor < r.minor))
-        return fmt::format("requires kernel >= {}.{}: this is {}", r.major, r.minor, u.release);
+      if (running_kernel() < r.kernel)
+        return fmt::format("requires kernel >= {}: this is {}", r.kernel.str(),
+                           running_kernel_release());
     }
   }
   return std::nullopt;
@@ -79,18 +76,21 @@ class Execution {
     out.file = s.file;
     out.name = s.name;
     out.labels = s.labels;
+    out.volatile_ = s.volatile_;
     if (auto why = unmet_requirement(s)) {
       out.verdict = Verdict::skipped;
       out.reason = *why;
       return out;
     }
-    st_.deadline = t0 + s.timeout;
+    st_.deadline = t0 + exec::scaled(s.timeout, st_.options.time_scale);
     bool building = false;  // a capture folder that is not ours fails the scenario (exit 1)
     try {
       if (!st_.options.capture_dir.empty()) make_capture_dir();
       auto b0 = Clock::now();
       building = true;
-      st_.lab = Lab::build(s.topology);
+      BuildOptions build;
+      build.ready_timeout = exec::scaled(build.ready_timeout, st_.options.time_scale);
+      st_.lab = Lab::build(s.topology, build);
       building = false;
       out.build_ms = ms_since(b0);
       if (!capture_dir_.empty()) start_capture();

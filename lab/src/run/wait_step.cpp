@@ -15,7 +15,15 @@ void wait_step(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
   Live* bg = nullptr;
   for (auto& l : s.live)
     if (l->index == target) bg = l.get();
-  Json want = expand_templates_json(st.wait_record.value, s.resolver());
+  static const KernelVersion kernel = running_kernel();
+  const Expectation* chosen = st.expectation_for(kernel, &o.expect_kernel);
+  if (!chosen || (!st.alternatives.empty() && chosen->records.empty())) {
+    o.passed = false;
+    o.reason = fmt::format("no alternative of record holds kernel {}", running_kernel_release());
+    return;
+  }
+  const Pattern& pattern = st.alternatives.empty() ? st.wait_record : chosen->records.front();
+  Json want = expand_templates_json(pattern.value, s.resolver());
   o.command = fmt::format("wait for {} from {}", want.dump(), st.wait_step.value);
   // Only what came since the last run or change step began: an older record is stale (it may
   // describe the state before the action the wait is about).

@@ -10,6 +10,7 @@
 
 #include "../model/names.hpp"
 #include "nslab/load.hpp"
+#include "nslab/match.hpp"
 #include "nslab/scenario.hpp"
 #include "nslab/templates.hpp"
 #include "topology_yaml.hpp"
@@ -71,7 +72,8 @@ class ScenarioParser {
     s.file = r_.file();
     if (!r_.check_map(
             root, "the scenario",
-            {"name", "description", "topology", "labels", "requires", "timeout", "steps"}))
+            {"name", "description", "topology", "labels", "requires", "timeout", "steps",
+             "volatile"}))
       return s;
     if (auto n = root["name"]; !n)
       r_.error(root, "missing required key 'name'");
@@ -93,6 +95,17 @@ class ScenarioParser {
           if (!ok) r_.error(l, fmt::format("label '{}' must match [a-z0-9-]+", *v));
           s.labels.push_back(*v);
         }
+    }
+    if (auto n = root["volatile"]) {
+      if (!n.IsSequence()) r_.error(n, "volatile must be a list of field names and record patterns");
+      for (const auto& v : n) {
+        if (v.IsMap()) {
+          for (const auto& e : check_pattern(to_json(v), true)) r_.error(v, e);
+          s.volatile_.push_back(to_json(v));
+        }
+        else if (auto f = r_.string(v, "a volatile field name"))
+          s.volatile_.push_back(*f);
+      }
     }
     if (auto n = root["requires"]) {
       if (!n.IsSequence()) r_.error(n, "requires must be a list");
@@ -151,8 +164,7 @@ class ScenarioParser {
     } else if (std::sscanf(text->c_str(), "kernel %2[>=] %d.%d", ge, &major, &minor) == 3 &&
                std::string(ge) == ">=") {
       req.kind = Requirement::Kind::kernel;
-      req.major = major;
-      req.minor = minor;
+      req.kernel = {major, minor, 0};
     } else if (text->rfind("feature ", 0) == 0) {
       req.kind = Requirement::Kind::feature;
       req.feature = text->substr(8);
@@ -224,11 +236,73 @@ class ScenarioParser {
       if (!rd.IsMap()) r_.error(rd, "ready must be a record pattern (a mapping)");
       st.ready = pattern(rd);
     }
-    if (auto e = n["expect"]) expect(st.expect, e);
+    if (auto e = n["expect"]) {
+      if (e.IsSequence())
+        alternatives(st, e);
+      else
+        expect(st.expect, e);
+    }
   }
 
-  void expect(Expectation& ex, const YAML::Node& e) {
-    if (!r_.check_map(e, "expect", {"exit", "records", "absent", "ordered", "stdout", "stderr"}))
+  // A range at `k`, or nullopt after reporting why.
+  std::optional<KernelRange> kernel_range(const YAML::Node& k) {
+    auto text = r_.string(k, "kernel");
+    if (!text) return std::nullopt;
+    std::string why;
+    auto range = parse_kernel_range(*text, why);
+    if (!range) {
+      r_.error(k, why);
+      return std::nullopt;
+    }
+    range->pos = r_.pos(k);
+    return range;
+  }
+
+  // A wait's `record` as a list: `{kernel: RANGE, record: PATTERN}` each.
+  void wait_alternatives(StepSpec& st, const YAML::Node& list) {
+    if (list.size() == 0) r_.error(list, "record as a list needs at least one alternative");
+    for (const auto& item : list) {
+      if (!item.IsMap() || !item["kernel"] || !item["record"] || !item["record"].IsMap()) {
+        r_.error(item, "each alternative of a wait's record is {kernel: RANGE, record: PATTERN}");
+        continue;
+      }
+      if (!r_.check_map(item, "an alternative of record", {"kernel", "record"})) continue;
+      auto range = kernel_range(item["kernel"]);
+      if (!range) continue;
+      KernelAlternative alt{.kernel = *range, .expect = {}};
+      alt.expect.records.push_back(pattern(item["record"]));
+      st.alternatives.push_back(std::move(alt));
+    }
+  }
+
+  // `expect` as a list: each item an expectation with a `kernel` range.
+  void alternatives(StepSpec& st, const YAML::Node& list) {
+    if (list.size() == 0) r_.error(list, "expect as a list needs at least one alternative");
+    for (const auto& item : list) {
+      if (!item.IsMap()) {
+        r_.error(item, "each alternative of expect is a mapping with 'kernel: RANGE'");
+        continue;
+      }
+      auto k = item["kernel"];
+      if (!k) {
+        r_.error(item, "each alternative of expect needs 'kernel: RANGE' (\">= 6.2\", \"< 6.2\")");
+        continue;
+      }
+      auto range = kernel_range(k);
+      if (!range) continue;
+      KernelAlternative alt{.kernel = *range, .expect = {}};
+      expect(alt.expect, item, true);
+      st.alternatives.push_back(std::move(alt));
+    }
+  }
+
+  void expect(Expectation& ex, const YAML::Node& e, bool alternative = false) {
+    if (!alternative &&
+        !r_.check_map(e, "expect", {"exit", "records", "absent", "ordered", "stdout", "stderr"}))
+      return;
+    if (alternative && !r_.check_map(e, "an alternative of expect",
+                                     {"kernel", "exit", "records", "absent", "ordered", "stdout",
+                                      "stderr"}))
       return;
     if (auto x = e["exit"])
       if (auto v = r_.integer(x, "exit", 0, 255))
@@ -495,8 +569,12 @@ class ScenarioParser {
       r_.error(w, "wait needs 'step' (a background step's name)");
     else if (auto v = r_.string(x, "step"))
       st.wait_step = {*v, r_.pos(x)};
-    if (auto x = w["record"]; !x || !x.IsMap())
-      r_.error(x ? x : w, "wait needs 'record' (a record pattern)");
+    if (auto x = w["record"]; x && x.IsSequence())
+      wait_alternatives(st, x);
+    else if (!x || !x.IsMap())
+      r_.error(x ? x : w,
+               "wait needs 'record' (a record pattern, or a list of {kernel: RANGE, record: "
+               "PATTERN})");
     else
       st.wait_record = pattern(x);
     if (auto x = w["timeout"])

@@ -1,0 +1,104 @@
+// nslab diff A.json B.json: what changed between two reports (SPEC 8).
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "commands.hpp"
+#include "nslab/diff.hpp"
+
+namespace nslab::cli {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// A `nslab run --json` report, or one kernel's run of a `nslab matrix --json` report
+// (FILE@LABEL, e.g. matrix.json@6.1). Sets `error` and returns null JSON when it cannot.
+Json load_report(const std::string& arg, std::string& title, std::string& error) {
+  std::string path = arg, label;
+  std::error_code ec;
+  if (auto at = arg.rfind('@'); at != std::string::npos && !std::filesystem::exists(arg, ec)) {
+    path = arg.substr(0, at);
+    label = arg.substr(at + 1);
+  }
+  std::ifstream in(path);
+  if (!in) {
+    error = fmt::format("{}: cannot be read", path);
+    return Json();
+  }
+  Json j = Json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    error = fmt::format("{}: not a JSON report of nslab's", path);
+    return Json();
+  }
+  if (j.contains("matrix")) {
+    std::string labels;
+    for (const auto& run : j["matrix"]) {
+      std::string l = run.value("label", "");
+      labels += (labels.empty() ? "" : ", ") + l;
+      if (l == label && run.contains("report")) {
+        title = fmt::format("{} ({})", arg, run.value("kernel", Json::object()).value("release", ""));
+        return run["report"];
+      }
+    }
+    error = label.empty()
+                ? fmt::format("{} is a matrix report: name one of its kernels as {}@LABEL ({})",
+                              path, path, labels)
+                : fmt::format("{} has no kernel '{}' (it has {})", path, label, labels);
+    return Json();
+  }
+  if (!label.empty()) {
+    error = fmt::format("{} is a run report, not a matrix report: drop @{}", path, label);
+    return Json();
+  }
+  if (!j.contains("scenarios")) {
+    error = fmt::format("{}: not a JSON report of nslab's (no scenarios)", path);
+    return Json();
+  }
+  title = fmt::format("{} ({})", arg, j.value("versions", Json::object()).value("kernel", "?"));
+  return j;
+}
+
+}  // namespace
+
+Command add_diff(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "diff",
+      "Compare two --json reports of the same scenarios (two kernels, two commits, two "
+      "machines): verdicts that changed, and per step the record fields that changed. Exit 0 "
+      "when nothing changed, 1 otherwise. Masked by default: " +
+          default_masks_text() + "; and each scenario's own `volatile` fields and records.");
+  struct Args {
+    std::string a, b;
+    DiffOptions options;
+  };
+  auto args = std::make_shared<Args>();
+  sub->add_option("A", args->a, "the first report (FILE, or FILE@LABEL of a matrix report)")
+      ->required();
+  sub->add_option("B", args->b, "the second report")->required();
+  sub->add_option("--ignore", args->options.ignore, "mask this field too (repeatable)");
+  return [args] {
+    std::string ta, tb, error;
+    Json a = load_report(args->a, ta, error);
+    Json b = error.empty() ? load_report(args->b, tb, error) : Json();
+    if (!error.empty()) {
+      fmt::print(stderr, "nslab: diff: {}\n", error);
+      return kSetup;
+    }
+    ReportDiff d = diff_reports(a, b, args->options);
+    fmt::print("A: {}\nB: {}\n", ta, tb);
+    for (const auto& l : d.lines) fmt::print("{}\n", l);
+    if (!d.changed()) {
+      fmt::print("no changes ({} scenarios compared)\n", a["scenarios"].size());
+      return kOk;
+    }
+    fmt::print("{} verdicts changed, {} steps differ, {} only in one report\n", d.verdicts_changed,
+               d.steps_changed, d.only_one_side);
+    return kFailed;
+  };
+}
+
+}  // namespace nslab::cli

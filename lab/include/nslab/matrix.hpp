@@ -1,0 +1,81 @@
+#pragma once
+// `nslab matrix` (SPEC 8): the same scenarios on other Linux kernels. Debian's linux-image
+// packages are fetched and unpacked into a cache (never installed), each kernel is booted in QEMU
+// with the host's root file system shared read-only over 9p, and `nslab run` runs inside; its
+// report comes back through a second, writable share. QEMU is spoken to here only.
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nslab::matrix {
+
+// A kernel to run on, ready to boot.
+struct Kernel {
+  std::string label;    // as the user named it: "6.12", a package, a path, "host"
+  bool host = false;    // the running kernel, no QEMU
+  std::string package;  // linux-image-...; empty for a path or the host
+  std::string tree;     // the unpacked package: boot/ and lib/modules/RELEASE/
+  std::string release;  // "6.12.117+deb12-amd64"
+  std::string vmlinuz, config, initramfs;
+  double package_mb = 0;  // the .deb's size when it was fetched (0: from the cache)
+};
+
+// $XDG_CACHE_HOME/nslab, else ~/.cache/nslab.
+std::string cache_dir();
+
+// Resolves `spec` (a short version such as 6.1: the newest Debian linux-image-6.1*-amd64; a
+// package name; a path to an unpacked kernel; or "host"), fetches and unpacks it into the cache
+// when it is not there yet, and builds its initramfs. Progress goes to `log`. Throws Error.
+Kernel prepare_kernel(const std::string& spec, std::FILE* log);
+
+// Whether KVM can run a stock kernel here: tried once with a short bound, then cached.
+struct Accel {
+  bool kvm = false;
+  std::string why;  // why not, or how it was found
+};
+Accel detect_accel(const Kernel& any, std::FILE* log);
+
+// Software emulation is this much slower: the factor every timeout in the guest is scaled by.
+inline constexpr double kTcgTimeScale = 3.0;
+
+// Moves this process into a private mount namespace with a tmpfs under the cache, where the
+// guests' result shares live: they vanish with the process, however it ends. Call before any
+// thread starts (it may enter a user namespace when not root). Returns that folder.
+std::string private_work_dir();
+
+struct GuestOptions {
+  std::vector<std::string> run_args;  // after `nslab run`
+  std::string cwd;                    // where the guest's nslab runs (the host's cwd)
+  std::string nslab;                  // the nslab executable (visible in the guest at this path)
+  std::string work_dir;               // from private_work_dir()
+  bool kvm = false;
+  std::chrono::seconds boot_bound{60};   // until the guest's userland says it is up
+  std::chrono::seconds quiet_bound{300};  // between two lines of output once up
+  std::function<void(const std::string&)> on_line;  // each line of the guest's nslab
+};
+
+struct GuestRun {
+  bool booted = false;
+  int exit_status = -1;     // of the guest's `nslab run`; -1 when it did not end
+  std::string failure;      // why there is no report: "did not boot within 60 s", ...
+  std::vector<std::string> console_tail;  // the last lines of the console, for failures
+  nlohmann::ordered_json report;          // the guest's --json report
+  double boot_ms = 0, run_ms = 0;
+};
+
+// Boots `kernel` and runs `nslab run` inside. Every wait is bounded; QEMU dies with nslab.
+GuestRun run_in_guest(const Kernel& kernel, const GuestOptions& options);
+
+// `nslab run` on the running kernel, as a child process, its report written to `work_dir`.
+GuestRun run_on_host(const GuestOptions& options);
+
+// Kernel facts for the report: release, package, config file and the values of the options
+// the scenarios depend on.
+nlohmann::ordered_json kernel_facts(const Kernel& kernel);
+
+}  // namespace nslab::matrix

@@ -1,0 +1,314 @@
+#include "nslab/diff.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string_view>
+
+#include "nslab/match.hpp"
+
+namespace nslab {
+
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+// Fields whose value differs on every run, whatever the kernel: identities the kernel hands out
+// (pids, namespace and pidfd inodes, netlink port ids, qdisc handles), times and durations,
+// kernel-chosen ports, traffic counters that background IPv6 moves, and sigpending (counted per
+// uid, so other processes' signals show). Matched by the field's own name at any depth.
+constexpr std::string_view kMaskedNames[] = {
+    "pid",         "tid",         "ppid",        "pgid",       "child_pid",   "sender_pid",
+    "netns",       "own_netns",   "socket_netns", "ino",       "pidfd_ino",   "inode",
+    "port_id",     "portid",      "nl_pid",      "handle",     "lladdr",      "mac",
+    "source_port", "src_port",    "local_port",  "sport",      "ephemeral_port",
+    "sigpending",  "micros",      "elapsed",     "time",       "timestamp",   "seq",
+    "tcp_ext"};
+// Suffixes of durations and prefixes of traffic counters.
+constexpr std::string_view kMaskedSuffixes[] = {"_ms", "_us", "_ns", "_lft"};
+constexpr std::string_view kMaskedPrefixes[] = {"rx_", "tx_"};
+
+bool masked_name(std::string_view name, const std::vector<std::string>& extra) {
+  for (auto n : kMaskedNames)
+    if (name == n) return true;
+  for (auto s : kMaskedSuffixes)
+    if (name.size() > s.size() && name.substr(name.size() - s.size()) == s) return true;
+  for (auto p : kMaskedPrefixes)
+    if (name.substr(0, p.size()) == p) return true;
+  return std::find(extra.begin(), extra.end(), name) != extra.end();
+}
+
+bool is_hex(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+
+// Values that are random by design, whatever field holds them.
+std::string mask_value(const std::string& v) {
+  std::string out = v;
+  // A lab's private folder: /tmp/nslab-lab-XXXXXX.
+  for (auto at = out.find("nslab-lab-"); at != std::string::npos;
+       at = out.find("nslab-lab-", at + 1))
+    if (at + 16 <= out.size()) out.replace(at + 10, 6, "XXXXXX");
+  // An autobound abstract Unix name: '@' and five hex digits.
+  if (out.size() == 6 && out[0] == '@' && is_hex(std::string_view(out).substr(1)))
+    return "@<autobind>";
+  // A link-local IPv6 address made from a random MAC (or a random interface id).
+  if (out.rfind("fe80::", 0) == 0) {
+    auto slash = out.find('/');
+    auto percent = out.find('%');
+    auto end = std::min(slash, percent);
+    return "fe80::<random>" + (end == std::string::npos ? "" : out.substr(end));
+  }
+  return out;
+}
+
+void mask_into(const Json& in, Json& out, const std::vector<std::string>& extra) {
+  if (in.is_object()) {
+    out = Json::object();
+    for (const auto& [k, v] : in.items()) {
+      if (masked_name(k, extra)) continue;
+      mask_into(v, out[k], extra);
+    }
+  } else if (in.is_array()) {
+    out = Json::array();
+    for (const auto& v : in) {
+      Json m;
+      mask_into(v, m, extra);
+      out.push_back(std::move(m));
+    }
+  } else if (in.is_string()) {
+    out = mask_value(in.get<std::string>());
+  } else {
+    out = in;
+  }
+}
+
+// "a.b" = value, for every leaf of a masked record.
+void flatten(const Json& j, const std::string& prefix, std::map<std::string, Json>& out) {
+  if (j.is_object() && !j.empty()) {
+    for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
+    return;
+  }
+  out[prefix] = j;
+}
+
+std::string label_of(const Json& r) {
+  std::string ev = r.is_object() && r.contains("event") && r["event"].is_string()
+                       ? r["event"].get<std::string>()
+                       : "?";
+  return ev;
+}
+
+// j[key] when it is an array, else an empty one: a reference, so pointers into it stay valid.
+const Json& list(const Json& j, const char* key) {
+  static const Json empty = Json::array();
+  if (!j.is_object()) return empty;
+  auto it = j.find(key);
+  return it != j.end() && it->is_array() ? *it : empty;
+}
+
+std::string show(const Json& j) {
+  return j.is_null() ? "(absent)" : j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+class Differ {
+ public:
+  Differ(const DiffOptions& o, ReportDiff& d) : o_(o), d_(d) {}
+
+  void scenarios(const Json& a, const Json& b) {
+    std::map<std::string, const Json*> in_b;
+    for (const auto& s : list(b, "scenarios")) in_b[s.value("file", "")] = &s;
+    std::set<std::string> seen;
+    for (const auto& sa : list(a, "scenarios")) {
+      std::string file = sa.value("file", "");
+      seen.insert(file);
+      auto it = in_b.find(file);
+      if (it == in_b.end()) {
+        ++d_.only_one_side;
+        d_.lines.push_back(fmt::format("{}: only in A", file));
+        continue;
+      }
+      scenario(file, sa, *it->second);
+    }
+    for (const auto& [file, sb] : in_b)
+      if (!seen.count(file)) {
+        ++d_.only_one_side;
+        d_.lines.push_back(fmt::format("{}: only in B", file));
+      }
+  }
+
+ private:
+  void scenario(const std::string& file, const Json& a, const Json& b) {
+    std::string va = a.value("verdict", ""), vb = b.value("verdict", "");
+    std::vector<std::string> lines;
+    if (va != vb) {
+      ++d_.verdicts_changed;
+      lines.push_back(fmt::format("  verdict: {} -> {}", va, vb));
+      if (vb != "passed" && !b.value("reason", "").empty())
+        lines.push_back(fmt::format("    B: {}", b.value("reason", "")));
+      if (va != "passed" && !a.value("reason", "").empty())
+        lines.push_back(fmt::format("    A: {}", a.value("reason", "")));
+    }
+    // Both skipped, or one side never ran its steps: there is nothing more to compare.
+    if (va != "skipped" && vb != "skipped") {
+      std::vector<std::string> extra = o_.ignore;
+      std::vector<Json> drop;
+      for (const Json* s : {&a, &b})
+        for (const auto& v : list(*s, "volatile")) {
+          if (v.is_string()) extra.push_back(v.get<std::string>());
+          if (v.is_object()) drop.push_back(v);
+        }
+      std::map<std::string, const Json*> steps_b;
+      for (const auto& st : list(b, "steps")) steps_b[st.value("name", "")] = &st;
+      for (const auto& st : list(a, "steps")) {
+        auto it = steps_b.find(st.value("name", ""));
+        if (it == steps_b.end()) continue;
+        step(st, *it->second, extra, drop, lines);
+      }
+    }
+    if (lines.empty()) return;
+    d_.lines.push_back(file + ":");
+    d_.lines.insert(d_.lines.end(), lines.begin(), lines.end());
+  }
+
+  void step(const Json& a, const Json& b, const std::vector<std::string>& extra,
+            const std::vector<Json>& drop, std::vector<std::string>& out) {
+    std::vector<std::string> lines;
+    std::string name = a.value("name", "");
+    // A step one side never ran (an earlier step failed) is told by the verdict already.
+    if (!a.value("ran", false) || !b.value("ran", false)) return;
+    if (a.value("passed", true) != b.value("passed", true))
+      lines.push_back(fmt::format("ran {} passed {} -> ran {} passed {}", a.value("ran", false),
+                                  a.value("passed", true), b.value("ran", false),
+                                  b.value("passed", true)));
+    std::string ka = a.value("expect_kernel", ""), kb = b.value("expect_kernel", "");
+    if (ka != kb)
+      lines.push_back(fmt::format("expectation for kernel '{}' -> '{}'", ka, kb));
+    if (a.value("ran", false) && b.value("ran", false)) {
+      Json ea = a.value("exit", Json()), eb = b.value("exit", Json());
+      // A background step still running at the scenario's end is stopped by nslab (143); one
+      // that ended first has its own status: which came first is timing, not behaviour.
+      bool background = a.value("kind", "") == "background";
+      if (ea != eb && !background) lines.push_back(fmt::format("exit {} -> {}", show(ea), show(eb)));
+      records(list(a, "records"), list(b, "records"), extra, drop,
+              lines);
+    }
+    if (lines.empty()) return;
+    ++d_.steps_changed;
+    out.push_back(fmt::format("  step '{}':", name));
+    std::size_t shown = std::min(lines.size(), o_.max_per_step);
+    for (std::size_t i = 0; i < shown; ++i) out.push_back("    " + lines[i]);
+    if (lines.size() > shown)
+      out.push_back(fmt::format("    ... and {} more", lines.size() - shown));
+  }
+
+  // Records are compared per event, as multisets: order within a step is not a behaviour the
+  // diff asserts (dumps and concurrent sockets reorder). Equal records (after masking) cancel;
+  // what remains is paired in order, field by field, and the rest is listed as one-sided.
+  void records(const Json& a, const Json& b, const std::vector<std::string>& extra,
+               const std::vector<Json>& drop, std::vector<std::string>& lines) {
+    std::map<std::string, std::vector<Json>> ga, gb;
+    auto group = [&](const Json& list, std::map<std::string, std::vector<Json>>& g) {
+      for (const auto& r : list) {
+        if (std::any_of(drop.begin(), drop.end(),
+                        [&](const Json& p) { return record_matches(p, r); }))
+          continue;
+        g[label_of(r)].push_back(mask_record(r, extra));
+      }
+    };
+    group(a, ga);
+    group(b, gb);
+    std::set<std::string> events;
+    for (const auto& [k, v] : ga) events.insert(k);
+    for (const auto& [k, v] : gb) events.insert(k);
+    for (const auto& ev : events) {
+      std::vector<Json> ra = ga[ev], rb = gb[ev];
+      for (auto it = ra.begin(); it != ra.end();) {
+        auto m = std::find(rb.begin(), rb.end(), *it);
+        if (m != rb.end()) {
+          rb.erase(m);
+          it = ra.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      // What remains is paired by likeness (the most fields equal), so that a dump that gained
+      // one object shows that object, not a shift of every object after it.
+      std::vector<std::map<std::string, Json>> flat_a(ra.size()), flat_b(rb.size());
+      for (std::size_t i = 0; i < ra.size(); ++i) flatten(ra[i], "", flat_a[i]);
+      for (std::size_t i = 0; i < rb.size(); ++i) flatten(rb[i], "", flat_b[i]);
+      std::vector<Json> left_a, left_b;
+      std::vector<bool> taken(rb.size(), false);
+      std::vector<std::pair<std::size_t, std::size_t>> paired;
+      for (std::size_t i = 0; i < ra.size(); ++i) {
+        std::size_t best = rb.size(), best_score = 0;
+        for (std::size_t j = 0; j < rb.size(); ++j) {
+          if (taken[j]) continue;
+          std::size_t score = 0;
+          for (const auto& [k, v] : flat_a[i])
+            if (auto it = flat_b[j].find(k); it != flat_b[j].end() && it->second == v) ++score;
+          if (score > best_score) best = j, best_score = score;
+        }
+        // Less than half the fields alike: not the same object, but one on each side.
+        if (best == rb.size() || best_score * 2 < std::max(flat_a[i].size(), flat_b[best].size())) {
+          left_a.push_back(ra[i]);
+          continue;
+        }
+        taken[best] = true;
+        paired.emplace_back(i, best);
+      }
+      for (std::size_t j = 0; j < rb.size(); ++j)
+        if (!taken[j]) left_b.push_back(rb[j]);
+      for (auto [i, j] : paired) {
+        auto& fa = flat_a[i];
+        auto& fb = flat_b[j];
+        std::set<std::string> keys;
+        for (const auto& [k, v] : fa) keys.insert(k);
+        for (const auto& [k, v] : fb) keys.insert(k);
+        std::vector<std::string> changes;
+        for (const auto& k : keys) {
+          Json x = fa.count(k) ? fa[k] : Json(), y = fb.count(k) ? fb[k] : Json();
+          if (x != y) changes.push_back(fmt::format("{}: {} -> {}", k, show(x), show(y)));
+        }
+        std::string all;
+        for (const auto& c : changes) all += (all.empty() ? "" : ", ") + c;
+        lines.push_back(fmt::format("{{event: {}}} {}", ev, all));
+      }
+      for (const auto& r : left_a) lines.push_back(fmt::format("only in A: {}", show(r)));
+      for (const auto& r : left_b) lines.push_back(fmt::format("only in B: {}", show(r)));
+    }
+  }
+
+  const DiffOptions& o_;
+  ReportDiff& d_;
+};
+
+}  // namespace
+
+std::string default_masks_text() {
+  std::string names;
+  for (auto n : kMaskedNames) names += (names.empty() ? "" : ", ") + std::string(n);
+  return fmt::format(
+      "fields named {}; names ending in _ms, _us, _ns or _lft; names starting with rx_ or tx_; "
+      "values: lab folders (nslab-lab-XXXXXX), autobound Unix names (@ and 5 hex digits), "
+      "link-local IPv6 addresses (fe80::)",
+      names);
+}
+
+Json mask_record(const Json& record, const std::vector<std::string>& extra) {
+  Json out;
+  mask_into(record, out, extra);
+  return out;
+}
+
+ReportDiff diff_reports(const Json& a, const Json& b, const DiffOptions& options) {
+  ReportDiff d;
+  Differ(options, d).scenarios(a, b);
+  return d;
+}
+
+}  // namespace nslab
