@@ -9,6 +9,7 @@ packages=(
   libboost-dev libboost-filesystem-dev nlohmann-json3-dev libfmt-dev
   libcli11-dev libpcap-dev libre2-dev libgtest-dev libbenchmark-dev
   iproute2 iputils-ping iputils-tracepath util-linux procps dpkg-dev help2man bash-completion
+  qemu-system-x86 busybox-static kmod xz-utils
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # nslab's main job: build, run the bundled scenario suite (a readable report, JUnit and JSON in
 # build/reports/), then a tour of every bundled topology with real clients (ping, tracepath,
-# nsenter into `nslab up`) showing that the networks are what the YAML says.
+# nsenter into `nslab up`) showing that the networks are what the YAML says; then the suite on
+# Debian's 6.12 kernel in QEMU and the diff of its observations against this kernel's.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ./ci/build.sh || exit 2
@@ -85,7 +86,19 @@ kill -TERM "$up_pid"
 while IFS= read -r -t 10 -u "$up" line; do echo "  | $line"; done
 wait "$up_pid" 2>/dev/null
 
+
+echo
+echo "== the same suite on another kernel: Debian's 6.12, booted in QEMU (nslab matrix)"
+echo "   (the kernel package is fetched into ${XDG_CACHE_HOME:-$HOME/.cache}/nslab/kernels on first use)"
+"$nslab" matrix --kernel 6.12 --json build/reports/matrix.json --junit build/reports/matrix.xml
+matrix=$?
+echo
+echo "== what changed from this kernel to 6.12 (nslab diff)"
+"$nslab" diff build/reports/scenarios.json build/reports/matrix.json@6.12
+echo "   (nslab diff exits 1 when something changed; here that is the finding, not a failure)"
+
 echo
 echo "scenario suite: $( ((suite == 0)) && echo passed || echo "FAILED (exit $suite)")"
+echo "on 6.12: $( ((matrix == 0)) && echo passed || echo "FAILED (exit $matrix)")"
 echo "tour: $passed passed, $failed failed"
-[[ $failed -eq 0 && $suite -eq 0 ]]
+[[ $failed -eq 0 && $suite -eq 0 && $matrix -eq 0 ]]

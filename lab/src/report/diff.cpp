@@ -17,15 +17,16 @@ namespace {
 
 // Fields whose value differs on every run, whatever the kernel: identities the kernel hands out
 // (pids, namespace and pidfd inodes, netlink port ids, qdisc handles), times and durations,
-// kernel-chosen ports, traffic counters that background IPv6 moves, and sigpending (counted per
-// uid, so other processes' signals show). Matched by the field's own name at any depth.
+// kernel-chosen ports, traffic counters that background IPv6 moves, TCP's loss-recovery
+// counters (how many segments a shaper or a blackhole dropped is timing), and sigpending
+// (counted per uid, so other processes' signals show). Matched by the field's own name at any depth.
 constexpr std::string_view kMaskedNames[] = {
     "pid",         "tid",         "ppid",        "pgid",       "child_pid",   "sender_pid",
     "netns",       "own_netns",   "socket_netns", "ino",       "pidfd_ino",   "inode",
     "port_id",     "portid",      "nl_pid",      "handle",     "lladdr",      "mac",
     "source_port", "src_port",    "local_port",  "sport",      "ephemeral_port",
     "sigpending",  "micros",      "elapsed",     "time",       "timestamp",   "seq",
-    "tcp_ext"};
+    "tcp_ext",     "total_retrans", "retransmits", "probes",   "reord_seen",  "dsack_dups"};
 // Suffixes of durations and prefixes of traffic counters.
 constexpr std::string_view kMaskedSuffixes[] = {"_ms", "_us", "_ns", "_lft"};
 constexpr std::string_view kMaskedPrefixes[] = {"rx_", "tx_"};

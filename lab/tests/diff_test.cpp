@@ -1,0 +1,93 @@
+// nslab diff (SPEC 8): changed verdicts and fields are found; what differs on every run is not.
+
+#include <gtest/gtest.h>
+
+#include "nslab/diff.hpp"
+
+namespace nslab {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json report(Json records, const std::string& verdict = "passed", Json volatile_ = Json::array()) {
+  Json step = {{"name", "s1"}, {"kind", "run"}, {"ran", true}, {"passed", true},
+               {"exit", 0},    {"records", std::move(records)}};
+  return {{"scenarios",
+           Json::array({{{"file", "f.yaml"},
+                         {"verdict", verdict},
+                         {"reason", ""},
+                         {"volatile", std::move(volatile_)},
+                         {"steps", Json::array({step})}}})}};
+}
+
+TEST(Diff, TwoRunsThatDifferOnlyInVolatileValuesCompareClean) {
+  Json a = report(Json::array({{{"event", "ready"},
+                                {"pid", 100},
+                                {"path", "/tmp/nslab-lab-AbC123/x.sock"},
+                                {"name", "@0a1b2"},
+                                {"src", "fe80::1c2:3ff:fe44:5566/64"},
+                                {"elapsed_us", 17},
+                                {"source_port", 40000},
+                                {"tx_packets", 3}},
+                               {{"event", "b"}, {"n", 1}},
+                               {{"event", "b"}, {"n", 2}}}));
+  Json b = report(Json::array({{{"event", "ready"},
+                                {"pid", 200},
+                                {"path", "/tmp/nslab-lab-XyZ789/x.sock"},
+                                {"name", "@fffff"},
+                                {"src", "fe80::abcd:ef01:2345:6789/64"},
+                                {"elapsed_us", 19},
+                                {"source_port", 50000},
+                                {"tx_packets", 5}},
+                               // the same records in another order
+                               {{"event", "b"}, {"n", 2}},
+                               {{"event", "b"}, {"n", 1}}}));
+  ReportDiff d = diff_reports(a, b);
+  EXPECT_FALSE(d.changed());
+  EXPECT_TRUE(d.lines.empty());
+}
+
+TEST(Diff, AChangedFieldIsNamedWithBothValues) {
+  Json a = report(Json::array({{{"event", "error"}, {"error", "EEXIST"}, {"extack", "x"}}}));
+  Json b = report(Json::array({{{"event", "error"}, {"error", "EEXIST"}}}));
+  ReportDiff d = diff_reports(a, b);
+  ASSERT_TRUE(d.changed());
+  EXPECT_EQ(d.steps_changed, 1u);
+  std::string all;
+  for (const auto& l : d.lines) all += l + "\n";
+  EXPECT_NE(all.find("extack: \"x\" -> (absent)"), std::string::npos) << all;
+}
+
+TEST(Diff, AChangedVerdictCounts) {
+  Json a = report(Json::array()), b = report(Json::array(), "failed");
+  EXPECT_EQ(diff_reports(a, b).verdicts_changed, 1u);
+}
+
+TEST(Diff, IgnoreAndTheScenarioVolatileListMaskMore) {
+  Json a = report(Json::array({{{"event", "x"}, {"snd_mss", 1199}}, {{"event", "noise"}, {"k", 1}}}));
+  Json b = report(Json::array({{{"event", "x"}, {"snd_mss", 1205}}}));
+  EXPECT_TRUE(diff_reports(a, b).changed());
+  DiffOptions o;
+  o.ignore = {"snd_mss"};
+  EXPECT_TRUE(diff_reports(a, b, o).changed());  // the noise record is still only in A
+  Json vol = Json::array({"snd_mss", {{"event", "noise"}}});
+  a = report(a["scenarios"][0]["steps"][0]["records"], "passed", vol);
+  b = report(b["scenarios"][0]["steps"][0]["records"], "passed", vol);
+  EXPECT_FALSE(diff_reports(a, b).changed());
+}
+
+TEST(Diff, AnExtraRecordIsShownAsItselfNotAsAShiftOfTheOthers) {
+  Json a = report(Json::array({{{"event", "object"}, {"ifname", "eth0"}, {"mtu", 1500}},
+                               {{"event", "object"}, {"ifname", "eth1"}, {"mtu", 1280}}}));
+  Json b = report(Json::array({{{"event", "object"}, {"ifname", "gre0"}, {"mtu", 1476}},
+                               {{"event", "object"}, {"ifname", "eth0"}, {"mtu", 1500}},
+                               {{"event", "object"}, {"ifname", "eth1"}, {"mtu", 1280}}}));
+  ReportDiff d = diff_reports(a, b);
+  ASSERT_EQ(d.lines.size(), 3u);
+  EXPECT_NE(d.lines[2].find("only in B: {\"event\":\"object\",\"ifname\":\"gre0\""),
+            std::string::npos)
+      << d.lines[2];
+}
+
+}  // namespace
+}  // namespace nslab
