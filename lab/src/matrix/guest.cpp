@@ -120,16 +120,16 @@ Accel detect_accel(const Kernel& any, std::FILE* log) {
     if (line == "kvm") return {true, "KVM (cached in " + cached + ")"};
     if (line.rfind("tcg ", 0) == 0) return {false, line.substr(4) + " (cached in " + cached + ")"};
   }
-  fmt::print(log, "trying KVM once (bounded at 15 s; the answer is cached)\n");
+  fmt::print(log, "trying KVM once (bounded at 10 s; the answer is cached)\n");
   std::fflush(log);
   Subprocess q(qemu_argv(any, true, "nslab.probe", ""));
   bool ok = false;
-  auto until = Clock::now() + std::chrono::seconds(15);
+  auto until = Clock::now() + std::chrono::seconds(10);
   q.read_lines([&](const std::string& l) { ok = ok || l.find("nslab-guest: probe ok") == 0; },
                [&] { return std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()); });
   q.kill();
   q.wait();
-  Accel a{ok, ok ? "KVM" : "KVM did not boot a stock kernel within 15 s"};
+  Accel a{ok, ok ? "KVM" : "KVM did not boot a stock kernel within 10 s"};
   std::ofstream(cached) << (ok ? "kvm" : "tcg " + a.why) << "\n";
   return a;
 }
