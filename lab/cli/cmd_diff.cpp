@@ -40,7 +40,8 @@ Json load_report(const std::string& arg, std::string& title, std::string& error)
       std::string l = run.value("label", "");
       labels += (labels.empty() ? "" : ", ") + l;
       if (l == label && run.contains("report")) {
-        title = fmt::format("{} ({})", arg, run.value("kernel", Json::object()).value("release", ""));
+        title =
+            fmt::format("{} ({})", arg, run.value("kernel", Json::object()).value("release", ""));
         return run["report"];
       }
     }

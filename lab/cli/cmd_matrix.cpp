@@ -19,6 +19,7 @@
 #include "nslab/load.hpp"
 #include "nslab/matrix.hpp"
 #include "nslab/paths.hpp"
+#include "nslab/report.hpp"
 
 namespace nslab::cli {
 
@@ -54,27 +55,13 @@ std::string verdict_cell(const Json& scenario) {
 }
 
 std::string xml(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '&')
-      out += "&amp;";
-    else if (c == '"')
-      out += "&quot;";
-    else if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
-      out += '?';
-    else
-      out += c;
-  }
-  return out;
+  return xml_escape(s);
 }
 
 // One testsuite per kernel; a kernel that did not run is one failed testcase.
 std::string matrix_junit(const Json& runs) {
-  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nslab matrix\">\n";
+  std::string x =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nslab matrix\">\n";
   for (const auto& run : runs) {
     std::string label = run.value("label", "");
     const Json& report = run["report"];
@@ -87,13 +74,14 @@ std::string matrix_junit(const Json& runs) {
       continue;
     }
     const Json& t = report["totals"];
-    x += fmt::format("  <testsuite name=\"nslab@{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
-                     xml(label), t.value("scenarios", 0), t.value("failed", 0),
-                     t.value("skipped", 0));
+    x += fmt::format(
+        "  <testsuite name=\"nslab@{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n", xml(label),
+        t.value("scenarios", 0), t.value("failed", 0), t.value("skipped", 0));
     for (const auto& s : report["scenarios"]) {
-      x += fmt::format("    <testcase classname=\"nslab.{}.{}\" name=\"{}\" file=\"{}\" time=\"{:.3f}\">",
-                       xml(label), xml(s.value("family", "")), xml(s.value("name", "")),
-                       xml(s.value("file", "")), s.value("ms", 0.0) / 1000);
+      x += fmt::format(
+          "    <testcase classname=\"nslab.{}.{}\" name=\"{}\" file=\"{}\" time=\"{:.3f}\">",
+          xml(label), xml(s.value("family", "")), xml(s.value("name", "")),
+          xml(s.value("file", "")), s.value("ms", 0.0) / 1000);
       std::string v = s.value("verdict", "");
       if (v == "failed") x += fmt::format("<failure message=\"{}\"/>", xml(s.value("reason", "")));
       if (v == "skipped") x += fmt::format("<skipped message=\"{}\"/>", xml(s.value("reason", "")));
@@ -148,7 +136,8 @@ int run_matrix(const MatrixArgs& a) {
   }
   std::fflush(stdout);
   Accel accel{false, "no guest"};
-  auto guest = std::find_if(kernels.begin(), kernels.end(), [](const Kernel& k) { return !k.host; });
+  auto guest =
+      std::find_if(kernels.begin(), kernels.end(), [](const Kernel& k) { return !k.host; });
   std::string work;
   try {
     if (guest != kernels.end()) accel = detect_accel(*guest, stdout);
@@ -173,8 +162,9 @@ int run_matrix(const MatrixArgs& a) {
     o.kvm = accel.kvm;
     o.boot_bound = std::chrono::seconds(a.boot_bound);
     // A scenario may run its whole timeout without a line; then a margin for the last lines.
-    o.quiet_bound = std::chrono::seconds(static_cast<long>(static_cast<double>(longest.count()) * scale)) +
-                    std::chrono::seconds(60);
+    o.quiet_bound =
+        std::chrono::seconds(static_cast<long>(static_cast<double>(longest.count()) * scale)) +
+        std::chrono::seconds(60);
     o.run_args = {"--progress", "--time-scale", fmt::format("{}", scale), "-j",
                   std::to_string(a.jobs)};
     if (a.verbose) o.run_args.push_back("-v");
@@ -182,7 +172,9 @@ int run_matrix(const MatrixArgs& a) {
     for (const auto& l : a.labels) o.run_args.insert(o.run_args.end(), {"--label", l});
     for (const auto& p : a.probes) o.run_args.insert(o.run_args.end(), {"--probes", p});
     o.run_args.insert(o.run_args.end(), a.paths.begin(), a.paths.end());
-    o.on_line = [&](const std::string& l) { fmt::print("  {:>6} | {}\n", k.label, l), std::fflush(stdout); };
+    o.on_line = [&](const std::string& l) {
+      fmt::print("  {:>6} | {}\n", k.label, l), std::fflush(stdout);
+    };
     if (k.host)
       fmt::print("== {}: running on this kernel\n", k.label);
     else
@@ -197,7 +189,9 @@ int run_matrix(const MatrixArgs& a) {
     }
     Json run = {{"label", k.label},
                 {"kernel", kernel_facts(k)},
-                {"accel", k.host ? "none" : accel.kvm ? "kvm" : "tcg"},
+                {"accel", k.host      ? "none"
+                          : accel.kvm ? "kvm"
+                                      : "tcg"},
                 {"time_scale", scale},
                 {"boot_ms", g.boot_ms},
                 {"run_ms", g.run_ms},
@@ -215,7 +209,8 @@ int run_matrix(const MatrixArgs& a) {
       any_failed = any_failed || t.value("failed", 0) > 0;
       fmt::print("== {}: {}{:.1f} s of scenarios: {} passed, {} failed, {} skipped\n", k.label,
                  k.host ? "" : fmt::format("booted in {:.1f} s, ", g.boot_ms / 1000),
-                 g.run_ms / 1000, t.value("passed", 0), t.value("failed", 0), t.value("skipped", 0));
+                 g.run_ms / 1000, t.value("passed", 0), t.value("failed", 0),
+                 t.value("skipped", 0));
     }
     std::fflush(stdout);
     runs.push_back(std::move(run));
@@ -242,14 +237,17 @@ int run_matrix(const MatrixArgs& a) {
     std::set<std::string> seen;
     std::string row;
     for (const auto& run : runs) {
-      std::string c = run["report"].is_null() ? "-" : cells[f].count(run.value("label", "")) ? cells[f][run.value("label", "")] : "-";
+      std::string c = run["report"].is_null()                  ? "-"
+                      : cells[f].count(run.value("label", "")) ? cells[f][run.value("label", "")]
+                                                               : "-";
       seen.insert(c);
       row += fmt::format("  {:>6}", c);
     }
     differing += seen.size() > 1;
     fmt::print("{} {:<{}}{}\n", seen.size() > 1 ? '*' : ' ', f, width, row);
   }
-  fmt::print("{} scenarios, {} with verdicts that differ between kernels\n", files.size(), differing);
+  fmt::print("{} scenarios, {} with verdicts that differ between kernels\n", files.size(),
+             differing);
 
   // The observations, each kernel against the first.
   if (runs.size() > 1 && !runs[0]["report"].is_null()) {
@@ -268,9 +266,10 @@ int run_matrix(const MatrixArgs& a) {
   }
   bool ok = true;
   if (!a.json.empty())
-    ok = write_report(a.json, Json{{"schema_version", 1}, {"nslab", NSLAB_VERSION}, {"matrix", runs}}
-                                      .dump(2, ' ', false, Json::error_handler_t::replace) +
-                                  "\n") &&
+    ok = write_report(a.json,
+                      Json{{"schema_version", 1}, {"nslab", NSLAB_VERSION}, {"matrix", runs}}.dump(
+                          2, ' ', false, Json::error_handler_t::replace) +
+                          "\n") &&
          ok;
   if (!a.junit.empty()) ok = write_report(a.junit, matrix_junit(runs)) && ok;
   if (!ok || any_setup) return kSetup;
@@ -307,7 +306,8 @@ Command add_matrix(CLI::App& app) {
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  sub->add_option("-j,--jobs", a->jobs, "as for run, inside each kernel")->check(CLI::Range(1, 256));
+  sub->add_option("-j,--jobs", a->jobs, "as for run, inside each kernel")
+      ->check(CLI::Range(1, 256));
   sub->add_flag("-v,--verbose", a->verbose, "one line per step");
   sub->add_option("--time-scale", a->time_scale,
                   fmt::format("multiply every bound in the guests by this (default: {} under "

@@ -10,14 +10,13 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 Json report(Json records, const std::string& verdict = "passed", Json volatile_ = Json::array()) {
-  Json step = {{"name", "s1"}, {"kind", "run"}, {"ran", true}, {"passed", true},
-               {"exit", 0},    {"records", std::move(records)}};
-  return {{"scenarios",
-           Json::array({{{"file", "f.yaml"},
-                         {"verdict", verdict},
-                         {"reason", ""},
-                         {"volatile", std::move(volatile_)},
-                         {"steps", Json::array({step})}}})}};
+  Json step = {{"name", "s1"},   {"kind", "run"}, {"ran", true},
+               {"passed", true}, {"exit", 0},     {"records", std::move(records)}};
+  return {{"scenarios", Json::array({{{"file", "f.yaml"},
+                                      {"verdict", verdict},
+                                      {"reason", ""},
+                                      {"volatile", std::move(volatile_)},
+                                      {"steps", Json::array({step})}}})}};
 }
 
 TEST(Diff, TwoRunsThatDifferOnlyInVolatileValuesCompareClean) {
@@ -64,7 +63,8 @@ TEST(Diff, AChangedVerdictCounts) {
 }
 
 TEST(Diff, IgnoreAndTheScenarioVolatileListMaskMore) {
-  Json a = report(Json::array({{{"event", "x"}, {"snd_mss", 1199}}, {{"event", "noise"}, {"k", 1}}}));
+  Json a =
+      report(Json::array({{{"event", "x"}, {"snd_mss", 1199}}, {{"event", "noise"}, {"k", 1}}}));
   Json b = report(Json::array({{{"event", "x"}, {"snd_mss", 1205}}}));
   EXPECT_TRUE(diff_reports(a, b).changed());
   DiffOptions o;

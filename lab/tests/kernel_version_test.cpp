@@ -45,8 +45,8 @@ TEST(KernelRange, BothBoundsHoldAtOnce) {
 }
 
 TEST(KernelRange, RefusesOtherOperatorsReleasesAndEmptyRanges) {
-  for (const char* bad : {"> 6.1", "== 6.1", "6.1", ">= 6.1.0-57", ">= 6.1, >= 6.2",
-                          "< 6.1, < 6.2", ">= 6.2, < 6.2", ">= 6.3, < 6.2", ""}) {
+  for (const char* bad : {"> 6.1", "== 6.1", "6.1", ">= 6.1.0-57", ">= 6.1, >= 6.2", "< 6.1, < 6.2",
+                          ">= 6.2, < 6.2", ">= 6.3, < 6.2", ""}) {
     std::string why;
     EXPECT_FALSE(parse_kernel_range(bad, why)) << bad;
     EXPECT_FALSE(why.empty()) << bad;

@@ -54,15 +54,15 @@ struct GuestOptions {
   std::string nslab;                  // the nslab executable (visible in the guest at this path)
   std::string work_dir;               // from private_work_dir()
   bool kvm = false;
-  std::chrono::seconds boot_bound{60};   // until the guest's userland says it is up
-  std::chrono::seconds quiet_bound{300};  // between two lines of output once up
+  std::chrono::seconds boot_bound{60};              // until the guest's userland says it is up
+  std::chrono::seconds quiet_bound{300};            // between two lines of output once up
   std::function<void(const std::string&)> on_line;  // each line of the guest's nslab
 };
 
 struct GuestRun {
   bool booted = false;
-  int exit_status = -1;     // of the guest's `nslab run`; -1 when it did not end
-  std::string failure;      // why there is no report: "did not boot within 60 s", ...
+  int exit_status = -1;                   // of the guest's `nslab run`; -1 when it did not end
+  std::string failure;                    // why there is no report: "did not boot within 60 s", ...
   std::vector<std::string> console_tail;  // the last lines of the console, for failures
   nlohmann::ordered_json report;          // the guest's --json report
   double boot_ms = 0, run_ms = 0;

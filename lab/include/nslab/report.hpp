@@ -22,6 +22,8 @@ void print_scenario(std::FILE* out, const ScenarioOutcome& o, bool verbose,
 // "N passed, N failed, N skipped" alone on the last line.
 void print_summary(std::FILE* out, const std::vector<ScenarioOutcome>& all, double ms);
 std::string junit_xml(const std::vector<ScenarioOutcome>& all);
+// Text made safe inside an XML attribute or element (JUnit).
+std::string xml_escape(const std::string& s);
 // TAP 14, as the kernel's selftests print it: the plan, then one `ok`/`not ok` line per scenario
 // as it ends (number `n`), a skip as `# SKIP reason`, a failure's reason and details as a YAML
 // block.

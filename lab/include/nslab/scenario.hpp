@@ -105,8 +105,8 @@ struct StepSpec {
 struct Requirement {
   enum class Kind { real_root, userns_root, kernel, feature };
   Kind kind = Kind::real_root;
-  KernelVersion kernel;      // kernel >= this
-  std::string feature;       // feature NAME
+  KernelVersion kernel;  // kernel >= this
+  std::string feature;   // feature NAME
   std::string text;
   SourcePos pos;
 };

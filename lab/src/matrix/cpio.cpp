@@ -13,10 +13,11 @@ void pad4(std::string& out) {
 void header(std::string& out, unsigned ino, const CpioEntry& e) {
   // magic, ino, mode, uid, gid, nlink, mtime, filesize, devmajor, devminor, rdevmajor,
   // rdevminor, namesize (with its NUL), check: each 8 hex digits.
-  out += fmt::format("070701{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}"
-                     "{:08X}{:08X}",
-                     ino, e.mode, 0, 0, 1, 0, e.data.size(), 0, 0, e.rdev_major, e.rdev_minor,
-                     e.name.size() + 1, 0);
+  out += fmt::format(
+      "070701{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}"
+      "{:08X}{:08X}",
+      ino, e.mode, 0, 0, 1, 0, e.data.size(), 0, 0, e.rdev_major, e.rdev_minor, e.name.size() + 1,
+      0);
   out += e.name;
   out += '\0';
   pad4(out);

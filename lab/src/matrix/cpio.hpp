@@ -8,7 +8,7 @@
 namespace nslab::matrix {
 
 struct CpioEntry {
-  std::string name;  // without a leading '/'
+  std::string name;   // without a leading '/'
   unsigned mode = 0;  // S_IFREG | 0755, S_IFDIR | 0755, S_IFCHR | 0600
   std::string data;   // a file's content
   unsigned rdev_major = 0, rdev_minor = 0;

@@ -51,15 +51,25 @@ void write_file(const std::string& path, const std::string& text, mode_t mode) {
 std::vector<std::string> qemu_argv(const Kernel& k, bool kvm, const std::string& append,
                                    const std::string& share) {
   std::vector<std::string> a = {"qemu-system-x86_64",
-                                "-accel", kvm ? "kvm" : "tcg",
-                                "-m", "1024",
-                                "-smp", "1",  // 1 vCPU ran the suite faster than 2 on 2 cores
-                                "-nodefaults", "-nographic", "-no-reboot",
-                                "-kernel", k.vmlinuz,
-                                "-initrd", k.initramfs,
-                                "-append", "console=ttyS0 quiet panic=-1 " + append,
-                                "-chardev", "stdio,id=c0,signal=off",
-                                "-serial", "chardev:c0"};
+                                "-accel",
+                                kvm ? "kvm" : "tcg",
+                                "-m",
+                                "1024",
+                                "-smp",
+                                "1",  // 1 vCPU ran the suite faster than 2 on 2 cores
+                                "-nodefaults",
+                                "-nographic",
+                                "-no-reboot",
+                                "-kernel",
+                                k.vmlinuz,
+                                "-initrd",
+                                k.initramfs,
+                                "-append",
+                                "console=ttyS0 quiet panic=-1 " + append,
+                                "-chardev",
+                                "stdio,id=c0,signal=off",
+                                "-serial",
+                                "chardev:c0"};
   if (!share.empty()) {
     a.insert(a.end(), {"-virtfs",
                        "local,path=/,mount_tag=root,security_model=none,readonly=on,"
@@ -125,8 +135,9 @@ Accel detect_accel(const Kernel& any, std::FILE* log) {
   Subprocess q(qemu_argv(any, true, "nslab.probe", ""));
   bool ok = false;
   auto until = Clock::now() + std::chrono::seconds(10);
-  q.read_lines([&](const std::string& l) { ok = ok || l.find("nslab-guest: probe ok") == 0; },
-               [&] { return std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()); });
+  q.read_lines(
+      [&](const std::string& l) { ok = ok || l.find("nslab-guest: probe ok") == 0; },
+      [&] { return std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()); });
   q.kill();
   q.wait();
   Accel a{ok, ok ? "KVM" : "KVM did not boot a stock kernel within 10 s"};
@@ -141,7 +152,9 @@ GuestRun run_in_guest(const Kernel& k, const GuestOptions& o) {
   fs::create_directories(share);
   std::string args;
   for (const auto& a : o.run_args) args += " " + quote(a);
-  write_file(share + "/stage2", fmt::format(R"SH(export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  write_file(
+      share + "/stage2",
+      fmt::format(R"SH(export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 NO_COLOR=1
 echo /run/nslab/modprobe > /proc/sys/kernel/modprobe
 # What udev's static nodes give a full system: /dev/net/tun loads tun on first open.
@@ -152,8 +165,8 @@ cd {} || {{ echo "nslab-guest: failed: no folder {}"; /bin/busybox poweroff -f; 
 echo $? > /run/nslab/status
 /bin/busybox poweroff -f
 )SH",
-                                            quote(o.cwd), o.cwd, quote(o.nslab), args),
-             0644);
+                  quote(o.cwd), o.cwd, quote(o.nslab), args),
+      0644);
   // The kernel asks this program for modules it lacks (veth, nf_tables, ...): modprobe on the
   // unpacked tree, which the guest sees where the host keeps it.
   write_file(share + "/modprobe",
@@ -175,21 +188,20 @@ echo $? > /run/nslab/status
         if (auto at = l.find("nslab-guest: failed: "); at != std::string::npos)
           g.failure = l.substr(at + 13);
         // The guest's nslab, not the kernel's messages ("[    5.17] ...").
-        if (g.booted && o.on_line && !(l.size() > 1 && l[0] == '[' && l[1] == ' '))
-          o.on_line(l);
+        if (g.booted && o.on_line && !(l.size() > 1 && l[0] == '[' && l[1] == ' ')) o.on_line(l);
       },
       [&] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-            g.booted ? o.quiet_bound : o.boot_bound);
+        return std::chrono::duration_cast<std::chrono::milliseconds>(g.booted ? o.quiet_bound
+                                                                              : o.boot_bound);
       });
   q.wait();
   if (g.booted) g.run_ms = ms_since(up_at);
   g.console_tail = tail.get();
   if (!ended) {
-    g.failure = g.booted ? fmt::format("the guest said nothing for {} s; QEMU was killed",
-                                       o.quiet_bound.count())
-                         : fmt::format("did not boot within {} s; QEMU was killed",
-                                       o.boot_bound.count());
+    g.failure =
+        g.booted
+            ? fmt::format("the guest said nothing for {} s; QEMU was killed", o.quiet_bound.count())
+            : fmt::format("did not boot within {} s; QEMU was killed", o.boot_bound.count());
     return g;
   }
   if (!g.booted) {
@@ -226,7 +238,8 @@ GuestRun run_on_host(const GuestOptions& o) {
   g.run_ms = ms_since(t0);
   g.console_tail = tail.get();
   if (!ended) {
-    g.failure = fmt::format("nslab run said nothing for {} s and was killed", o.quiet_bound.count());
+    g.failure =
+        fmt::format("nslab run said nothing for {} s and was killed", o.quiet_bound.count());
     return g;
   }
   std::string why;
@@ -245,13 +258,33 @@ Json kernel_facts(const Kernel& k) {
   }
   Json facts = {{"release", release}, {"package", k.package}, {"config_file", Json()}};
   // The options the bundled scenarios depend on, as the kernel was built.
-  static const char* const kOptions[] = {
-      "VETH",          "BRIDGE",        "VLAN_8021Q",    "MACVLAN",      "IPVLAN",
-      "VXLAN",         "GENEVE",        "NET_IPGRE",     "NET_IPIP",     "IPV6_SIT",
-      "IPV6_TUNNEL",   "IPV6_GRE",      "NET_VRF",       "DUMMY",        "TUN",
-      "NET_SCH_TBF",   "NET_SCH_HTB",   "NET_SCH_NETEM", "NF_TABLES",    "IP_MULTIPLE_TABLES",
-      "IPV6_MULTIPLE_TABLES", "UNIX",   "IPV6",          "NET_NS",       "USER_NS",
-      "PREEMPT_RT",    "HZ"};
+  static const char* const kOptions[] = {"VETH",
+                                         "BRIDGE",
+                                         "VLAN_8021Q",
+                                         "MACVLAN",
+                                         "IPVLAN",
+                                         "VXLAN",
+                                         "GENEVE",
+                                         "NET_IPGRE",
+                                         "NET_IPIP",
+                                         "IPV6_SIT",
+                                         "IPV6_TUNNEL",
+                                         "IPV6_GRE",
+                                         "NET_VRF",
+                                         "DUMMY",
+                                         "TUN",
+                                         "NET_SCH_TBF",
+                                         "NET_SCH_HTB",
+                                         "NET_SCH_NETEM",
+                                         "NF_TABLES",
+                                         "IP_MULTIPLE_TABLES",
+                                         "IPV6_MULTIPLE_TABLES",
+                                         "UNIX",
+                                         "IPV6",
+                                         "NET_NS",
+                                         "USER_NS",
+                                         "PREEMPT_RT",
+                                         "HZ"};
   std::ifstream in(config);
   if (!in) return facts;
   facts["config_file"] = config;

@@ -79,8 +79,9 @@ bool plain_word(const std::string& s) {
 bool is_short_version(const std::string& s) {
   auto dot = s.find('.');
   return dot != std::string::npos && dot > 0 && dot + 1 < s.size() &&
-         std::all_of(s.begin(), s.end(),
-                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; }) &&
+         std::all_of(
+             s.begin(), s.end(),
+             [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; }) &&
          std::count(s.begin(), s.end(), '.') == 1;
 }
 
@@ -131,8 +132,7 @@ UniqueFd lock_cache(const std::string& dir) {
   return fd;
 }
 
-void fetch(const std::string& package, const std::string& final_dir, Kernel& k,
-           std::FILE* log) {
+void fetch(const std::string& package, const std::string& final_dir, Kernel& k, std::FILE* log) {
   std::string tmp = final_dir + ".partial";
   fs::remove_all(tmp);
   fs::create_directories(tmp + "/tree");
@@ -158,8 +158,8 @@ void fetch(const std::string& package, const std::string& final_dir, Kernel& k,
   std::uintmax_t bytes = 0;
   for (const auto& e : fs::recursive_directory_iterator(tmp + "/tree"))
     if (e.is_regular_file()) bytes += e.file_size();
-  fmt::print(log, "fetched {} ({:.0f} MB) in {:.1f} s; unpacked ({:.0f} MB) in {:.1f} s\n",
-             package, k.package_mb, std::chrono::duration<double>(t1 - t0).count(),
+  fmt::print(log, "fetched {} ({:.0f} MB) in {:.1f} s; unpacked ({:.0f} MB) in {:.1f} s\n", package,
+             k.package_mb, std::chrono::duration<double>(t1 - t0).count(),
              static_cast<double>(bytes) / 1e6, std::chrono::duration<double>(t2 - t1).count());
   fs::rename(tmp, final_dir);
 }
@@ -206,7 +206,8 @@ exec $B switch_root /newroot /bin/sh /run/nslab/stage2
 void build_initramfs(const Kernel& k, const std::string& out) {
   std::vector<std::string> modules;
   for (const char* m : {"virtio_pci", "9pnet_virtio", "9p", "overlay"}) {
-    auto r = run_tool({"modprobe", "-d", k.tree, "-S", k.release, "--show-depends", m}, seconds(60));
+    auto r =
+        run_tool({"modprobe", "-d", k.tree, "-S", k.release, "--show-depends", m}, seconds(60));
     if (r.status != 0)
       throw Error(fmt::format("kernel {} lacks module {}: {}", k.release, m, r.output), ENOENT);
     std::istringstream in(r.output);
@@ -214,8 +215,7 @@ void build_initramfs(const Kernel& k, const std::string& out) {
       if (line.rfind("insmod ", 0) != 0) continue;  // "builtin virtio_pci"
       std::string path = line.substr(7);
       path = path.substr(0, path.find(' '));
-      if (std::find(modules.begin(), modules.end(), path) == modules.end())
-        modules.push_back(path);
+      if (std::find(modules.begin(), modules.end(), path) == modules.end()) modules.push_back(path);
     }
   }
   const char* busybox = "/bin/busybox";
@@ -224,7 +224,10 @@ void build_initramfs(const Kernel& k, const std::string& out) {
   std::vector<CpioEntry> e;
   for (const char* d : {"bin", "dev", "proc", "sys", "newroot", "mods"})
     e.push_back({.name = d, .mode = S_IFDIR | 0755, .data = {}});
-  e.push_back({.name = "dev/console", .mode = S_IFCHR | 0600, .data = {}, .rdev_major = 5,
+  e.push_back({.name = "dev/console",
+               .mode = S_IFCHR | 0600,
+               .data = {},
+               .rdev_major = 5,
                .rdev_minor = 1});
   e.push_back({.name = "bin/busybox", .mode = S_IFREG | 0755, .data = slurp(busybox)});
   e.push_back({.name = "init", .mode = S_IFREG | 0755, .data = kInit});
@@ -245,14 +248,16 @@ void finish(Kernel& k) {
   if (access(k.vmlinuz.c_str(), R_OK) != 0)
     throw Error(fmt::format("{}: no readable boot/vmlinuz-{}", k.tree, k.release), ENOENT);
   if (access((k.tree + "/lib/modules/" + k.release + "/modules.dep").c_str(), R_OK) != 0)
-    throw Error(fmt::format("{} has no modules.dep: run depmod -b {} {}", k.tree, k.tree, k.release),
-                ENOENT);
+    throw Error(
+        fmt::format("{} has no modules.dep: run depmod -b {} {}", k.tree, k.tree, k.release),
+        ENOENT);
 }
 
 }  // namespace
 
 std::string cache_dir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x == '/') return std::string(x) + "/nslab";
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x == '/')
+    return std::string(x) + "/nslab";
   if (const char* h = std::getenv("HOME"); h && *h == '/') return std::string(h) + "/.cache/nslab";
   throw Error("neither XDG_CACHE_HOME nor HOME is set: no cache for kernels", ENOENT);
 }

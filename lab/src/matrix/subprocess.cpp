@@ -16,6 +16,8 @@
 
 namespace nslab::matrix {
 
+using Clock = std::chrono::steady_clock;
+
 namespace {
 
 // Drops '\r' and ANSI escape sequences (the firmware clears the screen on the serial line).
@@ -110,34 +112,45 @@ int Subprocess::wait() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-bool Subprocess::read_lines(const std::function<void(const std::string&)>& on_line,
-                            const std::function<std::chrono::milliseconds()>& bound) {
-  char buf[4096];
-  auto deadline = std::chrono::steady_clock::now() + bound();
-  while (out_ >= 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
+bool Subprocess::read_some(char* buf, std::size_t size, Clock::time_point deadline,
+                           std::size_t& got) {
+  for (;;) {
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
       kill();
       return false;
     }
     pollfd p{out_, POLLIN, 0};
-    int n = poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1 << 30)));
+    int n = poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw Error("poll", errno);
     if (n == 0) continue;  // the deadline is checked above
-    ssize_t got = read(out_, buf, sizeof buf);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {
+    ssize_t r = read(out_, buf, size);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
       close(out_);
       out_ = -1;
-      break;
+      got = 0;
+      return true;
     }
-    partial_.append(buf, static_cast<std::size_t>(got));
+    got = static_cast<std::size_t>(r);
+    return true;
+  }
+}
+
+bool Subprocess::read_lines(const std::function<void(const std::string&)>& on_line,
+                            const std::function<std::chrono::milliseconds()>& bound) {
+  char buf[4096];
+  auto deadline = Clock::now() + bound();
+  while (out_ >= 0) {
+    std::size_t got = 0;
+    if (!read_some(buf, sizeof buf, deadline, got)) return false;
+    partial_.append(buf, got);
     for (auto nl = partial_.find('\n'); nl != std::string::npos; nl = partial_.find('\n')) {
       on_line(clean(partial_.substr(0, nl)));
       partial_.erase(0, nl + 1);
-      deadline = std::chrono::steady_clock::now() + bound();
+      deadline = Clock::now() + bound();
     }
   }
   if (!partial_.empty()) on_line(clean(partial_));
@@ -145,28 +158,12 @@ bool Subprocess::read_lines(const std::function<void(const std::string&)>& on_li
   return true;
 }
 
-bool Subprocess::read_all(std::string& out, std::chrono::steady_clock::time_point deadline) {
+bool Subprocess::read_all(std::string& out, Clock::time_point deadline) {
   char buf[65536];
   while (out_ >= 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      kill();
-      return false;
-    }
-    pollfd p{out_, POLLIN, 0};
-    int n = poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1 << 30)));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error("poll", errno);
-    if (n == 0) continue;
-    ssize_t got = read(out_, buf, sizeof buf);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {
-      close(out_);
-      out_ = -1;
-      break;
-    }
-    out.append(buf, static_cast<std::size_t>(got));
+    std::size_t got = 0;
+    if (!read_some(buf, sizeof buf, deadline, got)) return false;
+    out.append(buf, got);
   }
   return true;
 }
@@ -176,10 +173,12 @@ ToolResult run_tool(const std::vector<std::string>& argv, std::chrono::seconds b
   Subprocess p(argv, cwd);
   ToolResult r;
   auto until = std::chrono::steady_clock::now() + bound;
-  bool ended = raw ? p.read_all(r.output, until) : p.read_lines([&](const std::string& l) { r.output += l + "\n"; }, [&] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(until -
-                                                                 std::chrono::steady_clock::now());
-  });
+  bool ended = raw ? p.read_all(r.output, until)
+                   : p.read_lines([&](const std::string& l) { r.output += l + "\n"; },
+                                  [&] {
+                                    return std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        until - std::chrono::steady_clock::now());
+                                  });
   r.status = p.wait();
   if (!ended)
     throw Error(fmt::format("{} did not end within {} s", argv[0], bound.count()), ETIMEDOUT);

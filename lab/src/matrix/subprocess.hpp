@@ -32,6 +32,10 @@ class Subprocess {
   void kill();
 
  private:
+  // Up to `size` bytes into `buf` (`got` 0 at the end of output); false when `deadline` passed
+  // first (the child is then killed).
+  bool read_some(char* buf, std::size_t size, std::chrono::steady_clock::time_point deadline,
+                 std::size_t& got);
   pid_t pid_ = -1;
   int out_ = -1;
   std::string partial_;

@@ -74,9 +74,10 @@ std::optional<KernelRange> parse_kernel_range(const std::string& text, std::stri
     // The version must be the whole bound: "6.1.0-57" is a release, not a bound.
     std::string_view digits = number;
     auto v = parse_kernel_version(std::string(number));
-    bool whole = v && std::all_of(digits.begin(), digits.end(), [](char c) {
-      return c == '.' || (c >= '0' && c <= '9');
-    }) && std::count(digits.begin(), digits.end(), '.') <= 2;
+    bool whole = v &&
+                 std::all_of(digits.begin(), digits.end(),
+                             [](char c) { return c == '.' || (c >= '0' && c <= '9'); }) &&
+                 std::count(digits.begin(), digits.end(), '.') <= 2;
     if (!whole || (op != ">=" && op != "<")) {
       error = fmt::format(
           "kernel range '{}': each bound is '>= X.Y' or '< X.Y' (X.Y.Z allowed), joined by ','",

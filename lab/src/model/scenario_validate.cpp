@@ -105,11 +105,11 @@ class ScenarioValidator {
     for (std::size_t i = 0; i < alts.size(); ++i)
       for (std::size_t j = 0; j < i; ++j)
         if (alts[i].kernel.overlaps(alts[j].kernel))
-          d_.error(alts[i].kernel.pos,
-                   fmt::format("kernel range '{}' overlaps '{}' ({}): a kernel would have two "
-                               "expectations",
-                               alts[i].kernel.text, alts[j].kernel.text,
-                               alts[j].kernel.pos.line_col()));
+          d_.error(
+              alts[i].kernel.pos,
+              fmt::format("kernel range '{}' overlaps '{}' ({}): a kernel would have two "
+                          "expectations",
+                          alts[i].kernel.text, alts[j].kernel.text, alts[j].kernel.pos.line_col()));
     if (alts.empty() || st.expectation_for(running_)) return;
     for (const auto& r : s_.requires_)
       if (r.kind == Requirement::Kind::kernel && running_ < r.kernel) return;

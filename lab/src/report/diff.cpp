@@ -19,14 +19,18 @@ namespace {
 // (pids, namespace and pidfd inodes, netlink port ids, qdisc handles), times and durations,
 // kernel-chosen ports, traffic counters that background IPv6 moves, TCP's loss-recovery
 // counters (how many segments a shaper or a blackhole dropped is timing), and sigpending
-// (counted per uid, so other processes' signals show). Matched by the field's own name at any depth.
+// (counted per uid, so other processes' signals show). Matched by the field's own name at any
+// depth.
 constexpr std::string_view kMaskedNames[] = {
-    "pid",         "tid",         "ppid",        "pgid",       "child_pid",   "sender_pid",
-    "netns",       "own_netns",   "socket_netns", "ino",       "pidfd_ino",   "inode",
-    "port_id",     "portid",      "nl_pid",      "handle",     "lladdr",      "mac",
-    "source_port", "src_port",    "local_port",  "sport",      "ephemeral_port",
-    "sigpending",  "micros",      "elapsed",     "time",       "timestamp",   "seq",
-    "tcp_ext",     "total_retrans", "retransmits", "probes",   "reord_seen",  "dsack_dups"};
+    "pid",          "tid",        "ppid",           "pgid",
+    "child_pid",    "sender_pid", "netns",          "own_netns",
+    "socket_netns", "ino",        "pidfd_ino",      "inode",
+    "port_id",      "portid",     "nl_pid",         "handle",
+    "lladdr",       "mac",        "source_port",    "src_port",
+    "local_port",   "sport",      "ephemeral_port", "sigpending",
+    "micros",       "elapsed",    "time",           "timestamp",
+    "seq",          "tcp_ext",    "total_retrans",  "retransmits",
+    "probes",       "reord_seen", "dsack_dups",     "reordering"};
 // Suffixes of durations and prefixes of traffic counters.
 constexpr std::string_view kMaskedSuffixes[] = {"_ms", "_us", "_ns", "_lft"};
 constexpr std::string_view kMaskedPrefixes[] = {"rx_", "tx_"};
@@ -187,16 +191,15 @@ class Differ {
                                   a.value("passed", true), b.value("ran", false),
                                   b.value("passed", true)));
     std::string ka = a.value("expect_kernel", ""), kb = b.value("expect_kernel", "");
-    if (ka != kb)
-      lines.push_back(fmt::format("expectation for kernel '{}' -> '{}'", ka, kb));
+    if (ka != kb) lines.push_back(fmt::format("expectation for kernel '{}' -> '{}'", ka, kb));
     if (a.value("ran", false) && b.value("ran", false)) {
       Json ea = a.value("exit", Json()), eb = b.value("exit", Json());
       // A background step still running at the scenario's end is stopped by nslab (143); one
       // that ended first has its own status: which came first is timing, not behaviour.
       bool background = a.value("kind", "") == "background";
-      if (ea != eb && !background) lines.push_back(fmt::format("exit {} -> {}", show(ea), show(eb)));
-      records(list(a, "records"), list(b, "records"), extra, drop,
-              lines);
+      if (ea != eb && !background)
+        lines.push_back(fmt::format("exit {} -> {}", show(ea), show(eb)));
+      records(list(a, "records"), list(b, "records"), extra, drop, lines);
     }
     if (lines.empty()) return;
     ++d_.steps_changed;

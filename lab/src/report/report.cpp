@@ -25,6 +25,12 @@ const char* tag(Verdict v) {
 }
 
 std::string xml(const std::string& s) {
+  return xml_escape(s);
+}
+
+}  // namespace
+
+std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
@@ -49,6 +55,8 @@ std::string xml(const std::string& s) {
   }
   return out;
 }
+
+namespace {
 
 // A scenario's family: the folder it is in (scenarios/pmtu/x.yaml: pmtu).
 std::string family_of(const std::string& file) {

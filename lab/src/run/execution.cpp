@@ -35,7 +35,8 @@ double ms_since(Clock::time_point t0) {
 }
 
 std::chrono::milliseconds scaled(std::chrono::milliseconds d, double scale) {
-  return std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(d.count()) * scale));
+  return std::chrono::milliseconds(
+      static_cast<std::int64_t>(static_cast<double>(d.count()) * scale));
 }
 
 Clock::time_point ScenarioState::step_deadline(const StepSpec& st) const {
@@ -48,10 +49,9 @@ std::string ScenarioState::timeout_reason(const StepSpec& st, Clock::time_point 
   if (at == deadline)
     return fmt::format("scenario timed out after {} ms",
                        scaled(scenario.timeout, options.time_scale).count());
-  return fmt::format("timed out after {} ms",
-                     scaled(st.timeout ? st.timeout->value : kDefaultStepTimeout,
-                            options.time_scale)
-                         .count());
+  return fmt::format(
+      "timed out after {} ms",
+      scaled(st.timeout ? st.timeout->value : kDefaultStepTimeout, options.time_scale).count());
 }
 
 void ScenarioState::sync(const Live& l) {

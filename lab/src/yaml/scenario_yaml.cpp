@@ -70,10 +70,9 @@ class ScenarioParser {
   Scenario parse(const YAML::Node& root, Diagnostics& diags) {
     Scenario s;
     s.file = r_.file();
-    if (!r_.check_map(
-            root, "the scenario",
-            {"name", "description", "topology", "labels", "requires", "timeout", "steps",
-             "volatile"}))
+    if (!r_.check_map(root, "the scenario",
+                      {"name", "description", "topology", "labels", "requires", "timeout", "steps",
+                       "volatile"}))
       return s;
     if (auto n = root["name"]; !n)
       r_.error(root, "missing required key 'name'");
@@ -97,13 +96,13 @@ class ScenarioParser {
         }
     }
     if (auto n = root["volatile"]) {
-      if (!n.IsSequence()) r_.error(n, "volatile must be a list of field names and record patterns");
+      if (!n.IsSequence())
+        r_.error(n, "volatile must be a list of field names and record patterns");
       for (const auto& v : n) {
         if (v.IsMap()) {
           for (const auto& e : check_pattern(to_json(v), true)) r_.error(v, e);
           s.volatile_.push_back(to_json(v));
-        }
-        else if (auto f = r_.string(v, "a volatile field name"))
+        } else if (auto f = r_.string(v, "a volatile field name"))
           s.volatile_.push_back(*f);
       }
     }
@@ -300,9 +299,9 @@ class ScenarioParser {
     if (!alternative &&
         !r_.check_map(e, "expect", {"exit", "records", "absent", "ordered", "stdout", "stderr"}))
       return;
-    if (alternative && !r_.check_map(e, "an alternative of expect",
-                                     {"kernel", "exit", "records", "absent", "ordered", "stdout",
-                                      "stderr"}))
+    if (alternative &&
+        !r_.check_map(e, "an alternative of expect",
+                      {"kernel", "exit", "records", "absent", "ordered", "stdout", "stderr"}))
       return;
     if (auto x = e["exit"])
       if (auto v = r_.integer(x, "exit", 0, 255))
