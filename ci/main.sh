@@ -89,7 +89,7 @@ wait "$up_pid" 2>/dev/null
 
 echo
 echo "== the same suite on another kernel: Debian's 6.12, booted in QEMU (nslab matrix)"
-echo "   (the kernel package is fetched into ${XDG_CACHE_HOME:-$HOME/.cache}/nslab/kernels on first use)"
+echo "   (the kernel package is fetched into ~/.cache/nslab/kernels, or \$XDG_CACHE_HOME/nslab/kernels, on first use)"
 "$nslab" matrix --kernel 6.12 --json build/reports/matrix.json --junit build/reports/matrix.xml
 matrix=$?
 echo

@@ -11,7 +11,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is missing (ci/deps.sh installs qemu-system-x86)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/nslab-matrix-test-XXXXXX")
 trap 'rm -rf "$work"' EXIT
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/nslab
+home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+cache=${XDG_CACHE_HOME:-$home/.cache}/nslab
 mounts_before=$(cat /proc/self/mountinfo | awk '{print $5}' | sort)
 
 echo "== nslab matrix --kernel host --kernel 6.12 events"

@@ -3,6 +3,7 @@
 // a small initramfs of our own: static busybox, the modules that mount the host's root over 9p
 // (virtio_pci, 9pnet_virtio, 9p, overlay and what they need), and /init.
 
+#include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -259,7 +260,12 @@ std::string cache_dir() {
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x == '/')
     return std::string(x) + "/nslab";
   if (const char* h = std::getenv("HOME"); h && *h == '/') return std::string(h) + "/.cache/nslab";
-  throw Error("neither XDG_CACHE_HOME nor HOME is set: no cache for kernels", ENOENT);
+  // No HOME (a bare CI runner, a service): the home folder the user database names.
+  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir && *pw->pw_dir == '/')
+    return std::string(pw->pw_dir) + "/.cache/nslab";
+  throw Error("neither XDG_CACHE_HOME nor HOME is set, and this user has no home: no cache for "
+              "kernels",
+              ENOENT);
 }
 
 Kernel prepare_kernel(const std::string& spec, std::FILE* log) {
