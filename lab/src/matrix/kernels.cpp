@@ -263,9 +263,10 @@ std::string cache_dir() {
   // No HOME (a bare CI runner, a service): the home folder the user database names.
   if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir && *pw->pw_dir == '/')
     return std::string(pw->pw_dir) + "/.cache/nslab";
-  throw Error("neither XDG_CACHE_HOME nor HOME is set, and this user has no home: no cache for "
-              "kernels",
-              ENOENT);
+  throw Error(
+      "neither XDG_CACHE_HOME nor HOME is set, and this user has no home: no cache for "
+      "kernels",
+      ENOENT);
 }
 
 Kernel prepare_kernel(const std::string& spec, std::FILE* log) {
