@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 
@@ -92,27 +91,12 @@ std::string matrix_junit(const Json& runs) {
   return x + "</testsuites>\n";
 }
 
-bool write_report(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      fmt::print(stderr, "nslab: cannot write {}\n", path);
-      return false;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    fmt::print(stderr, "nslab: cannot write {}\n", path);
-    std::remove(tmp.c_str());
-    return false;
-  }
-  return true;
-}
-
 int run_matrix(const MatrixArgs& a) {
   using namespace nslab::matrix;
+  // The report files are checked before anything is fetched or booted.
+  ReportFile json("--json", a.json), junit("--junit", a.junit);
+  for (ReportFile* r : {&json, &junit})
+    if (r->wanted() && !r->prepare()) return kSetup;
   const std::string self = std::filesystem::canonical("/proc/self/exe").string();
   std::error_code ec;
   const std::string cwd = std::filesystem::current_path(ec).string();
@@ -265,13 +249,12 @@ int run_matrix(const MatrixArgs& a) {
     }
   }
   bool ok = true;
-  if (!a.json.empty())
-    ok = write_report(a.json,
-                      Json{{"schema_version", 1}, {"nslab", NSLAB_VERSION}, {"matrix", runs}}.dump(
-                          2, ' ', false, Json::error_handler_t::replace) +
-                          "\n") &&
+  if (json.wanted())
+    ok = json.write(Json{{"schema_version", 1}, {"nslab", NSLAB_VERSION}, {"matrix", runs}}.dump(
+                        2, ' ', false, Json::error_handler_t::replace) +
+                    "\n") &&
          ok;
-  if (!a.junit.empty()) ok = write_report(a.junit, matrix_junit(runs)) && ok;
+  if (junit.wanted()) ok = junit.write(matrix_junit(runs)) && ok;
   if (!ok || any_setup) return kSetup;
   return any_failed ? kFailed : kOk;
 }

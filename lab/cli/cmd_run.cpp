@@ -56,57 +56,6 @@ std::vector<std::string> scenario_files(const std::vector<std::string>& paths, b
   return out;
 }
 
-// A report file the user asked for: checked before anything runs, then written whole at the end
-// into a temporary file beside it and renamed into place, so a run never ends with a half-written
-// report, and one that cannot be written is an error, not silence. Only a regular file (or
-// nothing) at the path is replaced.
-class ReportFile {
- public:
-  ReportFile(const char* option, std::string path) : option_(option), path_(std::move(path)) {}
-  ReportFile(const ReportFile&) = delete;
-  ReportFile& operator=(const ReportFile&) = delete;
-  ~ReportFile() {
-    if (!tmp_.empty()) unlink(tmp_.c_str());
-  }
-
-  bool wanted() const { return !path_.empty(); }
-
-  // Creates the temporary file; false (after saying why) when the report could not be written.
-  bool prepare() {
-    struct stat st {};
-    if (lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-      return fail("exists and is not a regular file");
-    std::string tmpl = path_ + ".XXXXXX";
-    int fd = mkstemp(tmpl.data());
-    if (fd < 0) return fail(std::strerror(errno));
-    close(fd);
-    tmp_ = tmpl;
-    return true;
-  }
-
-  bool write(const std::string& text) {
-    {
-      std::ofstream out(tmp_, std::ios::binary | std::ios::trunc);
-      out << text;
-      out.flush();
-      if (!out) return fail("write failed");
-    }
-    if (rename(tmp_.c_str(), path_.c_str()) < 0) return fail(std::strerror(errno));
-    tmp_.clear();
-    return true;
-  }
-
- private:
-  bool fail(const std::string& why) {
-    fmt::print(stderr, "nslab: {} {}: {}\n", option_, path_, why);
-    return false;
-  }
-
-  const char* option_;
-  std::string path_;
-  std::string tmp_;
-};
-
 // On a terminal a "[n/N]" counter and colour (none with NO_COLOR set, https://no-color.org);
 // plain lines in logs and pipes.
 LineStyle terminal_style(std::size_t index, std::size_t total, bool progress) {

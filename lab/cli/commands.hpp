@@ -36,6 +36,28 @@ Command add_matrix(CLI::App& app);
 // "nslab 0.1.0" and one line per component (kernel, libraries): `version` and `--version`.
 std::string version_text();
 
+// A report file the user asked for: checked before anything runs, then written whole at the end
+// into a temporary file beside it and renamed into place, so a run never ends with a half-written
+// report, and one that cannot be written is an error, not silence. Only a regular file (or
+// nothing) at the path is replaced.
+class ReportFile {
+ public:
+  ReportFile(const char* option, std::string path) : option_(option), path_(std::move(path)) {}
+  ReportFile(const ReportFile&) = delete;
+  ReportFile& operator=(const ReportFile&) = delete;
+  ~ReportFile();
+  bool wanted() const { return !path_.empty(); }
+  // Creates the temporary file; false (after saying why) when the report could not be written.
+  bool prepare();
+  bool write(const std::string& text);
+
+ private:
+  bool fail(const std::string& why);
+  const char* option_;
+  std::string path_;
+  std::string tmp_;
+};
+
 // Shared helpers (common.cpp).
 // The files named, and every *.yaml under the folders named (recursively, sorted); a path that
 // does not exist is reported on stderr and sets `bad`.

@@ -1,8 +1,10 @@
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -130,6 +132,39 @@ bool acquire_privileges_or_report() {
     fmt::print(stderr, "nslab: {}\n", e.what());
     return false;
   }
+}
+
+ReportFile::~ReportFile() {
+  if (!tmp_.empty()) unlink(tmp_.c_str());
+}
+
+bool ReportFile::prepare() {
+  struct stat st {};
+  if (lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    return fail("exists and is not a regular file");
+  std::string tmpl = path_ + ".XXXXXX";
+  int fd = mkstemp(tmpl.data());
+  if (fd < 0) return fail(std::strerror(errno));
+  close(fd);
+  tmp_ = tmpl;
+  return true;
+}
+
+bool ReportFile::write(const std::string& text) {
+  {
+    std::ofstream out(tmp_, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return fail("write failed");
+  }
+  if (rename(tmp_.c_str(), path_.c_str()) < 0) return fail(std::strerror(errno));
+  tmp_.clear();
+  return true;
+}
+
+bool ReportFile::fail(const std::string& why) {
+  fmt::print(stderr, "nslab: {} {}: {}\n", option_, path_, why);
+  return false;
 }
 
 }  // namespace nslab::cli
