@@ -96,6 +96,11 @@ struct StepSpec {
   // wait
   Located<std::string> wait_step;
   Pattern wait_record;
+  // Which of the background step's records the wait looks at: those that came since the last
+  // run or change step began (`action`, the default), since the step before the wait ended
+  // (`previous`), or all of them (`start`).
+  enum class Since { action, previous, start };
+  Since since = Since::action;
 
   // The expectation that applies on kernel `v`: `expect`, or the alternative whose range holds
   // `v` (nullptr when none does). `which` receives that alternative's range text.

@@ -111,9 +111,17 @@ void ScenarioState::mark_acting_step() {
   for (const auto& l : live) marks[l.get()] = l->proc.records().size();
 }
 
-std::size_t ScenarioState::wait_from(const Live& l) const {
-  auto it = marks.find(&l);
-  return it == marks.end() ? 0 : it->second;
+void ScenarioState::mark_step_end() {
+  if (!interrupted) serve_once(0);
+  end_marks.clear();
+  for (const auto& l : live) end_marks[l.get()] = l->proc.records().size();
+}
+
+std::size_t ScenarioState::wait_from(const Live& l, StepSpec::Since since) const {
+  if (since == StepSpec::Since::start) return 0;
+  const auto& m = since == StepSpec::Since::action ? marks : end_marks;
+  auto it = m.find(&l);
+  return it == m.end() ? 0 : it->second;
 }
 
 void ScenarioState::add_closest(StepOutcome& o, const Json& pattern) {

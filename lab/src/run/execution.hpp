@@ -50,10 +50,14 @@ class ScenarioState {
   // At the start of a run or change step (one that acts): takes in what the live processes
   // reported so far (without waiting), and remembers how many records each had.
   void mark_acting_step();
-  // Where a wait step's search starts in `l`'s records: the first one that came after the last
-  // run or change step began (0 for a process that step started). Waits in a row all look at
-  // what followed the same action.
-  std::size_t wait_from(const Live& l) const;
+  // At the end of every step: takes in what the live processes reported so far (without
+  // waiting), and remembers how many records each had.
+  void mark_step_end();
+  // Where a wait step's search starts in `l`'s records. `action`: the first one that came after
+  // the last run or change step began (0 for a process that step started), so waits in a row
+  // all look at what followed the same action. `previous`: the first one after the step before
+  // the wait ended. `start`: 0.
+  std::size_t wait_from(const Live& l, StepSpec::Since since) const;
   // Copies what a step's process reported so far into its outcome.
   void sync(const Live& l);
 
@@ -79,7 +83,8 @@ class ScenarioState {
   std::vector<std::unique_ptr<Live>> live;
   Clock::time_point deadline;  // the scenario's
   // Records per live process when the last run or change step began.
-  std::map<const Live*, std::size_t> marks;
+  std::map<const Live*, std::size_t> marks;      // records each had when the last action began
+  std::map<const Live*, std::size_t> end_marks;  // records each had when the last step ended
 };
 
 // A run step: foreground ones end (or time out) here and are checked and saved; background

@@ -146,6 +146,7 @@ class Execution {
       o.reason = e.what();
     }
     st_.out.steps[index].ms = ms_since(s0);
+    st_.mark_step_end();
   }
 
   void fail_scenario(const std::string& reason) {

@@ -1,5 +1,5 @@
 // Wait steps: until a background step reports a matching record, within the step's bound;
-// only records that came since the last run or change step began count.
+// by default only records that came since the last run or change step began count (`since`).
 
 #include <fmt/format.h>
 
@@ -24,10 +24,13 @@ void wait_step(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
   }
   const Pattern& pattern = st.alternatives.empty() ? st.wait_record : chosen->records.front();
   Json want = expand_templates_json(pattern.value, s.resolver());
-  o.command = fmt::format("wait for {} from {}", want.dump(), st.wait_step.value);
-  // Only what came since the last run or change step began: an older record is stale (it may
-  // describe the state before the action the wait is about).
-  const std::size_t from = bg ? s.wait_from(*bg) : 0;
+  const char* since = st.since == StepSpec::Since::previous ? " since the previous step ended"
+                      : st.since == StepSpec::Since::start  ? " among all its records"
+                                                            : "";
+  o.command = fmt::format("wait for {} from {}{}", want.dump(), st.wait_step.value, since);
+  // By default only what came since the last run or change step began: an older record is
+  // stale (it may describe the state before the action the wait is about).
+  const std::size_t from = bg ? s.wait_from(*bg, st.since) : 0;
   auto seen = [&] {
     if (!bg) return false;
     const auto& records = bg->proc.records();
@@ -46,8 +49,8 @@ void wait_step(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
     o.reason = fmt::format("step '{}' ended without a record matching {}", st.wait_step.value,
                            want.dump());
   else
-    o.reason = fmt::format("no record matching {} from step '{}' ({})", want.dump(),
-                           st.wait_step.value, s.timeout_reason(st, deadline));
+    o.reason = fmt::format("no record matching {} from step '{}'{} ({})", want.dump(),
+                           st.wait_step.value, since, s.timeout_reason(st, deadline));
   StepOutcome copy = s.out.steps[target];
   s.add_closest(copy, want);
   o.details = copy.details;

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 
 #include "../model/names.hpp"
@@ -563,7 +564,7 @@ class ScenarioParser {
 
   void wait(StepSpec& st, const YAML::Node& w) {
     st.kind = StepSpec::Kind::wait;
-    if (!r_.check_map(w, "wait", {"step", "record", "timeout"})) return;
+    if (!r_.check_map(w, "wait", {"step", "record", "since", "timeout"})) return;
     if (auto x = w["step"]; !x)
       r_.error(w, "wait needs 'step' (a background step's name)");
     else if (auto v = r_.string(x, "step"))
@@ -576,6 +577,21 @@ class ScenarioParser {
                "PATTERN})");
     else
       st.wait_record = pattern(x);
+    if (auto x = w["since"]) {
+      static const std::map<std::string, StepSpec::Since> since{
+          {"action", StepSpec::Since::action},
+          {"previous", StepSpec::Since::previous},
+          {"start", StepSpec::Since::start}};
+      if (auto v = r_.string(x, "since")) {
+        if (auto it = since.find(*v); it != since.end())
+          st.since = it->second;
+        else
+          r_.error(x, fmt::format("wait 'since' must be action (records since the last run or "
+                                  "change step began), previous (since the step before ended) "
+                                  "or start (every record), not '{}'",
+                                  *v));
+      }
+    }
     if (auto x = w["timeout"])
       if (auto d = duration(x, "timeout"))
         st.timeout = Located<std::chrono::milliseconds>{*d, r_.pos(x)};
