@@ -179,7 +179,8 @@ int main(int argc, char** argv) {
                                 {"seq", seqs.back()},
                                 {"address", text},
                                 {"ack", !o.on("no-ack")},
-                                {"echo", o.on("echo")}});
+                                {"echo", o.on("echo")},
+                                {"port_id", s.port}});
     }
     if (op == "burst") {
       // Each request ends in one NLMSG_ERROR: an ack (error 0) or an error.
@@ -249,8 +250,11 @@ int main(int argc, char** argv) {
     return probe::kUsage;
   }
   unsigned seq = s.send(r.h);
-  probe::emit("request",
-              {{"op", op}, {"seq", seq}, {"ack", !o.on("no-ack")}, {"echo", o.on("echo")}});
+  probe::emit("request", {{"op", op},
+                          {"seq", seq},
+                          {"ack", !o.on("no-ack")},
+                          {"echo", o.on("echo")},
+                          {"port_id", s.port}});
   replies(s, seq, d, !o.on("no-ack") || op == "get-link" || op == "get-route");
   return probe::kRan;
 }
