@@ -73,7 +73,7 @@ Command add_diff(CLI::App& app) {
       "when nothing changed, 1 otherwise. Masked by default: " +
           default_masks_text() + "; and each scenario's own `volatile` fields and records.");
   struct Args {
-    std::string a, b;
+    std::string a, b, json;
     DiffOptions options;
   };
   auto args = std::make_shared<Args>();
@@ -81,7 +81,12 @@ Command add_diff(CLI::App& app) {
       ->required();
   sub->add_option("B", args->b, "the second report")->required();
   sub->add_option("--ignore", args->options.ignore, "mask this field too (repeatable)");
+  sub->add_option("--json", args->json,
+                  "also write the differences as JSON to FILE, every one of them (the printed "
+                  "list shows at most 8 per step)");
   return [args] {
+    ReportFile json("--json", args->json);
+    if (json.wanted() && !json.prepare()) return kSetup;
     std::string ta, tb, error;
     Json a = load_report(args->a, ta, error);
     Json b = error.empty() ? load_report(args->b, tb, error) : Json();
@@ -90,6 +95,18 @@ Command add_diff(CLI::App& app) {
       return kSetup;
     }
     ReportDiff d = diff_reports(a, b, args->options);
+    if (json.wanted() && !json.write(Json{{"schema_version", 1},
+                                          {"nslab", NSLAB_VERSION},
+                                          {"a", args->a},
+                                          {"b", args->b},
+                                          {"changed", d.changed()},
+                                          {"verdicts_changed", d.verdicts_changed},
+                                          {"steps_changed", d.steps_changed},
+                                          {"only_one_side", d.only_one_side},
+                                          {"scenarios", d.scenarios}}
+                                         .dump(2, ' ', false, Json::error_handler_t::replace) +
+                                     "\n"))
+      return kSetup;
     fmt::print("A: {}\nB: {}\n", ta, tb);
     for (const auto& l : d.lines) fmt::print("{}\n", l);
     if (!d.changed()) {

@@ -29,6 +29,7 @@ using Json = nlohmann::ordered_json;
 struct MatrixArgs {
   std::vector<std::string> kernels, paths, labels, probes, ignore;
   std::string filter, json, junit;
+  std::string baseline;  // the kernel the others are diffed against (default: the first)
   int jobs = 1;
   bool verbose = false;
   double time_scale = 0;  // 0: 1 under KVM and on the host, kTcgTimeScale under emulation
@@ -97,6 +98,14 @@ int run_matrix(const MatrixArgs& a) {
   ReportFile json("--json", a.json), junit("--junit", a.junit);
   for (ReportFile* r : {&json, &junit})
     if (r->wanted() && !r->prepare()) return kSetup;
+  const std::string baseline = a.baseline.empty() ? a.kernels.front() : a.baseline;
+  if (std::find(a.kernels.begin(), a.kernels.end(), baseline) == a.kernels.end()) {
+    std::string named;
+    for (const auto& k : a.kernels) named += (named.empty() ? "" : ", ") + k;
+    fmt::print(stderr, "nslab: matrix: --baseline '{}' is none of the kernels named ({})\n",
+               baseline, named);
+    return kSetup;
+  }
   const std::string self = std::filesystem::canonical("/proc/self/exe").string();
   std::error_code ec;
   const std::string cwd = std::filesystem::current_path(ec).string();
@@ -233,14 +242,16 @@ int run_matrix(const MatrixArgs& a) {
   fmt::print("{} scenarios, {} with verdicts that differ between kernels\n", files.size(),
              differing);
 
-  // The observations, each kernel against the first.
-  if (runs.size() > 1 && !runs[0]["report"].is_null()) {
+  // The observations, each kernel against the baseline (the first, unless --baseline).
+  auto base = std::find_if(runs.begin(), runs.end(),
+                           [&](const Json& r) { return r.value("label", "") == baseline; });
+  if (runs.size() > 1 && base != runs.end() && !(*base)["report"].is_null()) {
     DiffOptions d;
     d.ignore = a.ignore;
-    for (std::size_t i = 1; i < runs.size(); ++i) {
-      if (runs[i]["report"].is_null()) continue;
-      fmt::print("\n== diff {} -> {}\n", runs[0].value("label", ""), runs[i].value("label", ""));
-      ReportDiff r = diff_reports(runs[0]["report"], runs[i]["report"], d);
+    for (const auto& run : runs) {
+      if (&run == &*base || run["report"].is_null()) continue;
+      fmt::print("\n== diff {} -> {}\n", baseline, run.value("label", ""));
+      ReportDiff r = diff_reports((*base)["report"], run["report"], d);
       for (const auto& l : r.lines) fmt::print("{}\n", l);
       if (!r.changed())
         fmt::print("no changes\n");
@@ -268,7 +279,8 @@ Command add_matrix(CLI::App& app) {
       "Run the same scenarios on several Linux kernels, each booted in QEMU with this machine's "
       "root file system shared read-only (so the same nslab, probes and libraries run inside), "
       "and show a scenario x kernel table of verdicts, then the diff of the observations against "
-      "the first kernel. Kernels come from Debian's linux-image packages, downloaded on first "
+      "the first kernel (or --baseline). Kernels come from Debian's linux-image packages, "
+      "downloaded on first "
       "use and unpacked into $XDG_CACHE_HOME/nslab/kernels (~/.cache/nslab/kernels; about 110 MB "
       "for 6.12 and 400 MB for 6.1 unpacked), never installed.");
   sub->add_option("--kernel", a->kernels,
@@ -301,6 +313,9 @@ Command add_matrix(CLI::App& app) {
                   "seconds a kernel may take to boot to its userland (default 60)")
       ->check(CLI::Range(5, 3600));
   sub->add_option("--ignore", a->ignore, "mask this field in the diff too (repeatable)");
+  sub->add_option("--baseline", a->baseline,
+                  "diff every other kernel against this one, named as in --kernel (default: "
+                  "the first)");
   sub->add_option("--json", a->json, "write every kernel's facts and report as one JSON file");
   sub->add_option("--junit", a->junit, "write JUnit XML, one testsuite per kernel");
   sub->footer(

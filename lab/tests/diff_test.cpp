@@ -89,5 +89,36 @@ TEST(Diff, AnExtraRecordIsShownAsItselfNotAsAShiftOfTheOthers) {
       << d.lines[2];
 }
 
+// The structured form (nslab diff --json) holds what the lines say, field by field.
+TEST(Diff, TheStructuredFormHoldsEveryChangeWithBothSides) {
+  Json a = report(Json::array({{{"event", "error"}, {"error", "EEXIST"}, {"extack", "x"}},
+                               {{"event", "object"}, {"ifname", "eth0"}}}));
+  Json b = report(Json::array({{{"event", "error"}, {"error", "EPERM"}, {"extack", "x"}},
+                               {{"event", "object"}, {"ifname", "eth0"}},
+                               {{"event", "object"}, {"ifname", "gre0"}, {"mtu", 1476}}}),
+                  "failed");
+  b["scenarios"][0]["reason"] = "step 's1': no record matches";
+  b["scenarios"].push_back({{"file", "new.yaml"}, {"verdict", "passed"}});
+  ReportDiff d = diff_reports(a, b);
+  ASSERT_EQ(d.scenarios.size(), 2u) << d.scenarios.dump(2);
+  const Json& f = d.scenarios[0];
+  EXPECT_EQ(f["file"], "f.yaml");
+  EXPECT_EQ(f["verdict"],
+            Json({{"a", "passed"}, {"b", "failed"}, {"reason_b", "step 's1': no record matches"}}));
+  ASSERT_EQ(f["steps"].size(), 1u);
+  const Json& st = f["steps"][0];
+  EXPECT_EQ(st["name"], "s1");
+  EXPECT_EQ(st["changed"],
+            Json::array({{{"event", "error"},
+                          {"fields", {{"error", {{"a", "EEXIST"}, {"b", "EPERM"}}}}}}}));
+  EXPECT_EQ(st["only_in_a"], Json::array());
+  EXPECT_EQ(st["only_in_b"],
+            Json::array({{{"event", "object"}, {"ifname", "gre0"}, {"mtu", 1476}}}));
+  EXPECT_FALSE(st.contains("exit"));
+  EXPECT_EQ(d.scenarios[1], Json({{"file", "new.yaml"}, {"only_in", "B"}}));
+  // Nothing changed: nothing listed.
+  EXPECT_TRUE(diff_reports(a, a).scenarios.empty());
+}
+
 }  // namespace
 }  // namespace nslab

@@ -25,8 +25,17 @@ for s in r["scenarios"]:
                     rec["error"] = "EPERM"
 json.dump(r, open(sys.argv[2], "w"))
 PY
-"$nslab" diff "$work/1.json" "$work/3.json" > "$work/d.txt"
+"$nslab" diff --json "$work/d.json" "$work/1.json" "$work/3.json" > "$work/d.txt"
 rc=$?
 grep -q 'error: "EEXIST" -> "EPERM"' "$work/d.txt" && ((rc == 1)) ||
   { cat "$work/d.txt"; echo "FAIL: a changed field was not reported (exit $rc)"; exit 1; }
-echo "PASS: two runs diff clean; a changed field is found"
+# The same finding, for a program (--json): the scenario, and the field with both values.
+python3 - "$work/d.json" <<'PY' || { cat "$work/d.json"; echo "FAIL: diff --json"; exit 1; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["changed"] and d["steps_changed"] >= 1, d
+[s] = [s for s in d["scenarios"] if s["file"].endswith("netlink/requests.yaml")]
+fields = [c["fields"] for st in s["steps"] for c in st["changed"]]
+assert {"error": {"a": "EEXIST", "b": "EPERM"}} in fields, fields
+PY
+echo "PASS: two runs diff clean; a changed field is found, also in --json"

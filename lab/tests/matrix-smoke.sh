@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # nslab matrix end to end, bounded at about two minutes: the events family on the host and on
 # Debian's 6.12 booted in QEMU (downloaded into the cache on first use), the table, the diff,
-# the combined JSON; then SIGKILL of nslab in the middle of a boot leaves no QEMU, no mount and
+# the combined JSON, --baseline; then SIGKILL of nslab in the middle of a boot leaves no QEMU, no mount and
 # no file of ours.
 # usage: matrix-smoke.sh NSLAB SCENARIOS_DIR
 set -uo pipefail
@@ -15,8 +15,15 @@ home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 cache=${XDG_CACHE_HOME:-$home/.cache}/nslab
 mounts_before=$(cat /proc/self/mountinfo | awk '{print $5}' | sort)
 
-echo "== nslab matrix --kernel host --kernel 6.12 events"
-timeout -k 5 240 "$nslab" matrix --kernel host --kernel 6.12 --json "$work/m.json" \
+echo "== a --baseline that names none of the kernels is refused before anything is fetched"
+"$nslab" matrix --kernel host --kernel 6.12 --baseline 6.1 "$scenarios/events" > "$work/b.txt" 2>&1
+rc=$?
+((rc == 2)) && grep -q "baseline '6.1' is none of the kernels named (host, 6.12)" "$work/b.txt" ||
+  { cat "$work/b.txt"; fail "a bad --baseline gave exit $rc"; }
+[[ $(wc -l < "$work/b.txt") -eq 1 ]] || { cat "$work/b.txt"; fail "a bad --baseline did more than refuse"; }
+
+echo "== nslab matrix --kernel host --kernel 6.12 --baseline 6.12 events"
+timeout -k 5 240 "$nslab" matrix --kernel host --kernel 6.12 --baseline 6.12 --json "$work/m.json" \
   --junit "$work/m.xml" "$scenarios/events" > "$work/out.txt" 2>&1
 rc=$?
 cat "$work/out.txt"
@@ -25,7 +32,7 @@ grep -q '^== 6.12: booted in [0-9.]* s' "$work/out.txt" || fail "no boot line fo
 grep -Eq '^  +6\.12 \| \[13/13\] PASS' "$work/out.txt" || fail "no progress lines from the guest"
 grep -q '^13 scenarios, 0 with verdicts that differ between kernels' "$work/out.txt" ||
   fail "the table does not say 13 scenarios, all alike"
-grep -q '^== diff host -> 6.12' "$work/out.txt" || fail "no diff against the host"
+grep -q '^== diff 6.12 -> host' "$work/out.txt" || fail "no diff of the host against the baseline, 6.12"
 python3 - "$work/m.json" <<'PY' || fail "the combined JSON is not what it should be"
 import json, sys
 m = json.load(open(sys.argv[1]))["matrix"]

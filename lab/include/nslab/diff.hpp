@@ -17,7 +17,13 @@ struct DiffOptions {
 };
 
 struct ReportDiff {
-  std::vector<std::string> lines;    // what a person reads, one change per line
+  std::vector<std::string> lines;  // what a person reads, one change per line
+  // The same for a program, nothing left out: one object per scenario that differs, {file,
+  // only_in: "A"|"B"} or {file, verdict?: {a, b, reason_a?, reason_b?}, steps: [{name,
+  // passed?: {a, b}, expect_kernel?: {a, b}, exit?: {a, b}, changed: [{event, fields: {NAME:
+  // {a, b}}}], only_in_a: [RECORD], only_in_b: [RECORD]}]}. Records are as compared (masked); a
+  // field absent on one side is null there.
+  nlohmann::ordered_json scenarios = nlohmann::ordered_json::array();
   std::size_t verdicts_changed = 0;  // scenarios whose verdict differs
   std::size_t steps_changed = 0;     // steps whose records or outcome differ
   std::size_t only_one_side = 0;     // scenarios or steps in one report only

@@ -133,31 +133,41 @@ class Differ {
       seen.insert(file);
       auto it = in_b.find(file);
       if (it == in_b.end()) {
-        ++d_.only_one_side;
-        d_.lines.push_back(fmt::format("{}: only in A", file));
+        only_in(file, "A");
         continue;
       }
       scenario(file, sa, *it->second);
     }
     for (const auto& [file, sb] : in_b)
-      if (!seen.count(file)) {
-        ++d_.only_one_side;
-        d_.lines.push_back(fmt::format("{}: only in B", file));
-      }
+      if (!seen.count(file)) only_in(file, "B");
   }
 
  private:
+  void only_in(const std::string& file, const char* side) {
+    ++d_.only_one_side;
+    d_.lines.push_back(fmt::format("{}: only in {}", file, side));
+    d_.scenarios.push_back({{"file", file}, {"only_in", side}});
+  }
+
   void scenario(const std::string& file, const Json& a, const Json& b) {
     std::string va = a.value("verdict", ""), vb = b.value("verdict", "");
     std::vector<std::string> lines;
+    Json out = {{"file", file}};
     if (va != vb) {
       ++d_.verdicts_changed;
       lines.push_back(fmt::format("  verdict: {} -> {}", va, vb));
-      if (vb != "passed" && !b.value("reason", "").empty())
+      Json v = {{"a", va}, {"b", vb}};
+      if (vb != "passed" && !b.value("reason", "").empty()) {
         lines.push_back(fmt::format("    B: {}", b.value("reason", "")));
-      if (va != "passed" && !a.value("reason", "").empty())
+        v["reason_b"] = b.value("reason", "");
+      }
+      if (va != "passed" && !a.value("reason", "").empty()) {
         lines.push_back(fmt::format("    A: {}", a.value("reason", "")));
+        v["reason_a"] = a.value("reason", "");
+      }
+      out["verdict"] = std::move(v);
     }
+    Json steps = Json::array();
     // Both skipped, or one side never ran its steps: there is nothing more to compare.
     if (va != "skipped" && vb != "skipped") {
       std::vector<std::string> extra = o_.ignore;
@@ -172,36 +182,43 @@ class Differ {
       for (const auto& st : list(a, "steps")) {
         auto it = steps_b.find(st.value("name", ""));
         if (it == steps_b.end()) continue;
-        step(st, *it->second, extra, drop, lines);
+        step(st, *it->second, extra, drop, lines, steps);
       }
     }
     if (lines.empty()) return;
     d_.lines.push_back(file + ":");
     d_.lines.insert(d_.lines.end(), lines.begin(), lines.end());
+    out["steps"] = std::move(steps);
+    d_.scenarios.push_back(std::move(out));
   }
 
   void step(const Json& a, const Json& b, const std::vector<std::string>& extra,
-            const std::vector<Json>& drop, std::vector<std::string>& out) {
+            const std::vector<Json>& drop, std::vector<std::string>& out, Json& steps) {
     std::vector<std::string> lines;
     std::string name = a.value("name", "");
     // A step one side never ran (an earlier step failed) is told by the verdict already.
     if (!a.value("ran", false) || !b.value("ran", false)) return;
-    if (a.value("passed", true) != b.value("passed", true))
-      lines.push_back(fmt::format("ran {} passed {} -> ran {} passed {}", a.value("ran", false),
-                                  a.value("passed", true), b.value("ran", false),
-                                  b.value("passed", true)));
-    std::string ka = a.value("expect_kernel", ""), kb = b.value("expect_kernel", "");
-    if (ka != kb) lines.push_back(fmt::format("expectation for kernel '{}' -> '{}'", ka, kb));
-    if (a.value("ran", false) && b.value("ran", false)) {
-      Json ea = a.value("exit", Json()), eb = b.value("exit", Json());
-      // A background step still running at the scenario's end is stopped by nslab (143); one
-      // that ended first has its own status: which came first is timing, not behaviour.
-      bool background = a.value("kind", "") == "background";
-      if (ea != eb && !background)
-        lines.push_back(fmt::format("exit {} -> {}", show(ea), show(eb)));
-      records(list(a, "records"), list(b, "records"), extra, drop, lines);
+    Json sj = {{"name", name}};
+    if (bool pa = a.value("passed", true), pb = b.value("passed", true); pa != pb) {
+      lines.push_back(fmt::format("passed {} -> {}", pa, pb));
+      sj["passed"] = {{"a", pa}, {"b", pb}};
     }
+    std::string ka = a.value("expect_kernel", ""), kb = b.value("expect_kernel", "");
+    if (ka != kb) {
+      lines.push_back(fmt::format("expectation for kernel '{}' -> '{}'", ka, kb));
+      sj["expect_kernel"] = {{"a", ka}, {"b", kb}};
+    }
+    Json ea = a.value("exit", Json()), eb = b.value("exit", Json());
+    // A background step still running at the scenario's end is stopped by nslab (143); one
+    // that ended first has its own status: which came first is timing, not behaviour.
+    bool background = a.value("kind", "") == "background";
+    if (ea != eb && !background) {
+      lines.push_back(fmt::format("exit {} -> {}", show(ea), show(eb)));
+      sj["exit"] = {{"a", ea}, {"b", eb}};
+    }
+    records(list(a, "records"), list(b, "records"), extra, drop, lines, sj);
     if (lines.empty()) return;
+    steps.push_back(std::move(sj));
     ++d_.steps_changed;
     out.push_back(fmt::format("  step '{}':", name));
     std::size_t shown = std::min(lines.size(), o_.max_per_step);
@@ -214,7 +231,10 @@ class Differ {
   // diff asserts (dumps and concurrent sockets reorder). Equal records (after masking) cancel;
   // what remains is paired in order, field by field, and the rest is listed as one-sided.
   void records(const Json& a, const Json& b, const std::vector<std::string>& extra,
-               const std::vector<Json>& drop, std::vector<std::string>& lines) {
+               const std::vector<Json>& drop, std::vector<std::string>& lines, Json& sj) {
+    // Filled as locals and moved in at the end: references into an ordered_json would dangle
+    // once another key is added.
+    Json changed = Json::array(), only_a = Json::array(), only_b = Json::array();
     std::map<std::string, std::vector<Json>> ga, gb;
     auto group = [&](const Json& list, std::map<std::string, std::vector<Json>>& g) {
       for (const auto& r : list) {
@@ -273,18 +293,29 @@ class Differ {
         std::set<std::string> keys;
         for (const auto& [k, v] : fa) keys.insert(k);
         for (const auto& [k, v] : fb) keys.insert(k);
-        std::vector<std::string> changes;
+        std::string all;
+        Json fields = Json::object();
         for (const auto& k : keys) {
           Json x = fa.count(k) ? fa[k] : Json(), y = fb.count(k) ? fb[k] : Json();
-          if (x != y) changes.push_back(fmt::format("{}: {} -> {}", k, show(x), show(y)));
+          if (x == y) continue;
+          all += fmt::format("{}{}: {} -> {}", all.empty() ? "" : ", ", k, show(x), show(y));
+          fields[k] = {{"a", x}, {"b", y}};
         }
-        std::string all;
-        for (const auto& c : changes) all += (all.empty() ? "" : ", ") + c;
         lines.push_back(fmt::format("{{event: {}}} {}", ev, all));
+        changed.push_back({{"event", ev}, {"fields", std::move(fields)}});
       }
-      for (const auto& r : left_a) lines.push_back(fmt::format("only in A: {}", show(r)));
-      for (const auto& r : left_b) lines.push_back(fmt::format("only in B: {}", show(r)));
+      for (const auto& r : left_a) {
+        lines.push_back(fmt::format("only in A: {}", show(r)));
+        only_a.push_back(r);
+      }
+      for (const auto& r : left_b) {
+        lines.push_back(fmt::format("only in B: {}", show(r)));
+        only_b.push_back(r);
+      }
     }
+    sj["changed"] = std::move(changed);
+    sj["only_in_a"] = std::move(only_a);
+    sj["only_in_b"] = std::move(only_b);
   }
 
   const DiffOptions& o_;
