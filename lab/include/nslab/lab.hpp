@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,10 @@ class Lab {
   const LabNode& node(const std::string& name) const;
   std::vector<const Netns*> namespaces() const;
   std::chrono::microseconds build_time() const { return build_time_; }
-  // Numbers an interface that a change creates: the next ifindex not used in the lab.
+  // Numbers an interface that a change creates: above every number the lab has given so far
+  // (a link deleted and added back comes back on new ifindexes, as the kernel's own numbering
+  // would have it, so an event about the old device never names the new one), and none that a
+  // fresh namespace already holds (fallback tunnel devices).
   int number_interface(const std::string& node, const std::string& ifname);
   // ${lab.dir}: a private folder that every node's processes see ($TMPDIR/nslab-lab-XXXXXX). It
   // goes with the lab: removed at teardown, and by the lab's init if nslab dies (see pidns.hpp).
@@ -78,6 +82,8 @@ class Lab {
   Netns home_;
   std::optional<PidNamespace> pids_;  // also owns the lab's folder (see PidNamespace::create)
   std::vector<LabNode> nodes_;
+  std::set<int> reserved_ifindexes_;  // what a fresh namespace holds besides lo
+  int next_ifindex_ = 2;              // above every ifindex given so far
   std::chrono::microseconds build_time_{0};
 };
 

@@ -55,10 +55,12 @@ std::vector<const Netns*> Lab::namespaces() const {
 }
 
 int Lab::number_interface(const std::string& node_name, const std::string& ifname) {
-  int next = 2;
+  int next = next_ifindex_;
   for (const auto& n : nodes_)
     for (const auto& [name, idx] : n.ifindexes()) next = std::max(next, idx + 1);
+  while (reserved_ifindexes_.count(next)) ++next;
   node(node_name).set_ifindex(ifname, next);
+  next_ifindex_ = next + 1;
   return next;
 }
 
@@ -148,6 +150,9 @@ class Builder {
       for (const auto& l : made.front()->rtnl().links())
         if (l.ifindex != 1) taken.insert(l.ifindex);
     const auto numbers = t_.assigned_ifindexes(taken);
+    lab_.reserved_ifindexes_ = taken;
+    for (const auto& [where, number] : numbers)
+      lab_.next_ifindex_ = std::max(lab_.next_ifindex_, number + 1);
     for (auto& node : made) {
       lab_.nodes_.push_back(std::move(*node));
       LabNode& added = lab_.nodes_.back();
