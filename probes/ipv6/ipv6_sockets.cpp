@@ -139,7 +139,8 @@ int resolve(const probe::Options& o) {
                 {{"host", o.str("host")}, {"result", name}, {"text", gai_strerror(rc)}});
     return probe::kRan;
   }
-  for (addrinfo* a = res; a; a = a->ai_next) {
+  int results = 0;
+  for (addrinfo* a = res; a; a = a->ai_next, ++results) {
     char host[NI_MAXHOST], serv[NI_MAXSERV];
     int n = getnameinfo(a->ai_addr, a->ai_addrlen, host, sizeof host, serv, sizeof serv,
                         NI_NUMERICHOST | NI_NUMERICSERV);
@@ -153,6 +154,7 @@ int resolve(const probe::Options& o) {
                                 {"service", n == 0 ? std::string(serv) : ""}});
   }
   freeaddrinfo(res);
+  probe::emit("results", {{"host", o.str("host")}, {"count", results}});
   return probe::kRan;
 }
 
