@@ -280,9 +280,9 @@ Command add_matrix(CLI::App& app) {
       "root file system shared read-only (so the same nslab, probes and libraries run inside), "
       "and show a scenario x kernel table of verdicts, then the diff of the observations against "
       "the first kernel (or --baseline). Kernels come from Debian's linux-image packages, "
-      "downloaded on first "
-      "use and unpacked into $XDG_CACHE_HOME/nslab/kernels (~/.cache/nslab/kernels; about 110 MB "
-      "for 6.12 and 400 MB for 6.1 unpacked), never installed.");
+      "downloaded on first use and unpacked into $XDG_CACHE_HOME/nslab/kernels "
+      "(~/.cache/nslab/kernels; about 110 MB for 6.12 and 400 MB for 6.1 unpacked), never "
+      "installed.");
   sub->add_option("--kernel", a->kernels,
                   "a kernel: a short version (6.1, 6.12: the newest linux-image-V*-amd64 apt "
                   "knows), a package name, a path to an unpacked kernel, or host (this one, "

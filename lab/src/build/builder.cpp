@@ -56,8 +56,6 @@ std::vector<const Netns*> Lab::namespaces() const {
 
 int Lab::number_interface(const std::string& node_name, const std::string& ifname) {
   int next = next_ifindex_;
-  for (const auto& n : nodes_)
-    for (const auto& [name, idx] : n.ifindexes()) next = std::max(next, idx + 1);
   while (reserved_ifindexes_.count(next)) ++next;
   node(node_name).set_ifindex(ifname, next);
   next_ifindex_ = next + 1;

@@ -104,17 +104,19 @@ bool ScenarioState::pump(Clock::time_point until, const std::function<bool()>& d
   }
 }
 
-void ScenarioState::mark_acting_step() {
-  // What is already in the pipes counts as before this step: taken in without waiting.
+void ScenarioState::count_records(std::map<const Live*, std::size_t>& into) {
+  // What is already in the pipes counts as before this moment: taken in without waiting.
   if (!interrupted) serve_once(0);
-  marks.clear();
-  for (const auto& l : live) marks[l.get()] = l->proc.records().size();
+  into.clear();
+  for (const auto& l : live) into[l.get()] = l->proc.records().size();
+}
+
+void ScenarioState::mark_acting_step() {
+  count_records(marks);
 }
 
 void ScenarioState::mark_step_end() {
-  if (!interrupted) serve_once(0);
-  end_marks.clear();
-  for (const auto& l : live) end_marks[l.get()] = l->proc.records().size();
+  count_records(end_marks);
 }
 
 std::size_t ScenarioState::wait_from(const Live& l, StepSpec::Since since) const {

@@ -70,6 +70,8 @@ class ScenarioState {
   // One poll of every live process and the signal fd, for at most `timeout_ms`; what came is
   // handed to the processes. False when a termination signal came.
   bool serve_once(int timeout_ms);
+  // Takes in what the live processes reported so far, and how many records each has now.
+  void count_records(std::map<const Live*, std::size_t>& into);
 
  public:
   const Scenario& scenario;
