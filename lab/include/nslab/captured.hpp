@@ -36,6 +36,11 @@ class CapturedProcess {
 
   bool exited() const { return exited_; }
   std::optional<int> exit_status() const { return exit_status_; }  // code, or 128 + signal
+  // The signal that ended it, when one did (exit_status() is then 128 + it).
+  std::optional<int> term_signal() const { return term_signal_; }
+  // Whether the owner signalled its group (kill_group) before it ended: a SIGTERM or SIGKILL
+  // that ended it was then the owner's, not a crash.
+  bool signalled() const { return signalled_; }
   const std::vector<nlohmann::ordered_json>& records() const { return records_; }
   const std::string& stdout_text() const { return out_; }
   const std::string& stderr_text() const { return err_; }
@@ -52,6 +57,8 @@ class CapturedProcess {
   std::vector<nlohmann::ordered_json> records_;
   bool exited_ = false;
   std::optional<int> exit_status_;
+  std::optional<int> term_signal_;
+  bool signalled_ = false;
   std::size_t kept_[2] = {0, 0};  // bytes read from stdout, stderr
   std::optional<std::string> overflowed_;
 };

@@ -38,11 +38,15 @@ struct StepOutcome {
   std::string command;  // expanded
   bool ran = false;
   bool passed = true;
+  bool skipped = false;              // a probe that cannot run here (exit 77); `reason` says why
   std::string reason;                // why it failed: "timed out after 5000 ms", ...
   std::vector<std::string> details;  // expected / closest records / stderr tail
   std::vector<Json> records;
   std::string stdout_text, stderr_text;
   std::optional<int> exit_status;  // exit code, or 128 + signal
+  std::optional<int> signal;       // the signal that ended it, when one did
+  bool signal_ours = false;        // nslab sent it (the end of a background step)
+  bool probe = false;              // the program is one of the probes (exit 77 = cannot run here)
   std::string expect_kernel;       // the kernel range of the alternative of expect that applied
   double ms = 0;
 };

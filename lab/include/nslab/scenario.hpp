@@ -27,7 +27,9 @@ struct Pattern {  // an expected record, value or ready condition, as written
 };
 
 struct Expectation {
-  std::optional<Located<int>> exit;
+  // The exit status allowed: a number, an operator map ({gt: 0}, {one_of: [1, 2]}) or "any".
+  // Unwritten: 0. A step ended by a signal fails whatever this says (see run_step.cpp).
+  std::optional<Pattern> exit;
   std::vector<Pattern> records;  // each must match at least one record
   std::vector<Pattern> absent;   // none may match any record
   bool ordered = false;          // `records` must match in this order

@@ -92,6 +92,7 @@ class ScenarioValidator {
   }
 
   void expectation(const Expectation& ex) {
+    if (ex.exit && ex.exit->value.is_object()) pattern(*ex.exit, false);
     for (const auto& p : ex.records) pattern(p, true);
     for (const auto& p : ex.absent) pattern(p, true);
     if (ex.stdout_text) pattern(*ex.stdout_text, false);

@@ -1,5 +1,6 @@
 #include "nslab/report.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -198,6 +199,11 @@ nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all,
       if (!s.expect_kernel.empty()) j["expect_kernel"] = s.expect_kernel;
       j["exit"] =
           s.exit_status ? nlohmann::ordered_json(*s.exit_status) : nlohmann::ordered_json(nullptr);
+      if (s.signal) {
+        const char* abbrev = sigabbrev_np(*s.signal);
+        j["signal"] = abbrev ? fmt::format("SIG{}", abbrev) : std::to_string(*s.signal);
+      }
+      if (s.skipped) j["skipped"] = true;
       steps.push_back(j);
     }
     a.push_back({{"file", o.file},

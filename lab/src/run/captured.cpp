@@ -1,6 +1,7 @@
 #include "nslab/captured.hpp"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -40,6 +41,7 @@ void CapturedProcess::handle(const std::vector<pollfd>& polled) {
 
 void CapturedProcess::kill_group(int sig) {
   if (exited_) return;
+  signalled_ = true;
   proc_.signal_group(sig);
   if (sig == SIGKILL) reap();
 }
@@ -96,7 +98,9 @@ bool CapturedProcess::read_from(bool is_stdout) {
 }
 
 void CapturedProcess::reap() {
-  exit_status_ = exit_status_of(proc_.wait());
+  int st = proc_.wait();
+  exit_status_ = exit_status_of(st);
+  if (WIFSIGNALED(st)) term_signal_ = WTERMSIG(st);
   exited_ = true;
   // What it wrote before exiting is in the pipes; a child of its own may keep them open, so take
   // what is there now rather than waiting for end of file.

@@ -3,6 +3,7 @@
 #include "execution.hpp"
 
 #include <poll.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -60,6 +61,8 @@ void ScenarioState::sync(const Live& l) {
   o.stdout_text = l.proc.stdout_text();
   o.stderr_text = l.proc.stderr_text();
   o.exit_status = l.proc.exit_status();
+  o.signal = l.proc.term_signal();
+  o.signal_ours = o.signal && l.proc.signalled() && (*o.signal == SIGTERM || *o.signal == SIGKILL);
   if (auto stream = l.proc.overflowed(); stream && o.passed) {
     o.passed = false;
     o.reason = fmt::format(

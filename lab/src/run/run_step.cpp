@@ -56,6 +56,52 @@ void save(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
   }
 }
 
+std::string signal_name(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
+}
+
+// What a probe that exited 77 ("cannot run here", SPEC 4) said: its skip record's reason, else
+// the last line of its stderr.
+std::string skip_reason(const StepOutcome& o) {
+  for (const auto& r : o.records)
+    if (r.value("event", "") == "skip" && r.contains("reason") && r["reason"].is_string())
+      return r["reason"].get<std::string>();
+  std::string tail = text_tail(o.stderr_text, 1);
+  return tail.empty() ? "it gave no reason" : tail;
+}
+
+bool exit_allowed(const Expectation& ex, int status) {
+  if (!ex.exit) return status == 0;
+  if (ex.exit->value == "any") return true;
+  return value_matches(ex.exit->value, status);
+}
+
+// The exit status is part of a step's verdict: a signal fails it (unless nslab sent it, to end a
+// background step), 77 from a probe makes the scenario a skip with the probe's reason (unless
+// expect.exit allows 77), and any other status must be what expect.exit allows (0 unwritten).
+// False when nothing more is to be checked (the step is skipped).
+bool check_exit(ScenarioState& s, const Expectation& ex, StepOutcome& o) {
+  if (o.signal && !o.signal_ours) {
+    s.expectation_failed(o, fmt::format("killed by {}", signal_name(*o.signal)), nullptr);
+    return true;
+  }
+  if (!o.exit_status || o.signal) return true;  // ended by nslab: what it reported is checked
+  int status = *o.exit_status;
+  if (status == 77 && o.probe && !(ex.exit && exit_allowed(ex, 77))) {
+    o.skipped = true;
+    o.reason = "cannot run here: " + skip_reason(o);
+    return false;
+  }
+  if (!exit_allowed(ex, status))
+    s.expectation_failed(
+        o,
+        fmt::format("exit status {}, expected {}", status,
+                    ex.exit ? ex.exit->value.dump() : std::string("0 (expect.exit allows others)")),
+        nullptr);
+  return true;
+}
+
 // Waits for a background step's ready record (when it has one).
 void wait_ready(ScenarioState& s, const StepSpec& st, Live& l) {
   if (!st.ready) return;
@@ -73,6 +119,14 @@ void wait_ready(ScenarioState& s, const StepSpec& st, Live& l) {
   o.passed = false;
   if (s.interrupted)
     o.reason = "interrupted by a signal";
+  else if (l.proc.exited() && o.probe && o.exit_status == 77) {
+    o.passed = true;
+    o.skipped = true;
+    o.reason = "cannot run here: " + skip_reason(o);
+    return;
+  } else if (l.proc.exited() && o.signal)
+    o.reason = fmt::format("killed by {} before its ready record {}", signal_name(*o.signal),
+                           ready.dump());
   else if (l.proc.exited())
     o.reason = fmt::format("exited with status {} before its ready record {}", *o.exit_status,
                            ready.dump());
@@ -93,7 +147,9 @@ void run_step(ScenarioState& s, const StepSpec& st, std::size_t index) {
     so.reason = "empty command";
     return;
   }
-  argv[0] = resolve_program(s, argv[0]);
+  std::string program = resolve_program(s, argv[0]);
+  so.probe = program != argv[0];
+  argv[0] = program;
   try {
     s.live.push_back(
         std::make_unique<Live>(Live{&st, index, CapturedProcess(*s.lab, st.node, argv)}));
@@ -131,12 +187,7 @@ void check(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
     return;
   }
   const Expectation& ex = *chosen;
-  if (ex.exit && o.exit_status != ex.exit->value)
-    s.expectation_failed(
-        o,
-        fmt::format("exit status {}, expected {}",
-                    o.exit_status ? std::to_string(*o.exit_status) : "none", ex.exit->value),
-        nullptr);
+  if (!check_exit(s, ex, o)) return;
   std::size_t from = 0;
   for (const auto& p : ex.records) {
     Json want = expand_templates_json(p.value, s.resolver());

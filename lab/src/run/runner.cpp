@@ -105,11 +105,12 @@ class Execution {
       StepOutcome& so = out.steps.emplace_back();
       so.name = step.name;
       so.node = step.node;
-      if (failed_ || st_.interrupted) continue;  // not run after a failure
+      if (failed_ || skipped_ || st_.interrupted) continue;  // not run after a failure or skip
       so.ran = true;
       run_one(step, out.steps.size() - 1);
       StepOutcome& done = out.steps.back();
       if (!done.passed) fail_scenario(fmt::format("step '{}': {}", step.name, done.reason));
+      if (done.skipped) skip_scenario(fmt::format("step '{}': {}", step.name, done.reason));
     }
     stop_background();
     if (st_.interrupted && !failed_) fail_scenario("interrupted by a signal");
@@ -153,6 +154,15 @@ class Execution {
     if (!failed_) st_.out.reason = reason;
     failed_ = true;
     st_.out.verdict = Verdict::failed;
+  }
+
+  // A probe could not run here (exit 77): the scenario is a skip with its reason, unless it
+  // already failed.
+  void skip_scenario(const std::string& reason) {
+    if (failed_ || skipped_) return;
+    skipped_ = true;
+    st_.out.verdict = Verdict::skipped;
+    st_.out.reason = reason;
   }
 
   // Every interface of every node but lo, written to capture_dir_/NODE-IF.pcap.
@@ -229,12 +239,13 @@ class Execution {
       st_.sync(*l);
       StepOutcome& o = st_.out.steps[l->index];
       try {
-        if (o.passed && !failed_) exec::check(st_, *l->spec, o);
+        if (o.passed && !failed_ && !skipped_) exec::check(st_, *l->spec, o);
       } catch (const Error& e) {
         o.passed = false;
         o.reason = e.what();
       }
       if (!o.passed && !failed_) fail_scenario(fmt::format("step '{}': {}", o.name, o.reason));
+      if (o.skipped) skip_scenario(fmt::format("step '{}': {}", o.name, o.reason));
     }
     st_.live.clear();
   }
@@ -244,6 +255,7 @@ class Execution {
   std::unique_ptr<Capture> capture_;
   std::string capture_dir_;
   bool failed_ = false;
+  bool skipped_ = false;
 };
 
 }  // namespace

@@ -304,9 +304,18 @@ class ScenarioParser {
         !r_.check_map(e, "an alternative of expect",
                       {"kernel", "exit", "records", "absent", "ordered", "stdout", "stderr"}))
       return;
-    if (auto x = e["exit"])
-      if (auto v = r_.integer(x, "exit", 0, 255))
-        ex.exit = Located<int>{static_cast<int>(*v), r_.pos(x)};
+    if (auto x = e["exit"]) {
+      if (x.IsMap())
+        ex.exit = pattern(x);  // an operator map, checked with the other patterns
+      else if (x.IsScalar() && x.Scalar() == "any")
+        ex.exit = Pattern{"any", r_.pos(x)};
+      else if (x.IsScalar() && x.Scalar().find_first_not_of("0123456789") != std::string::npos)
+        r_.error(x, fmt::format("exit must be a number 0-255, an operator map ({{gt: 0}}) or "
+                                "any, not '{}'",
+                                x.Scalar()));
+      else if (auto v = r_.integer(x, "exit", 0, 255))
+        ex.exit = Pattern{*v, r_.pos(x)};
+    }
     for (auto [key, list] : {std::pair{"records", &ex.records}, {"absent", &ex.absent}}) {
       auto x = e[key];
       if (!x) continue;
