@@ -51,7 +51,9 @@ std::chrono::seconds longest_timeout(const std::vector<std::string>& paths) {
 
 std::string verdict_cell(const Json& scenario) {
   std::string v = scenario.value("verdict", "");
-  return v == "passed" ? "PASS" : v == "failed" ? "FAIL" : v == "skipped" ? "SKIP" : "?";
+  return v == "passed" ? "PASS" : v == "failed" ? "FAIL" : v == "skipped" ? "SKIP"
+                             : v == "invalid" ? "INVALID"
+                                              : "?";
 }
 
 std::string xml(const std::string& s) {
@@ -75,8 +77,10 @@ std::string matrix_junit(const Json& runs) {
     }
     const Json& t = report["totals"];
     x += fmt::format(
-        "  <testsuite name=\"nslab@{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n", xml(label),
-        t.value("scenarios", 0), t.value("failed", 0), t.value("skipped", 0));
+        "  <testsuite name=\"nslab@{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" "
+        "skipped=\"{}\">\n",
+        xml(label), t.value("scenarios", 0), t.value("failed", 0), t.value("invalid", 0),
+        t.value("skipped", 0));
     for (const auto& s : report["scenarios"]) {
       x += fmt::format(
           "    <testcase classname=\"nslab.{}.{}\" name=\"{}\" file=\"{}\" time=\"{:.3f}\">",
@@ -85,6 +89,7 @@ std::string matrix_junit(const Json& runs) {
       std::string v = s.value("verdict", "");
       if (v == "failed") x += fmt::format("<failure message=\"{}\"/>", xml(s.value("reason", "")));
       if (v == "skipped") x += fmt::format("<skipped message=\"{}\"/>", xml(s.value("reason", "")));
+      if (v == "invalid") x += fmt::format("<error message=\"{}\"/>", xml(s.value("reason", "")));
       x += "</testcase>\n";
     }
     x += "  </testsuite>\n";

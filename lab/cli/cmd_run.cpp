@@ -223,17 +223,29 @@ int run_scenarios(const RunArgs& a) {
       signals.wait();
     };
   }
-  // The scenarios to run: loaded (each error at its position), then --filter and --label.
-  std::vector<Scenario> selected;
-  bool invalid = false;
+  // The scenarios to run: loaded (each error at its position), then --filter and --label. An
+  // invalid file is reported as such (a failed testcase in every format) in its shard.
+  struct Entry {
+    std::optional<Scenario> scenario;
+    ScenarioOutcome invalid;  // when there is no scenario
+  };
+  std::vector<Entry> entries;
   for (const auto& f : files) {
     Scenario s;
     try {
       s = load_scenario_file(f);
     } catch (const InputError& e) {
-      for (const auto& d : e.diagnostics()) fmt::print(stderr, "{}\n", d.str());
+      ScenarioOutcome o;
+      o.file = f;
+      o.name = fs::path(f).stem().string();
+      o.verdict = Verdict::invalid;
+      for (const auto& d : e.diagnostics()) {
+        fmt::print(stderr, "{}\n", d.str());
+        o.diagnostics.push_back(d.str());
+      }
+      o.reason = o.diagnostics.empty() ? std::string("invalid") : o.diagnostics.front();
       hint_if_other_kind(f, /*wanted_scenario=*/true);
-      invalid = true;
+      entries.push_back({std::nullopt, std::move(o)});
       continue;
     }
     if (!a.filter.empty() && !regex_search(a.filter, f) && !regex_search(a.filter, s.name))
@@ -243,7 +255,7 @@ int run_scenarios(const RunArgs& a) {
           return std::find(s.labels.begin(), s.labels.end(), l) != s.labels.end();
         }))
       continue;
-    selected.push_back(std::move(s));
+    entries.push_back({std::move(s), {}});
   }
   std::string shard_error;
   auto shard = parse_shard(a.shard, shard_error);
@@ -251,13 +263,16 @@ int run_scenarios(const RunArgs& a) {
     fmt::print(stderr, "nslab: {}\n", shard_error);
     return kSetup;
   }
-  if (shard->total > 1) {
-    std::vector<Scenario> mine;
-    for (std::size_t k = 0; k < selected.size(); ++k)
-      if (static_cast<long>(k % static_cast<std::size_t>(shard->total)) == shard->index)
-        mine.push_back(std::move(selected[k]));
-    selected = std::move(mine);
+  std::vector<Scenario> selected;
+  std::vector<ScenarioOutcome> invalid_files;
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    if (static_cast<long>(k % static_cast<std::size_t>(shard->total)) != shard->index) continue;
+    if (entries[k].scenario)
+      selected.push_back(std::move(*entries[k].scenario));
+    else
+      invalid_files.push_back(std::move(entries[k].invalid));
   }
+  const bool invalid = !invalid_files.empty();
   // Bazel asks a sharded test to say that it shards by touching this file.
   if (const char* status = std::getenv("TEST_SHARD_STATUS_FILE"); status && *status)
     std::ofstream(status, std::ios::app).flush();
@@ -267,17 +282,20 @@ int run_scenarios(const RunArgs& a) {
   nslab::Runner runner(opt, signals);
   std::vector<ScenarioOutcome> outcomes;
   auto t0 = std::chrono::steady_clock::now();
-  if (a.tap) print_tap_plan(stdout, selected.size());
-  // Each outcome is reported as soon as it and every one before it are in: input order.
+  const std::size_t total = invalid_files.size() + selected.size();
+  if (a.tap) print_tap_plan(stdout, total);
+  // Each outcome is reported as soon as it and every one before it are in: input order, after
+  // the invalid files.
   auto report = [&](ScenarioOutcome o) {
     outcomes.push_back(std::move(o));
     if (a.tap)
       print_tap_result(stdout, outcomes.size(), outcomes.back());
     else
       print_scenario(stdout, outcomes.back(), a.verbose,
-                     terminal_style(outcomes.size(), selected.size(), a.progress));
+                     terminal_style(outcomes.size(), total, a.progress));
     std::fflush(stdout);
   };
+  for (auto& o : invalid_files) report(std::move(o));
   if (a.jobs > 1) {
     run_parallel(runner, selected, static_cast<std::size_t>(a.jobs), report);
   } else {

@@ -51,7 +51,8 @@ struct StepOutcome {
   double ms = 0;
 };
 
-enum class Verdict { passed, failed, skipped };
+// invalid: the file could not be loaded (its errors are in ScenarioOutcome::diagnostics).
+enum class Verdict { passed, failed, skipped, invalid };
 const char* verdict_name(Verdict v);
 
 struct ScenarioOutcome {
@@ -66,6 +67,7 @@ struct ScenarioOutcome {
   bool setup_failed = false;
   std::vector<StepOutcome> steps;
   std::vector<std::string> captures;  // pcap files kept
+  std::vector<std::string> diagnostics;  // an invalid file's errors, FILE:LINE:COL: message
   double build_ms = 0;
   double ms = 0;
 };

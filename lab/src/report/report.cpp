@@ -21,6 +21,8 @@ const char* tag(Verdict v) {
       return "FAIL";
     case Verdict::skipped:
       return "SKIP";
+    case Verdict::invalid:
+      return "INVALID";
   }
   return "????";
 }
@@ -89,9 +91,9 @@ void print_scenario(std::FILE* out, const ScenarioOutcome& o, bool verbose,
                     const LineStyle& style) {
   std::string counter =
       style.index ? fmt::format("[{}/{}] ", style.index, style.total) : std::string();
-  const char* colour = o.verdict == Verdict::passed   ? "\033[32m"
-                       : o.verdict == Verdict::failed ? "\033[1;31m"
-                                                      : "\033[33m";
+  const char* colour = o.verdict == Verdict::passed    ? "\033[32m"
+                       : o.verdict == Verdict::skipped ? "\033[33m"
+                                                       : "\033[1;31m";
   std::string verdict = style.colour ? fmt::format("{}{}\033[0m", colour, tag(o.verdict))
                                      : std::string(tag(o.verdict));
   fmt::print(out, "{}{}  {}  ({:.0f} ms)\n", counter, verdict, o.file, o.ms);
@@ -99,6 +101,7 @@ void print_scenario(std::FILE* out, const ScenarioOutcome& o, bool verbose,
     fmt::print(out, "      {}\n", o.reason);
     return;
   }
+  for (const auto& d : o.diagnostics) fmt::print(out, "      {}\n", d);
   if (o.verdict == Verdict::failed) fmt::print(out, "      {}\n", o.reason);
   for (const auto& s : o.steps) {
     if (verbose) fmt::print(out, "      {}\n", step_line(s, name_width(o)));
@@ -109,14 +112,16 @@ void print_scenario(std::FILE* out, const ScenarioOutcome& o, bool verbose,
 }
 
 void print_summary(std::FILE* out, const std::vector<ScenarioOutcome>& all, double ms) {
-  int passed = 0, failed = 0, skipped = 0;
+  int passed = 0, failed = 0, skipped = 0, invalid = 0;
   for (const auto& o : all) {
     if (o.verdict == Verdict::passed) ++passed;
     if (o.verdict == Verdict::failed) ++failed;
     if (o.verdict == Verdict::skipped) ++skipped;
+    if (o.verdict == Verdict::invalid) ++invalid;
   }
   fmt::print(out, "\n{} scenarios in {:.1f} s\n", all.size(), ms / 1000.0);
-  fmt::print(out, "{} passed, {} failed, {} skipped\n", passed, failed, skipped);
+  fmt::print(out, "{} passed, {} failed, {} skipped{}\n", passed, failed, skipped,
+             invalid ? fmt::format(", {} invalid", invalid) : std::string());
 }
 
 void print_tap_plan(std::FILE* out, std::size_t count) {
@@ -134,8 +139,9 @@ void print_tap_result(std::FILE* out, std::size_t n, const ScenarioOutcome& o) {
     return;
   }
   fmt::print(out, "{} {} - {}\n", o.verdict == Verdict::passed ? "ok" : "not ok", n, what);
-  if (o.verdict != Verdict::failed) return;
+  if (o.verdict == Verdict::passed) return;
   Json details = Json::array();
+  for (const auto& d : o.diagnostics) details.push_back(d);
   for (const auto& st : o.steps)
     if (!st.passed)
       for (const auto& d : st.details) details.push_back(d);
@@ -148,17 +154,20 @@ void print_tap_result(std::FILE* out, std::size_t n, const ScenarioOutcome& o) {
 }
 
 std::string junit_xml(const std::vector<ScenarioOutcome>& all) {
-  int failures = 0, skipped = 0;
+  int failures = 0, skipped = 0, errors = 0;
   double total = 0;
   for (const auto& o : all) {
     failures += o.verdict == Verdict::failed;
     skipped += o.verdict == Verdict::skipped;
+    errors += o.verdict == Verdict::invalid;
     total += o.ms;
   }
   std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  // An invalid file is an <error> (the test could not run), which CI dashboards show as red.
   x += fmt::format(
-      "<testsuite name=\"nslab\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3f}\">\n",
-      all.size(), failures, skipped, total / 1000);
+      "<testsuite name=\"nslab\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" "
+      "time=\"{:.3f}\">\n",
+      all.size(), failures, errors, skipped, total / 1000);
   for (const auto& o : all) {
     // classname: the family, so that Jenkins and GitLab group the scenarios by it.
     x +=
@@ -168,6 +177,12 @@ std::string junit_xml(const std::vector<ScenarioOutcome>& all) {
       x += fmt::format("    <failure message=\"{}\"/>\n", xml(o.reason));
     if (o.verdict == Verdict::skipped)
       x += fmt::format("    <skipped message=\"{}\"/>\n", xml(o.reason));
+    if (o.verdict == Verdict::invalid) {
+      std::string all_errors;
+      for (const auto& d : o.diagnostics) all_errors += d + "\n";
+      x += fmt::format("    <error message=\"{}\" type=\"invalid\">{}</error>\n", xml(o.reason),
+                       xml(all_errors));
+    }
     std::string out;
     for (const auto& s : o.steps) {
       out += step_line(s, name_width(o)) + "\n";
@@ -217,13 +232,15 @@ nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all,
                  {"ms", o.ms},
                  {"captures", o.captures},
                  {"steps", steps}});
+    if (o.verdict == Verdict::invalid) a.back()["diagnostics"] = o.diagnostics;
   }
-  std::size_t passed = 0, failed = 0, skipped = 0;
+  std::size_t passed = 0, failed = 0, skipped = 0, invalid = 0;
   double ms = 0;
   for (const auto& o : all) {
     passed += o.verdict == Verdict::passed;
     failed += o.verdict == Verdict::failed;
     skipped += o.verdict == Verdict::skipped;
+    invalid += o.verdict == Verdict::invalid;
     ms += o.ms;
   }
   char host[256] = {};
@@ -237,6 +254,7 @@ nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all,
             {"passed", passed},
             {"failed", failed},
             {"skipped", skipped},
+            {"invalid", invalid},
             {"ms", ms}}},
           {"scenarios", a}};
 }

@@ -36,6 +36,8 @@ const char* verdict_name(Verdict v) {
       return "failed";
     case Verdict::skipped:
       return "skipped";
+    case Verdict::invalid:
+      return "invalid";
   }
   return "?";
 }
