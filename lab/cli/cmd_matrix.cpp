@@ -313,7 +313,7 @@ Command add_matrix(CLI::App& app) {
                   fmt::format("multiply every bound in the guests by this (default: {} under "
                               "software emulation, 1 under KVM and on the host)",
                               matrix::kTcgTimeScale))
-      ->check(CLI::Range(0.1, 100.0));
+      ->check(time_scale_range());
   sub->add_option("--boot-timeout", a->boot_bound,
                   "seconds a kernel may take to boot to its userland (default 60)")
       ->check(CLI::Range(5, 3600));

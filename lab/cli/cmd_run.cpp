@@ -375,7 +375,7 @@ Command add_run(CLI::App& app) {
   sub->add_option("--time-scale", a->time_scale,
                   "multiply every bound (scenario and step timeouts, the lab's readiness wait) "
                   "by this: for slow machines, such as a kernel under emulation")
-      ->check(CLI::Range(0.1, 100.0));
+      ->check(time_scale_range());
   sub->add_flag("--progress", a->progress,
                 "the [n/N] counter on every line even when stdout is no terminal");
   sub->add_flag("--list", a->list,

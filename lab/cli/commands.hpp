@@ -59,6 +59,9 @@ class ReportFile {
 };
 
 // Shared helpers (common.cpp).
+// --time-scale: a finite number in [0.1, 100] (CLI::Range lets NaN through: every comparison
+// with it is false).
+CLI::Validator time_scale_range();
 // The files named, and every *.yaml under the folders named (recursively, sorted); a path that
 // does not exist is reported on stderr and sets `bad`.
 std::vector<std::string> yaml_files(const std::vector<std::string>& paths, bool& bad);

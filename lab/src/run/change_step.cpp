@@ -152,7 +152,8 @@ void change_step(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
     return;
   }
   try {
-    o.command = apply_change(*s.lab, after, c.op, fragment, BuildOptions{}.ready_timeout);
+    o.command = apply_change(*s.lab, after, c.op, fragment,
+                             scaled(BuildOptions{}.ready_timeout, s.options.time_scale));
     s.model = std::move(after);
   } catch (const Error& e) {
     o.passed = false;
