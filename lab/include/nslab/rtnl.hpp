@@ -153,6 +153,10 @@ struct LinkState {
   // until then it reports RUNNING with operstate UNKNOWN, and what it sends meets the noop qdisc.
   // Other kinds keep UNKNOWN when their carrier never changed, and were activated when opened.
   bool can_send() const;
+  // Without carrier, and linkwatch has said so: not RUNNING, operstate DOWN or LOWERLAYERDOWN.
+  // Right after a veth end opens with its peer down (or is created), it reports RUNNING and
+  // operstate UNKNOWN until linkwatch processes its carrier-off event.
+  bool settled_without_carrier() const;
 };
 
 struct AddressState {

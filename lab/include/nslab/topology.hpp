@@ -277,6 +277,12 @@ struct Topology {
   std::map<std::pair<std::string, std::string>, int> assigned_ifindexes(
       const std::set<int>& taken = {}) const;
   bool has_interface(const std::string& node, const std::string& ifname) const;
+  // The other end of the veth link that `node:ifname` is an end of, if it is one.
+  std::optional<Endpoint> veth_peer(const std::string& node, const std::string& ifname) const;
+  // Whether the interface gets carrier once the lab is built: not when it is down, nor when it
+  // is a veth whose peer is down, nor when it is a bridge none of whose ports gets carrier.
+  // Readiness then waits only for what it can be (up, without carrier).
+  bool carrier_expected(const std::string& node, const std::string& ifname) const;
 };
 
 inline constexpr int kDefaultMtu = 1500;

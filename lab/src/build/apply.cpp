@@ -351,10 +351,17 @@ void nftables(const Lab& lab, LabNode& node, const NftablesSpec& n) {
 //    NODAD; a neighbour solicitation that arrives before the join is dropped, and the sender
 //    tries again only a second later.
 void wait_ready(LabNode& node, const std::vector<int>& ifindexes, bool with_addresses,
-                std::chrono::milliseconds timeout) {
-  if (ifindexes.empty()) return;
+                std::chrono::milliseconds timeout, const std::vector<int>& without_carrier) {
+  if (ifindexes.empty() && without_carrier.empty()) return;
   Rtnl& rtnl = node.rtnl();
   auto pending = [&]() -> std::string {
+    for (int idx : without_carrier) {
+      LinkState l = rtnl.link(idx);
+      if (!l.settled_without_carrier())
+        return fmt::format("interface {} does not report its lack of carrier yet (operstate {}, "
+                           "flags {:#x})",
+                           l.name, l.operstate, l.flags);
+    }
     for (int idx : ifindexes) {
       LinkState l = rtnl.link(idx);
       if (!l.can_send())

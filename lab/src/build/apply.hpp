@@ -48,8 +48,10 @@ std::string flush(const Lab& lab, LabNode& node, ChangeSpec::Flush what);
 void nftables(const Lab& lab, LabNode& node, const NftablesSpec& n);
 
 // Waits, on events, until every interface in `ifindexes` can send, and with `with_addresses`
-// until every IPv6 address of the node is usable (see the comment in apply.cpp).
+// until every IPv6 address on them is usable (see the comment in apply.cpp); and until every
+// interface in `without_carrier` (down, or a veth whose peer is down) reports that it has no
+// carrier (LinkState::settled_without_carrier).
 void wait_ready(LabNode& node, const std::vector<int>& ifindexes, bool with_addresses,
-                std::chrono::milliseconds timeout);
+                std::chrono::milliseconds timeout, const std::vector<int>& without_carrier = {});
 
 }  // namespace nslab::apply

@@ -127,6 +127,11 @@ bool LinkState::can_send() const {
   return operstate == IF_OPER_UNKNOWN && kind != "veth";
 }
 
+bool LinkState::settled_without_carrier() const {
+  if (flags & (IFF_LOWER_UP | IFF_RUNNING)) return false;
+  return operstate == IF_OPER_DOWN || operstate == IF_OPER_LOWERLAYERDOWN;
+}
+
 Rtnl::Rtnl(nl_sock* sk) : sk_(sk), ctx_(std::make_unique<ErrorContext>()) {
   int one = 1;
   int fd = nl_socket_get_fd(sk_.get());

@@ -142,6 +142,28 @@ const BridgeSpec* NodeSpec::bridge(const std::string& ifname) const {
   return nullptr;
 }
 
+std::optional<Endpoint> Topology::veth_peer(const std::string& n,
+                                            const std::string& ifname) const {
+  for (const auto& l : links) {
+    if (l.a.node == n && l.a.ifname == ifname) return l.b;
+    if (l.b.node == n && l.b.ifname == ifname) return l.a;
+  }
+  return std::nullopt;
+}
+
+bool Topology::carrier_expected(const std::string& n, const std::string& ifname) const {
+  const NodeSpec* spec = node(n);
+  if (!spec || !spec->wanted_up(ifname)) return false;
+  if (auto peer = veth_peer(n, ifname)) {
+    const NodeSpec* other = node(peer->node);
+    return other && other->wanted_up(peer->ifname);
+  }
+  if (const auto* br = spec->bridge(ifname))
+    return std::any_of(br->ports.begin(), br->ports.end(),
+                       [&](const auto& p) { return carrier_expected(n, p.value); });
+  return true;
+}
+
 const NodeSpec* Topology::node(const std::string& n) const {
   for (const auto& x : nodes)
     if (x.name == n) return &x;

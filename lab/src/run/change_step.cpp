@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <set>
 
 #include "../build/apply.hpp"
 #include "execution.hpp"
@@ -17,7 +18,8 @@ namespace nslab {
 std::string apply_change(Lab& lab, const Topology& after, ChangeOp op, const Topology& fragment,
                          std::chrono::milliseconds ready_timeout) {
   std::vector<std::string> did;
-  std::map<std::string, std::vector<int>> to_wait;  // node -> interfaces that must get ready
+  // node -> interfaces that must get ready (with their veth peers: both ends get carrier)
+  std::map<std::string, std::set<std::string>> to_wait;
   const char* verb = change_op_name(op);
 
   for (const auto& l : fragment.links) {
@@ -32,7 +34,7 @@ std::string apply_change(Lab& lab, const Topology& after, ChangeOp op, const Top
         if (!after.node(e->node)->wanted_up(e->ifname)) continue;
         int idx = n.ifindex(e->ifname);
         apply::at(l.pos, [&] { n.rtnl().change_link(idx, {.up = true}); });
-        to_wait[e->node].push_back(idx);
+        to_wait[e->node].insert(e->ifname);
       }
     } else {  // del: the peer goes with it
       apply::at(l.pos, [&] { a.rtnl().del_link(a.ifindex(l.a.ifname)); });
@@ -51,14 +53,14 @@ std::string apply_change(Lab& lab, const Topology& after, ChangeOp op, const Top
         did.push_back(fmt::format("set {}:{}{}{}", f.name, i.name,
                                   i.mtu ? fmt::format(" mtu {}", i.mtu->value) : "",
                                   i.up ? (i.up->value ? " up" : " down") : ""));
-        if (i.up && i.up->value) to_wait[f.name].push_back(node.ifindex(i.name));
+        if (i.up && i.up->value) to_wait[f.name].insert(i.name);
         continue;
       }
       for (const auto& a : i.addresses) {
         apply::address(node, i.name, a, op);
         did.push_back(fmt::format("{} address {} on {}:{}", verb, a.prefix.str(), f.name, i.name));
         if (a.prefix.address.family == Family::ipv6 && op != ChangeOp::del)
-          to_wait[f.name].push_back(node.ifindex(i.name));
+          to_wait[f.name].insert(i.name);
       }
     }
     // Nexthops before the routes that use them, groups after their members; deleted in the
@@ -109,8 +111,25 @@ std::string apply_change(Lab& lab, const Topology& after, ChangeOp op, const Top
     }
   }
 
-  for (auto& [name, ifindexes] : to_wait)
-    apply::wait_ready(lab.node(name), ifindexes, /*with_addresses=*/true, ready_timeout);
+  // An interface that comes up gives its veth peer carrier too; one without carrier by design
+  // (down, or its peer is) has nothing to wait for.
+  std::map<std::string, std::set<int>> ready, without_carrier;
+  for (const auto& [name, ifnames] : to_wait)
+    for (const auto& ifname : ifnames) {
+      if (after.carrier_expected(name, ifname))
+        ready[name].insert(lab.node(name).ifindex(ifname));
+      else if (after.veth_peer(name, ifname))
+        without_carrier[name].insert(lab.node(name).ifindex(ifname));
+      if (auto peer = after.veth_peer(name, ifname);
+          peer && after.carrier_expected(peer->node, peer->ifname))
+        ready[peer->node].insert(lab.node(peer->node).ifindex(peer->ifname));
+    }
+  for (auto& [name, ifindexes] : without_carrier) ready[name];
+  for (const auto& [name, ifindexes] : ready) {
+    const auto& quiet = without_carrier[name];
+    apply::wait_ready(lab.node(name), {ifindexes.begin(), ifindexes.end()},
+                      /*with_addresses=*/true, ready_timeout, {quiet.begin(), quiet.end()});
+  }
 
   std::string out;
   for (const auto& d : did) out += (out.empty() ? "" : "; ") + d;
