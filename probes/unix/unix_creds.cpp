@@ -40,19 +40,31 @@ probe::Json creds(const ucred& c) {
   return {{"pid", c.pid}, {"uid", c.uid}, {"gid", c.gid}};
 }
 
-// The "Pid:" a pidfd refers to, from /proc/self/fdinfo.
-long pidfd_pid(int fd) {
+// The "Pid:" a pidfd refers to, from /proc/self/fdinfo, into out["pid"] (-1 is the kernel's
+// word for a process that is gone). When fdinfo cannot be read, out["pid_error"] says why and
+// there is no "pid": a failed read must never look like a reaped process.
+void pidfd_pid(int fd, probe::Json& out) {
   std::ifstream in("/proc/self/fdinfo/" + std::to_string(fd));
+  if (!in) {
+    out["pid_error"] = probe::errno_name(errno ? errno : ENOENT);
+    return;
+  }
   for (std::string line; std::getline(in, line);)
-    if (line.rfind("Pid:", 0) == 0) return std::stol(line.substr(4));
-  return -1;
+    if (line.rfind("Pid:", 0) == 0) {
+      out["pid"] = std::stol(line.substr(4));
+      return;
+    }
+  out["pid_error"] = "no Pid line in fdinfo";
 }
 
 // What a pidfd says of its process: the pid (-1 once it is gone) and whether it has exited
 // (a pidfd polls readable then).
 probe::Json pidfd_facts(int pidfd) {
   pollfd p{pidfd, POLLIN, 0};
-  return {{"pid", pidfd_pid(pidfd)}, {"exited", poll(&p, 1, 0) == 1 && (p.revents & POLLIN)}};
+  probe::Json out = probe::Json::object();
+  pidfd_pid(pidfd, out);
+  out["exited"] = poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+  return out;
 }
 
 // Sends one byte, with SCM_CREDENTIALS `c` when given. Returns 0 or errno.
@@ -127,13 +139,17 @@ int local(const probe::Options& o) {
   socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp);
   ucred peer{};
   socklen_t len = sizeof peer;
-  getsockopt(sp[0], SOL_SOCKET, SO_PEERCRED, &peer, &len);
-  probe::emit("so_peercred", creds(peer));
+  if (getsockopt(sp[0], SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0)
+    probe::emit("so_peercred", creds(peer));
+  else
+    probe::emit("so_peercred", {{"result", probe::errno_name(errno)}});
 
   int pidfd = -1;
   len = sizeof pidfd;
   if (getsockopt(sp[0], SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0) {
-    probe::emit("so_peerpidfd", {{"result", "ok"}, {"pid", pidfd_pid(pidfd)}});
+    probe::Json j = {{"result", "ok"}};
+    pidfd_pid(pidfd, j);
+    probe::emit("so_peerpidfd", j);
     close(pidfd);
   } else {
     probe::emit("so_peerpidfd", {{"result", probe::errno_name(errno)}});
@@ -207,15 +223,16 @@ int server(const probe::Options& o) {
     int c = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
     ucred peer{};
     socklen_t l = sizeof peer;
-    getsockopt(c, SOL_SOCKET, SO_PEERCRED, &peer, &l);
-    // The client writes its own pid: compare what it says with what the kernel says.
+    int peercred_err = getsockopt(c, SOL_SOCKET, SO_PEERCRED, &peer, &l) < 0 ? errno : 0;
+    // The client writes its own pid: compare what it says with what the kernel says (only
+    // when both were read).
     char buf[32] = {};
     probe::wait_fd(c, POLLIN, deadline);
     ssize_t n = read(c, buf, sizeof buf - 1);
-    long claimed = n > 0 ? std::atol(buf) : -1;
-    probe::Json rec = creds(peer);
-    rec["client_says_pid"] = claimed;
-    rec["same_pid"] = claimed == peer.pid;
+    probe::Json rec = peercred_err ? probe::Json{{"result", probe::errno_name(peercred_err)}}
+                                   : creds(peer);
+    if (n > 0) rec["client_says_pid"] = std::atol(buf);
+    if (n > 0 && !peercred_err) rec["same_pid"] = std::atol(buf) == peer.pid;
     probe::emit("peer", rec);
     close(c);
   } else {

@@ -210,8 +210,10 @@ int local() {
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     send_fds(sp[0], {null}, 1);
     Received r = receive_fds(sp[1], 64, flag ? MSG_CMSG_CLOEXEC : 0);
-    bool cloexec = !r.fds.empty() && (fcntl(r.fds[0], F_GETFD) & FD_CLOEXEC);
-    probe::emit("cloexec", {{"msg_cmsg_cloexec", flag}, {"fd_cloexec", cloexec}});
+    probe::Json j = {{"msg_cmsg_cloexec", flag}, {"received", r.fds.size()}};
+    if (r.bytes < 0) j["error"] = probe::errno_name(r.err);
+    if (!r.fds.empty()) j["fd_cloexec"] = (fcntl(r.fds[0], F_GETFD) & FD_CLOEXEC) != 0;
+    probe::emit("cloexec", j);
     close_all(r.fds);
     close_all({sp[0], sp[1], null});
   }
@@ -316,13 +318,19 @@ int gc(const probe::Options& o) {
   return probe::kRan;
 }
 
-// The inode of the network namespace a socket belongs to (SIOCGSKNS), or of ours (fd -1).
-long netns_of(int sock) {
+// The inode of the network namespace a socket belongs to (SIOCGSKNS), or of ours (fd -1), as
+// fields named `name`: NAME with the inode, or NAME_error with the errno when the kernel refused
+// (SIOCGSKNS needs CAP_NET_ADMIN over the socket's namespace). Returns the inode, or -1.
+long netns_of(int sock, const char* name, probe::Json& out) {
   int ns =
       sock < 0 ? open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC) : ioctl(sock, SIOCGSKNS);
-  if (ns < 0) return -1;
+  if (ns < 0) {
+    out[std::string(name) + "_error"] = probe::errno_name(errno);
+    return -1;
+  }
   long ino = static_cast<long>(inode_of(ns));
   close(ns);
+  out[name] = ino;
   return ino;
 }
 
@@ -331,13 +339,17 @@ int give(const probe::Options& o) {
   int ls = probe::unix_listener(o.str("path"));
   // The socket to give away is born here, in this node's network namespace.
   int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  probe::emit("ready", {{"path", o.str("path")}, {"netns", netns_of(-1)}});
+  probe::Json ready = {{"path", o.str("path")}};
+  netns_of(-1, "netns", ready);
+  probe::emit("ready", ready);
   probe::Deadline deadline(o.duration("timeout"));
   pollfd p[2] = {{ls, POLLIN, 0}, {sfd, POLLIN, 0}};
   if (poll(p, 2, deadline.ms_left()) > 0 && (p[0].revents & POLLIN)) {
     int c = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
     ssize_t s = send_fds(c, {udp}, 1);
-    probe::emit("given", {{"result", result_of(s)}, {"socket_netns", netns_of(udp)}});
+    probe::Json given = {{"result", result_of(s)}};
+    netns_of(udp, "socket_netns", given);
+    probe::emit("given", given);
     // Wait for the taker to finish with it (it closes the connection).
     probe::wait_fd(c, POLLIN, deadline);
     close(c);
@@ -362,9 +374,13 @@ int take(const probe::Options& o) {
   Received r = receive_fds(c, 64, MSG_CMSG_CLOEXEC);
   if (r.fds.empty()) probe::fail("no fd received", r.err);
   int sock = r.fds[0];
-  long own = netns_of(-1), theirs = netns_of(sock);
-  probe::emit("received",
-              {{"own_netns", own}, {"socket_netns", theirs}, {"same_netns", own == theirs}});
+  become(o.str("as-uid"));  // what an unprivileged holder of the socket can learn
+  // same_netns only when both inodes were read: a refused SIOCGSKNS is an error field, never a
+  // comparison with -1.
+  probe::Json received = probe::Json::object();
+  long own = netns_of(-1, "own_netns", received), theirs = netns_of(sock, "socket_netns", received);
+  if (own >= 0 && theirs >= 0) received["same_netns"] = own == theirs;
+  probe::emit("received", received);
   // Use it, and a socket of our own, towards the same address.
   auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
   const char msg[] = "passed";
@@ -393,7 +409,9 @@ int main(int argc, char** argv) {
       .value("timeout", "bound on waiting", "10s")
       .value("limit", "inflight-limit: RLIMIT_NOFILE to set", "10")
       .value("count", "inflight-limit: fds to try to keep in flight", "30")
-      .optional("as-uid", "inflight-limit: switch to this uid (and gid) first; needs real root")
+      .optional("as-uid",
+                "inflight-limit: switch to this uid (and gid) first; take: once the fd arrived; "
+                "needs real root")
       .value("cycle", "gc: none, self or triangle", "self");
   o.parse(argc, argv);
   const std::string& c = o.str("case");
