@@ -150,12 +150,19 @@ int client(const probe::Options& o) {
   info["tcp_ext"] = moved(counters, tcp_ext());
   probe::emit("tcp_info", info);
   long ms = probe::micros_since(t0) / 1000;
-  if (stalled)
-    probe::emit(
-        "stalled",
-        {{"bytes_sent", sent}, {"bytes_acked", info.value("bytes_acked", 0)}, {"after_ms", ms}});
+  // Done means the peer acknowledged every byte: tcpi_bytes_acked counts the SYN too (one more
+  // than the data; the FIN, once acknowledged, another). The server's close alone is no proof:
+  // one that gave up closes as well.
+  const long acked = info.value("bytes_acked", 0L);
+  const bool all_acked = acked >= sent + 1;
+  if (stalled || !all_acked)
+    probe::emit("stalled", {{"bytes_sent", sent},
+                            {"bytes_acked", acked},
+                            {"after_ms", ms},
+                            {"reason", stalled ? "no progress within the timeout"
+                                               : "the peer closed before acknowledging all"}});
   else
-    probe::emit("done", {{"bytes", sent}, {"duration_ms", ms}});
+    probe::emit("done", {{"bytes", sent}, {"bytes_acked", acked}, {"duration_ms", ms}});
   close(fd);
   return probe::kRan;
 }
