@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -274,8 +275,15 @@ int run_scenarios(const RunArgs& a) {
   }
   const bool invalid = !invalid_files.empty();
   // Bazel asks a sharded test to say that it shards by touching this file.
-  if (const char* status = std::getenv("TEST_SHARD_STATUS_FILE"); status && *status)
-    std::ofstream(status, std::ios::app).flush();
+  // Never through a symlink (nslab may run as root in a folder others can write).
+  if (const char* status = std::getenv("TEST_SHARD_STATUS_FILE"); status && *status) {
+    int fd = open(status, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      fmt::print(stderr, "nslab: TEST_SHARD_STATUS_FILE {}: {}\n", status, std::strerror(errno));
+      return kSetup;
+    }
+    close(fd);
+  }
   if (a.list) return list_scenarios(selected, json, invalid);
 
   if (!acquire_privileges_or_report()) return kSetup;

@@ -93,6 +93,7 @@ struct EnterNode : bp::extend::handler {
       }
     }
   }
+
 };
 
 }  // namespace
@@ -138,6 +139,11 @@ NodeProcess NodeProcess::spawn(const Netns& ns, const std::vector<std::string>& 
     }
     exe = bp::search_path(argv[0], dirs);
     if (exe.empty()) throw Error(fmt::format("{}: command not found", argv[0]), ENOENT);
+  } else if (access(argv[0].c_str(), X_OK) < 0) {
+    // Said before forking: a child whose execve fails is never handed back by Boost (it throws
+    // from its error pipe), so nothing would reap it, and the lab's teardown would wait its 5 s
+    // bound for the zombie.
+    throw Error(fmt::format("{}: {}", argv[0], std::strerror(errno)), errno);
   }
   std::vector<std::string> args(argv.begin() + 1, argv.end());
   auto impl = std::make_unique<Impl>();
