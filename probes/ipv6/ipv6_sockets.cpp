@@ -44,12 +44,23 @@ int basics() {
   in6_addr bad{};
   probe::emit("text",
               {{"in", "fd00::1::2"}, {"parsed", inet_pton(AF_INET6, "fd00::1::2", &bad) == 1}});
-  const auto* port = reinterpret_cast<const unsigned char*>(&sa.sin6_port);
-  probe::emit("sockaddr_in6", {{"size", sizeof(sockaddr_in6)},
-                               {"family", sa.sin6_family},
+  // What the kernel hands back for a socket bound to [::1]:9000: getsockname() into a buffer
+  // as large as any address, with the length, family, port bytes and scope id it wrote.
+  int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sa.sin6_addr = in6addr_loopback;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0)
+    probe::fail("bind [::1]:9000", errno);
+  sockaddr_storage got{};
+  socklen_t len = sizeof got;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&got), &len) < 0)
+    probe::fail("getsockname", errno);
+  const auto* back = reinterpret_cast<const sockaddr_in6*>(&got);
+  const auto* port = reinterpret_cast<const unsigned char*>(&back->sin6_port);
+  probe::emit("sockaddr_in6", {{"size", len},
+                               {"family", back->sin6_family},
                                {"port_bytes", {port[0], port[1]}},
-                               {"has_scope_id", true},
-                               {"storage_size", sizeof(sockaddr_storage)}});
+                               {"scope_id", back->sin6_scope_id}});
+  close(fd);
   return probe::kRan;
 }
 

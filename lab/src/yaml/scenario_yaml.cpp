@@ -198,7 +198,14 @@ class ScenarioParser {
       return;
     }
     if (auto x = n["name"])
-      if (auto v = r_.string(x, "step name")) st.name = *v;
+      if (auto v = r_.string(x, "step name")) {
+        // Printed as it is (run -v, reports): no terminal escape codes or other control bytes.
+        if (std::any_of(v->begin(), v->end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+          r_.error(x, "a step name cannot hold control characters (escape codes, newlines)");
+        else
+          st.name = *v;
+      }
     int kinds = (n["run"] ? 1 : 0) + (n["change"] ? 1 : 0) + (n["wait"] ? 1 : 0);
     if (kinds != 1) {
       r_.error(n, fmt::format("step '{}' needs exactly one of run, change or wait", st.name));
@@ -226,10 +233,15 @@ class ScenarioParser {
     if (auto on = n["on"]; !on)
       r_.error(n, fmt::format("run step '{}' needs 'on: NODE'", st.name));
     else if (auto v = r_.string(on, "on")) {
+      if (v->empty()) r_.error(on, "on needs a node name, not an empty string");
       st.node = *v;
       st.on_pos = r_.pos(on);
     }
-    if (auto v = r_.string(n["run"], "run")) st.command = {*v, r_.pos(n["run"])};
+    if (auto v = r_.string(n["run"], "run")) {
+      if (v->find('\0') != std::string::npos)
+        r_.error(n["run"], "run cannot hold a NUL byte (no program argument can)");
+      st.command = {*v, r_.pos(n["run"])};
+    }
     if (auto b = n["background"]) st.background = r_.boolean(b, "background").value_or(false);
     if (auto rd = n["ready"]) {
       if (!st.background) r_.error(rd, "'ready' needs 'background: true'");

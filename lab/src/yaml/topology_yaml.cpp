@@ -206,6 +206,9 @@ class TopologyParser {
       spec.preferred_lft = seconds("preferred_lft");
       if (spec.valid_lft && spec.preferred_lft && spec.preferred_lft->value > spec.valid_lft->value)
         r_.error(a["preferred_lft"], "preferred_lft cannot be longer than valid_lft");
+      if (auto p = a["preferred_lft"];
+          spec.valid_lft && p && p.IsScalar() && p.Scalar() == "forever")
+        r_.error(p, "preferred_lft cannot be forever when valid_lft is not (it would be longer)");
       if (auto fl = a["flags"]) {
         for (const auto& x : r_.scalar_or_list(fl, "flags")) {
           std::string flag = r_.text(x);
