@@ -40,7 +40,7 @@ if [[ $mode == readiness ]]; then
   failed=0
   for i in $(seq "$n"); do
     start=$SECONDS
-    if (cd build && ctest -R '^readiness-stress$' --timeout 1800 --output-on-failure \
+    if (cd build && ctest -R '^readiness-stress$' -V --timeout 1800 \
       >"$out/readiness-$i.log" 2>&1); then
       result=passed
     else
