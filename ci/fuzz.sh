@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# ci/fuzz.sh [SECONDS | --smoke]: builds the libFuzzer targets of the topology and scenario
-# loaders with clang 14 (in build-fuzz/, with AddressSanitizer and UBSan), seeds each from
+# ci/fuzz.sh [SECONDS | --smoke]: builds the libFuzzer targets (the topology and scenario
+# loaders, a program's output read into records, a report read back by nslab diff) with clang 14 (in build-fuzz/, with AddressSanitizer and UBSan), seeds each from
 # topologies/, scenarios/ and lab/tests, and runs each for SECONDS (default 30), keeping what it
 # learns in build-fuzz/corpus/. A crash, an escaped exception, a sanitizer report, a slow input
 # or an exhausted memory ends it with exit 1 and leaves the input in build-fuzz/findings/;
@@ -10,7 +10,7 @@
 # `FUZZ_KEEP_GOING=1 ci/fuzz.sh 1800` (30 minutes each).
 #
 # --smoke: what ci/test.sh runs. Deterministic (a fixed seed, a fixed number of inputs, a fresh
-# corpus seeded from the repository only); the two targets run at once, about 45 s on the
+# corpus seeded from the repository only); two targets run at once, about 70 s in all on the
 # 2-core CI machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,7 +49,11 @@ if ! build-fuzz/lab/fuzz/topology_fuzz "$probe/input" >"$probe/log" 2>&1; then
   echo "fuzz: leak detection off: LeakSanitizer cannot stop threads here ($why)"
 fi
 rm -rf "$probe"
-declare -A smoke_runs=([topology_fuzz]=100000 [scenario_fuzz]=60000)
+declare -A smoke_runs=([topology_fuzz]=100000 [scenario_fuzz]=60000 [output_fuzz]=30000
+  [report_fuzz]=30000)
+# Where nesting depth matters, inputs up to 1 MB (the stack overflows of issue 22 needed 40-96 KB).
+declare -A max_len=([topology_fuzz]=16384 [scenario_fuzz]=16384 [output_fuzz]=1048576
+  [report_fuzz]=1048576)
 # One target: seeds, run, report. Exit 1 on a finding.
 fuzz_one() {
   local target=$1 corpus what budget start found=0
@@ -74,7 +78,7 @@ fuzz_one() {
   echo "fuzz: $target, $what ($(find "$corpus" -type f | wc -l) seed inputs)"
   start=$SECONDS
   if ! build-fuzz/lab/fuzz/$target "$corpus" "${budget[@]}" "${leaks[@]}" -timeout=10 -rss_limit_mb=2048 \
-      -max_len=16384 -print_final_stats=1 -artifact_prefix="build-fuzz/findings/$target-" \
+      -max_len="${max_len[$target]}" -print_final_stats=1 -artifact_prefix="build-fuzz/findings/$target-" \
       2>build-fuzz/$target.log ||
     compgen -G "build-fuzz/findings/$target-*" >/dev/null; then
     found=1
@@ -95,13 +99,15 @@ fuzz_one() {
   [[ $mode == --smoke ]] && rm -rf "$corpus"
   return "$found"
 }
-# The two targets at once: each is one single-threaded process, and CI has two cores.
-pids=()
-for target in topology_fuzz scenario_fuzz; do
-  fuzz_one "$target" &
-  pids+=($!)
-done
-for pid in "${pids[@]}"; do
-  wait "$pid" || status=1
+# Two targets at once: each is one single-threaded process, and CI has two cores.
+for pair in "topology_fuzz scenario_fuzz" "output_fuzz report_fuzz"; do
+  pids=()
+  for target in $pair; do
+    fuzz_one "$target" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" || status=1
+  done
 done
 exit "$status"

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "nslab/load.hpp"
+#include "nslab/match.hpp"
+#include "nslab/report_file.hpp"
 #include "nslab/scenario.hpp"
 
 namespace fs = std::filesystem;
@@ -121,9 +123,11 @@ TEST(TopologyFile, AFolderIsReportedNotThrownAsCrash) {
 
 namespace {
 
-// Inputs the fuzzers (lab/fuzz, ci/fuzz.sh) found to crash, hang or exhaust memory, kept as they
-// were found: topology-* and scenario-* files. Each must now load to diagnostics, promptly (the
-// test's ctest timeout bounds a hang).
+// Inputs the fuzzers (lab/fuzz, ci/fuzz.sh) or an audit found to crash, hang or exhaust memory,
+// kept as they were found: topology-* and scenario-* files must now load to diagnostics;
+// output-* (a program's stdout) must keep its hostile lines as text while the others become
+// records; report-* must be refused by nslab diff's reader. Promptly: the test's ctest timeout
+// bounds a hang.
 std::vector<std::string> findings() {
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(NSLAB_FUZZ_FINDINGS))
@@ -137,10 +141,26 @@ class FuzzFinding : public testing::TestWithParam<std::string> {};
 TEST_P(FuzzFinding, LoadsToDiagnosticsWithoutCrashOrHang) {
   const fs::path file = fs::path(NSLAB_FUZZ_FINDINGS) / GetParam();
   Diagnostics diags;
+  if (GetParam().starts_with("output-")) {
+    std::ifstream in(file);
+    std::size_t records = 0, text = 0;
+    for (std::string line; std::getline(in, line);)
+      (parse_json_bounded(line, kMaxRecordDepth).is_object() ? records : text) += 1;
+    EXPECT_GT(records, 0u) << "the ordinary lines beside the hostile ones are records";
+    EXPECT_GT(text, 0u) << "a hostile line was taken as a record";
+    return;
+  }
+  if (GetParam().starts_with("report-")) {
+    std::string error;
+    auto j = read_json_file(file.string(), error);
+    EXPECT_TRUE(!j || !run_report_shape_error(*j).empty()) << "a hostile report was accepted";
+    return;
+  }
   if (GetParam().starts_with("topology-")) {
     validate_topology(parse_topology_file(file.string(), diags), diags);
   } else {
-    ASSERT_TRUE(GetParam().starts_with("scenario-")) << "name it topology-* or scenario-*";
+    ASSERT_TRUE(GetParam().starts_with("scenario-"))
+        << "name it topology-*, scenario-*, output-* or report-*";
     validate_scenario(parse_scenario_file(file.string(), diags), diags);
   }
   EXPECT_FALSE(diags.empty()) << "a fuzz finding was accepted as valid";

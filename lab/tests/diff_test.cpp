@@ -57,6 +57,24 @@ TEST(Diff, AChangedFieldIsNamedWithBothValues) {
   EXPECT_NE(all.find("extack: \"x\" -> (absent)"), std::string::npos) << all;
 }
 
+// Multisets by canonical form (issue 22): order is no difference, a record's key order neither,
+// and a changed field is still paired with its record among many.
+TEST(Diff, ManyRecordsInAnotherOrderCompareCleanAndChangesArePaired) {
+  Json many = Json::array(), reversed = Json::array(), changed = Json::array();
+  for (int i = 0; i < 3000; ++i) {
+    many.push_back({{"event", "x"}, {"n", i}, {"result", "ok"}});
+    changed.push_back({{"event", "x"}, {"n", i}, {"result", i % 100 == 7 ? "EPERM" : "ok"}});
+  }
+  for (int i = 2999; i >= 0; --i) reversed.push_back({{"result", "ok"}, {"n", i}, {"event", "x"}});
+  EXPECT_FALSE(diff_reports(report(many), report(reversed)).changed());
+  ReportDiff d = diff_reports(report(many), report(changed));
+  ASSERT_TRUE(d.changed());
+  const auto& step = d.scenarios[0]["steps"][0];
+  EXPECT_EQ(step["changed"].size(), 30u) << step.dump();
+  EXPECT_EQ(step["only_in_a"].size(), 0u);
+  EXPECT_EQ(step["changed"][0]["fields"]["result"]["b"], "EPERM");
+}
+
 TEST(Diff, AChangedVerdictCounts) {
   Json a = report(Json::array()), b = report(Json::array(), "failed");
   EXPECT_EQ(diff_reports(a, b).verdicts_changed, 1u);

@@ -26,6 +26,17 @@ std::vector<std::string> check_pattern(const nlohmann::ordered_json& pattern, bo
 
 int errno_from_name(const std::string& name);  // 0 when not an errno name
 
+// Program output and reports are untrusted: a record may nest at most this deep, and a report
+// (which holds records a few levels down) at most kMaxReportDepth. Deeper nesting would make
+// every later copy and comparison recurse that deep (a 96 KB line of 48,000 levels overflowed
+// the stack).
+inline constexpr int kMaxRecordDepth = 128;
+inline constexpr int kMaxReportDepth = kMaxRecordDepth + 32;
+// Parses `text` as JSON of at most `max_depth` levels; a discarded value (is_discarded()) when
+// it is not JSON or nests deeper, with `*too_deep` saying which.
+nlohmann::ordered_json parse_json_bounded(std::string_view text, int max_depth,
+                                          bool* too_deep = nullptr);
+
 // RE2 search: true when `pattern` matches somewhere in `text` (false for an invalid pattern).
 bool regex_search(const std::string& pattern, std::string_view text);
 // Why `pattern` is not a valid RE2 expression, or nothing when it is.

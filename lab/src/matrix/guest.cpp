@@ -12,9 +12,11 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "nslab/error.hpp"
+#include "nslab/report_file.hpp"
 #include "nslab/matrix.hpp"
 #include "nslab/userns.hpp"
 #include "subprocess.hpp"
@@ -89,17 +91,17 @@ struct Tail {
 };
 
 Json read_report(const std::string& path, std::string& failure) {
-  std::ifstream in(path);
-  if (!in) {
-    failure = "the run wrote no report";
+  std::string why;
+  auto j = read_json_file(path, why);
+  if (!j) {
+    failure = std::filesystem::exists(path) ? "the run's report " + why : "the run wrote no report";
     return Json();
   }
-  Json j = Json::parse(in, nullptr, false);
-  if (j.is_discarded()) {
-    failure = "the run's report is not JSON";
+  if (std::string e = run_report_shape_error(*j); !e.empty()) {
+    failure = "the run's report is not shaped as nslab writes it: " + e;
     return Json();
   }
-  return j;
+  return std::move(*j);
 }
 
 }  // namespace

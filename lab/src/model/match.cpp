@@ -206,4 +206,36 @@ std::vector<std::string> check_pattern(const Json& pattern, bool record) {
   return out;
 }
 
+nlohmann::ordered_json parse_json_bounded(std::string_view text, int max_depth, bool* too_deep) {
+  if (too_deep) *too_deep = false;
+  using J = nlohmann::ordered_json;
+  // The depth is measured first, in one pass over the brackets outside strings (for valid JSON
+  // that is its nesting; invalid JSON the parser rejects anyway). nlohmann's parser keeps its own
+  // stack, so parsing cannot overflow ours; what would is every later copy and comparison. (Not
+  // the parser's callback: with one, it scans the parent's elements at every value's end, which
+  // is quadratic: 200,000 records took two minutes.)
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) {
+        if (too_deep) *too_deep = true;
+        return J(J::value_t::discarded);
+      }
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return J::parse(text.begin(), text.end(), nullptr, false);
+}
+
 }  // namespace nslab

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string_view>
+#include <unordered_map>
 
 #include "nslab/match.hpp"
 
@@ -114,6 +115,45 @@ const Json& list(const Json& j, const char* key) {
   if (!j.is_object()) return empty;
   auto it = j.find(key);
   return it != j.end() && it->is_array() ? *it : empty;
+}
+
+// A masked record as one string whatever the order of its keys: JSON with every object's keys
+// sorted. (Records nest at most kMaxReportDepth levels, so the recursion is bounded.)
+// Masked as it is written (as mask_record would, without building the masked copy).
+void canonical_into(const Json& j, const std::vector<std::string>& extra, std::string& out) {
+  if (j.is_object()) {
+    std::vector<const std::pair<const std::string, Json>*> items;
+    items.reserve(j.size());
+    for (const auto& kv : j.get_ref<const Json::object_t&>())
+      if (!masked_name(kv.first, extra)) items.push_back(&kv);
+    std::sort(items.begin(), items.end(), [](auto* x, auto* y) { return x->first < y->first; });
+    out += '{';
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i) out += ',';
+      out += Json(items[i]->first).dump(-1, ' ', false, Json::error_handler_t::replace);
+      out += ':';
+      canonical_into(items[i]->second, extra, out);
+    }
+    out += '}';
+  } else if (j.is_array()) {
+    out += '[';
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      if (i) out += ',';
+      canonical_into(j[i], extra, out);
+    }
+    out += ']';
+  } else if (j.is_string()) {
+    out += Json(mask_value(j.get_ref<const std::string&>()))
+               .dump(-1, ' ', false, Json::error_handler_t::replace);
+  } else {
+    out += j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+}
+
+std::string canonical(const Json& record, const std::vector<std::string>& extra) {
+  std::string out;
+  canonical_into(record, extra, out);
+  return out;
 }
 
 std::string show(const Json& j) {
@@ -228,20 +268,31 @@ class Differ {
   }
 
   // Records are compared per event, as multisets: order within a step is not a behaviour the
-  // diff asserts (dumps and concurrent sockets reorder). Equal records (after masking) cancel;
-  // what remains is paired in order, field by field, and the rest is listed as one-sided.
+  // diff asserts (dumps and concurrent sockets reorder). Equal records (after masking, by a
+  // canonical form: keys sorted) cancel, in linear time; what remains is paired by likeness,
+  // each record against at most kPairWindow candidates, and the rest is listed as one-sided.
+  // So a step of 200,000 records costs a few hundred milliseconds, whatever their order.
+  static constexpr std::size_t kPairWindow = 64;
+
   void records(const Json& a, const Json& b, const std::vector<std::string>& extra,
                const std::vector<Json>& drop, std::vector<std::string>& lines, Json& sj) {
     // Filled as locals and moved in at the end: references into an ordered_json would dangle
     // once another key is added.
     Json changed = Json::array(), only_a = Json::array(), only_b = Json::array();
-    std::map<std::string, std::vector<Json>> ga, gb;
-    auto group = [&](const Json& list, std::map<std::string, std::vector<Json>>& g) {
+    // Per event, the records (unmasked, by pointer) and their canonical masked forms.
+    struct Side {
+      std::vector<const Json*> records;
+      std::vector<std::string> forms;
+    };
+    std::map<std::string, Side> ga, gb;
+    auto group = [&](const Json& list, std::map<std::string, Side>& g) {
       for (const auto& r : list) {
         if (std::any_of(drop.begin(), drop.end(),
                         [&](const Json& p) { return record_matches(p, r); }))
           continue;
-        g[label_of(r)].push_back(mask_record(r, extra));
+        Side& side = g[label_of(r)];
+        side.records.push_back(&r);
+        side.forms.push_back(canonical(r, extra));
       }
     };
     group(a, ga);
@@ -250,15 +301,25 @@ class Differ {
     for (const auto& [k, v] : ga) events.insert(k);
     for (const auto& [k, v] : gb) events.insert(k);
     for (const auto& ev : events) {
-      std::vector<Json> ra = ga[ev], rb = gb[ev];
-      for (auto it = ra.begin(); it != ra.end();) {
-        auto m = std::find(rb.begin(), rb.end(), *it);
-        if (m != rb.end()) {
-          rb.erase(m);
-          it = ra.erase(it);
-        } else {
-          ++it;
+      // Equal canonical forms cancel; only what is left is masked into records to compare.
+      std::vector<Json> ra, rb;
+      {
+        Side &sa = ga[ev], &sb = gb[ev];
+        std::unordered_map<std::string_view, std::vector<std::size_t>> in_b;
+        in_b.reserve(sb.forms.size());
+        std::vector<bool> matched_b(sb.forms.size(), false);
+        for (std::size_t j = sb.forms.size(); j-- > 0;) in_b[sb.forms[j]].push_back(j);
+        for (std::size_t i = 0; i < sa.forms.size(); ++i) {
+          auto it = in_b.find(sa.forms[i]);
+          if (it != in_b.end() && !it->second.empty()) {
+            matched_b[it->second.back()] = true;
+            it->second.pop_back();
+          } else {
+            ra.push_back(mask_record(*sa.records[i], extra));
+          }
         }
+        for (std::size_t j = 0; j < sb.forms.size(); ++j)
+          if (!matched_b[j]) rb.push_back(mask_record(*sb.records[j], extra));
       }
       // What remains is paired by likeness (the most fields equal), so that a dump that gained
       // one object shows that object, not a shift of every object after it.
@@ -268,10 +329,13 @@ class Differ {
       std::vector<Json> left_a, left_b;
       std::vector<bool> taken(rb.size(), false);
       std::vector<std::pair<std::size_t, std::size_t>> paired;
+      std::size_t first_free = 0;  // every j below it is taken
       for (std::size_t i = 0; i < ra.size(); ++i) {
-        std::size_t best = rb.size(), best_score = 0;
-        for (std::size_t j = 0; j < rb.size(); ++j) {
+        std::size_t best = rb.size(), best_score = 0, looked = 0;
+        while (first_free < rb.size() && taken[first_free]) ++first_free;
+        for (std::size_t j = first_free; j < rb.size() && looked < kPairWindow; ++j) {
           if (taken[j]) continue;
+          ++looked;
           std::size_t score = 0;
           for (const auto& [k, v] : flat_a[i])
             if (auto it = flat_b[j].find(k); it != flat_b[j].end() && it->second == v) ++score;

@@ -8,6 +8,7 @@
 
 #include "nslab/error.hpp"
 #include "nslab/lab.hpp"
+#include "nslab/match.hpp"
 
 namespace nslab {
 
@@ -49,7 +50,8 @@ void CapturedProcess::kill_group(int sig) {
 void CapturedProcess::take_line(std::string line) {
   out_ += line + "\n";
   if (!line.empty() && line.front() == '{') {
-    auto j = nlohmann::ordered_json::parse(line, nullptr, false);
+    // A line nested deeper than a record may be stays text (see kMaxRecordDepth).
+    auto j = parse_json_bounded(line, kMaxRecordDepth);
     if (j.is_object()) records_.push_back(std::move(j));
   }
 }

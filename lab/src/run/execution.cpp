@@ -168,7 +168,22 @@ void ScenarioState::expectation_failed(StepOutcome& o, const std::string& why,
 }
 
 std::string text_tail(const std::string& text, int lines) {
-  return tail(text, lines);
+  std::string t = tail(text, lines);
+  // A quote in a reason is for people: one megabyte-long line would bury the report.
+  constexpr std::size_t kMaxQuote = 1000;
+  if (t.size() <= kMaxQuote) return t;
+  std::size_t cut = t.size() - kMaxQuote;
+  while (cut < t.size() && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) ++cut;  // UTF-8
+  return fmt::format("[{} bytes before] ", cut) + t.substr(cut);
+}
+
+std::string shown(const Json& record) {
+  std::string d = record.dump(-1, ' ', false, Json::error_handler_t::replace);
+  constexpr std::size_t kMaxShown = 2000;
+  if (d.size() <= kMaxShown) return d;
+  std::size_t keep = kMaxShown;
+  while (keep > 0 && (static_cast<unsigned char>(d[keep]) & 0xC0) == 0x80) --keep;
+  return fmt::format("{}... [{} more bytes]", d.substr(0, keep), d.size() - keep);
 }
 
 }  // namespace nslab::exec

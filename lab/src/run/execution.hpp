@@ -26,7 +26,10 @@ using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0);
 // `d` times RunOptions::time_scale.
 std::chrono::milliseconds scaled(std::chrono::milliseconds d, double scale);
-std::string text_tail(const std::string& text, int lines);  // the last `lines` lines
+// The last `lines` lines, at most 1000 bytes of them (the cut says how many bytes it left out).
+std::string text_tail(const std::string& text, int lines);
+// A record as a reason quotes it: its JSON, cut after 2000 bytes.
+std::string shown(const Json& record);
 
 // A step's process while it runs (foreground) or until the scenario ends (background).
 struct Live {

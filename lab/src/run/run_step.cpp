@@ -210,7 +210,7 @@ void check(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
     for (const auto& r : o.records)
       if (record_matches(never, r)) {
         s.expectation_failed(
-            o, fmt::format("a record matches absent {}: {}", never.dump(), r.dump()), nullptr);
+            o, fmt::format("a record matches absent {}: {}", never.dump(), shown(r)), nullptr);
         break;
       }
   }
