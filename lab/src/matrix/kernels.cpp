@@ -133,8 +133,65 @@ UniqueFd lock_cache(const std::string& dir) {
   return fd;
 }
 
+// Beside a fetched tree: `md5sums`, the package's own (DEBIAN/md5sums: "HASH  boot/vmlinuz-R"),
+// and `sizes`, every regular file of the tree with its size as unpacked ("SIZE PATH"), written
+// last: a cache entry without it is not whole.
+constexpr const char* kSizes = "sizes";
+constexpr const char* kMd5sums = "md5sums";
+
+void write_sizes(const std::string& dir) {
+  std::string out;
+  const fs::path tree = fs::path(dir) / "tree";
+  for (const auto& e : fs::recursive_directory_iterator(tree))
+    if (e.is_regular_file() && !e.is_symlink())
+      out += fmt::format("{} {}\n", e.file_size(), fs::relative(e.path(), tree).string());
+  write_file(dir + "/" + kSizes, out);
+}
+
+// What is wrong with a cached package's tree (a file missing or of another size than when it was
+// unpacked, the kernel image not what the package holds), or empty when it is whole.
+std::string cache_damage(const std::string& dir, const std::string& release) {
+  std::ifstream sizes(dir + "/" + kSizes);
+  if (!sizes) return "it has no list of its files (an interrupted fetch, or an older nslab's)";
+  const fs::path tree = fs::path(dir) / "tree";
+  std::size_t files = 0;
+  for (std::string line; std::getline(sizes, line);) {
+    auto sp = line.find(' ');
+    if (sp == std::string::npos) return "its list of files is damaged";
+    std::string path = line.substr(sp + 1);
+    std::error_code ec;
+    auto size = fs::file_size(tree / path, ec);
+    if (ec) return fmt::format("{} is missing", path);
+    if (std::to_string(size) != line.substr(0, sp))
+      return fmt::format("{} is {} bytes, {} when it was unpacked", path, size, line.substr(0, sp));
+    ++files;
+  }
+  if (files == 0) return "its list of files is empty";
+  // The image the guest boots, byte for byte as the package has it.
+  const std::string image = "boot/vmlinuz-" + release;
+  std::ifstream md5sums(dir + "/" + kMd5sums);
+  std::string want;
+  for (std::string line; std::getline(md5sums, line);)
+    if (line.size() > 34 && line.substr(34) == image) want = line.substr(0, 32);
+  if (want.empty()) return fmt::format("the package's md5sums do not list {}", image);
+  auto r = run_tool({"md5sum", "--", image}, seconds(60), tree.string());
+  if (r.status != 0 || r.output.substr(0, 32) != want)
+    return fmt::format("{} is not the package's (md5 {}, the package says {})", image,
+                       r.output.substr(0, 32), want);
+  return "";
+}
+
 void fetch(const std::string& package, const std::string& final_dir, Kernel& k, std::FILE* log) {
   std::string tmp = final_dir + ".partial";
+  // A failed fetch leaves nothing behind (the next one would start over anyway).
+  struct Cleanup {
+    std::string dir;
+    bool done = false;
+    ~Cleanup() {
+      std::error_code ec;
+      if (!done) fs::remove_all(dir, ec);
+    }
+  } cleanup{tmp};
   fs::remove_all(tmp);
   fs::create_directories(tmp + "/tree");
   auto t0 = std::chrono::steady_clock::now();
@@ -151,6 +208,10 @@ void fetch(const std::string& package, const std::string& final_dir, Kernel& k, 
   auto t1 = std::chrono::steady_clock::now();
   r = run_tool({"dpkg-deb", "-x", deb, tmp + "/tree"}, seconds(600));
   if (r.status != 0) throw Error(fmt::format("dpkg-deb -x {} failed:\n{}", deb, r.output), EIO);
+  r = run_tool({"dpkg-deb", "-e", deb, tmp + "/control"}, seconds(600));
+  if (r.status != 0) throw Error(fmt::format("dpkg-deb -e {} failed:\n{}", deb, r.output), EIO);
+  fs::rename(tmp + "/control/md5sums", tmp + "/" + kMd5sums);
+  fs::remove_all(tmp + "/control");
   fs::remove(deb);
   std::string release = release_of(tmp + "/tree");
   r = run_tool({"depmod", "-b", tmp + "/tree", release}, seconds(600));
@@ -162,7 +223,10 @@ void fetch(const std::string& package, const std::string& final_dir, Kernel& k, 
   fmt::print(log, "fetched {} ({:.0f} MB) in {:.1f} s; unpacked ({:.0f} MB) in {:.1f} s\n", package,
              k.package_mb, std::chrono::duration<double>(t1 - t0).count(),
              static_cast<double>(bytes) / 1e6, std::chrono::duration<double>(t2 - t1).count());
+  write_sizes(tmp);
+  fs::remove_all(final_dir);  // a damaged entry being replaced
   fs::rename(tmp, final_dir);
+  cleanup.done = true;
 }
 
 // A module file's content, decompressed as modprobe would.
@@ -239,7 +303,26 @@ void build_initramfs(const Kernel& k, const std::string& out) {
                  .mode = S_IFREG | 0644,
                  .data = module_bytes(modules[i])});
   }
-  write_file(out, cpio_newc(e));
+  std::string cpio = cpio_newc(e);
+  write_file(out + ".size", std::to_string(cpio.size()) + "\n");
+  write_file(out, cpio);
+}
+
+// Whether the cached initramfs is the one build_initramfs wrote: as many bytes, ending in the
+// cpio trailer.
+bool initramfs_whole(const std::string& path) {
+  std::ifstream size_file(path + ".size");
+  std::uintmax_t want = 0;
+  if (!(size_file >> want)) return false;
+  std::error_code ec;
+  if (fs::file_size(path, ec) != want || ec) return false;
+  std::ifstream in(path, std::ios::binary);
+  constexpr std::size_t kTail = 512;
+  if (want < kTail) return false;
+  in.seekg(static_cast<std::streamoff>(want - kTail));
+  std::string tail(kTail, '\0');
+  in.read(tail.data(), kTail);
+  return in && tail.find("TRAILER!!!") != std::string::npos;
 }
 
 void finish(Kernel& k) {
@@ -301,13 +384,31 @@ Kernel prepare_kernel(const std::string& spec, std::FILE* log) {
     key = k.package;
     k.tree = kernels + "/" + key + "/tree";
   }
-  UniqueFd lock = lock_cache(kernels);
-  const std::string dir = kernels + "/" + key;
-  if (!k.package.empty() && !fs::is_directory(k.tree, ec)) fetch(k.package, dir, k, log);
-  if (!k.package.empty()) finish(k);
-  fs::create_directories(dir);
-  k.initramfs = fmt::format("{}/initramfs-v{}.cpio", dir, kInitramfsVersion);
-  if (access(k.initramfs.c_str(), R_OK) != 0) build_initramfs(k, k.initramfs);
+  try {
+    UniqueFd lock = lock_cache(kernels);
+    const std::string dir = kernels + "/" + key;
+    if (!k.package.empty() && fs::is_directory(k.tree, ec)) {
+      std::string damage;
+      try {
+        damage = cache_damage(dir, release_of(k.tree));
+      } catch (const Error& e) {
+        damage = e.what();
+      }
+      if (!damage.empty()) {
+        fmt::print(log, "the cached {} is damaged ({}): fetching it again\n", k.package, damage);
+        fs::remove_all(dir);
+      }
+    }
+    if (!k.package.empty() && !fs::is_directory(k.tree, ec)) fetch(k.package, dir, k, log);
+    if (!k.package.empty()) finish(k);
+    fs::create_directories(dir);
+    k.initramfs = fmt::format("{}/initramfs-v{}.cpio", dir, kInitramfsVersion);
+    if (!initramfs_whole(k.initramfs)) build_initramfs(k, k.initramfs);
+  } catch (const fs::filesystem_error& e) {
+    // An unwritable or vanished cache folder, a full disk.
+    throw Error(fmt::format("the kernel cache {}: {}", kernels, e.code().message()),
+                e.code().value());
+  }
   return k;
 }
 
