@@ -48,6 +48,34 @@ grep -q '<testsuite name="nslab@6.12" tests="13" failures="0"' "$work/m.xml" || 
 "$nslab" diff "$work/m.json" "$work/m.json@host" > /dev/null 2>&1
 (($? == 2)) || fail "a matrix report without @LABEL is not a usage error"
 
+echo "== the scenarios this host cannot run pass on 6.12, and each of their mutations fails there"
+# This host's kernel lacks their features (they SKIP here), so a wrong expectation in them would
+# pass here unseen (fixtures/mutations-guest.tsv).
+src=$(cd "$scenarios/.." && pwd)
+mkdir -p "$work/g" && cp -r "$src/scenarios" "$src/topologies" "$work/g/"
+files=() mutated=()
+while IFS=$'\t' read -r scenario from to why; do
+  [[ -z $scenario || $scenario == \#* ]] && continue
+  orig="$work/g/scenarios/$scenario" mut="$work/g/scenarios/${scenario%.yaml}.mutated.yaml"
+  FROM=$from TO=$to perl -0pe 's/\Q$ENV{FROM}\E/$ENV{TO}/' "$orig" > "$mut"
+  cmp -s "$orig" "$mut" && fail "mutations-guest.tsv: text not found in $scenario: $from"
+  files+=("$orig" "$mut") mutated+=("$mut")
+done < "$src/fixtures/mutations-guest.tsv"
+((${#files[@]} >= 12)) || fail "mutations-guest.tsv lists fewer than six scenarios"
+timeout -k 5 240 "$nslab" matrix --kernel 6.12 --json "$work/g.json" "${files[@]}" > "$work/g.txt" 2>&1
+rc=$?
+cat "$work/g.txt"
+((rc == 1)) || fail "the matrix of originals and mutations exited $rc, not 1 (some fail)"
+python3 - "$work/g.json" "${mutated[@]}" <<'PY' || fail "an original did not pass on 6.12, or a mutation did not fail"
+import json, sys
+mutated = set(sys.argv[2:])
+r = json.load(open(sys.argv[1]))["matrix"][0]["report"]
+bad = [(s["file"], s["verdict"]) for s in r["scenarios"]
+       if s["verdict"] != ("failed" if s["file"] in mutated else "passed")]
+assert not bad and len(r["scenarios"]) == 2 * len(mutated), bad
+print(f"{len(mutated)} scenarios pass on 6.12 and their {len(mutated)} mutations fail")
+PY
+
 echo "== SIGKILL of nslab while a kernel boots"
 "$nslab" matrix --kernel 6.12 "$scenarios/events" > "$work/killed.txt" 2>&1 &
 pid=$!
