@@ -16,6 +16,9 @@ struct TemplateRef {
   std::string text;  // "${router.eth1.ipv4}"
   bool lab_dir = false;
   std::string save;  // ${save.NAME}: a value an earlier step saved
+  // ${save.NAME + N} / ${save.NAME - N}: that value, which must be a whole number, plus `offset`.
+  bool arithmetic = false;
+  long long offset = 0;
   std::string node, ifname, attribute;
 };
 

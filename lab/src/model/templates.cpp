@@ -41,9 +41,36 @@ std::vector<TemplateRef> find_templates(std::string_view s,
       out.push_back(r);
       continue;
     }
-    if (body.rfind("save.", 0) == 0 && body.size() > 5 &&
-        body.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-", 5) == std::string::npos) {
-      r.save = body.substr(5);
+    if (body.rfind("save.", 0) == 0 && body.size() > 5) {
+      // ${save.NAME}, or ${save.NAME + N} / ${save.NAME - N}: the saved whole number plus or
+      // minus N (the spaces keep a minus apart from a dash in NAME).
+      std::string name = body.substr(5), sign, digits;
+      if (auto sp = name.find(' '); sp != std::string::npos) {
+        std::string rest = name.substr(sp);
+        name = name.substr(0, sp);
+        if (rest.size() > 3 && rest[0] == ' ' && (rest[1] == '+' || rest[1] == '-') &&
+            rest[2] == ' ') {
+          sign = rest.substr(1, 1);
+          digits = rest.substr(3);
+        } else {
+          digits = "x";  // malformed
+        }
+      }
+      bool ok = !name.empty() &&
+                name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") ==
+                    std::string::npos &&
+                (sign.empty() == digits.empty()) && digits.size() <= 15 &&
+                digits.find_first_not_of("0123456789") == std::string::npos;
+      if (!ok) {
+        if (error)
+          error(fmt::format("template '{}': a save is ${{save.NAME}}, ${{save.NAME + N}} or "
+                            "${{save.NAME - N}} (N a whole number)",
+                            r.text));
+        continue;
+      }
+      if (!digits.empty()) r.offset = (sign == "-" ? -1 : 1) * std::stoll(digits);
+      r.arithmetic = !digits.empty();
+      r.save = name;
       out.push_back(r);
       continue;
     }
