@@ -9,8 +9,11 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
+#include <set>
+#include <string_view>
 #include <vector>
 
 #include "../common/probe.hpp"
@@ -32,11 +35,34 @@ int path_mtu(int fd, bool v6) {
   return mtu;
 }
 
-// Reads every queued error; returns how many there were.
-int drain_errqueue(int fd, long seq, std::chrono::steady_clock::time_point sent) {
-  int n = 0;
+// Every datagram begins with its tag, "seq=N;", and an ICMP error quotes the start of the
+// datagram it answers: that, not the moment it arrived, says which datagram an entry is for.
+std::string tag_of(long seq) { return "seq=" + std::to_string(seq) + ";"; }
+
+// The datagram a quoted payload names, or 0 when the quote is too short to hold a whole tag.
+long seq_quoted(const char* data, std::size_t len) {
+  std::string_view q(data, len);
+  if (q.substr(0, 4) != "seq=") return 0;
+  auto end = q.find(';', 4);
+  if (end == std::string_view::npos || end == 4 || end > 24) return 0;
+  long seq = 0;
+  for (char c : q.substr(4, end - 4)) {
+    if (c < '0' || c > '9') return 0;
+    seq = seq * 10 + (c - '0');
+  }
+  return seq;
+}
+
+using Clock = std::chrono::steady_clock;
+
+// Reads every queued error and prints it with the datagram it answers (sent_at[seq - 1] is when
+// datagram seq was sent; the last one's send() just returned). Adds the datagrams that got an
+// entry to `answered`; returns how many entries there were.
+int drain_errqueue(int fd, const std::vector<Clock::time_point>& sent_at, std::set<long>& answered) {
+  int entries = 0;
+  const long sending = static_cast<long>(sent_at.size());
+  std::vector<char> payload(65536);
   for (;;) {
-    std::vector<char> payload(65536);
     alignas(cmsghdr) char control[512];
     iovec iov{payload.data(), payload.size()};
     msghdr msg{};
@@ -46,28 +72,42 @@ int drain_errqueue(int fd, long seq, std::chrono::steady_clock::time_point sent)
     msg.msg_controllen = sizeof control;
     ssize_t len = recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
     if (len < 0) break;
-    ++n;
+    ++entries;
     probe::for_each_cmsg(msg, [&](cmsghdr* c) {
       bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR;
       bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR;
       if (!v4 && !v6) return;
       auto* ee = reinterpret_cast<sock_extended_err*>(CMSG_DATA(c));
       auto* offender = SO_EE_OFFENDER(ee);
-      probe::emit("errqueue",
-                  {{"seq", seq},
-                   {"ee_errno", probe::errno_name(static_cast<int>(ee->ee_errno))},
-                   {"ee_origin", probe::ee_origin_name(ee->ee_origin)},
-                   {"ee_type", ee->ee_type},
-                   {"ee_code", ee->ee_code},
-                   {"ee_info", ee->ee_info},
-                   {"ee_data", ee->ee_data},
-                   {"offender", offender->sa_family == AF_UNSPEC ? std::string("none")
-                                                                 : probe::address_text(offender)},
-                   {"payload_len", len},
-                   {"elapsed_us", probe::micros_since(sent)}});
+      probe::Json rec;
+      // A local error quotes nothing (ip_local_error, ipv6_local_error): the send() that just
+      // returned queued it. Any other entry names its datagram by the quote, or is left unnamed.
+      long seq = seq_quoted(payload.data(), static_cast<std::size_t>(len));
+      const char* by = "payload";
+      if (seq == 0 && ee->ee_origin == SO_EE_ORIGIN_LOCAL) {
+        seq = sending;
+        by = "local send";
+      }
+      if (seq > sending) seq = 0;  // a quote no datagram of ours carried
+      if (seq != 0) {
+        rec["seq"] = seq;
+        rec["seq_from"] = by;
+        answered.insert(seq);
+      }
+      rec.update({{"ee_errno", probe::errno_name(static_cast<int>(ee->ee_errno))},
+                  {"ee_origin", probe::ee_origin_name(ee->ee_origin)},
+                  {"ee_type", ee->ee_type},
+                  {"ee_code", ee->ee_code},
+                  {"ee_info", ee->ee_info},
+                  {"ee_data", ee->ee_data},
+                  {"offender", offender->sa_family == AF_UNSPEC ? std::string("none")
+                                                                : probe::address_text(offender)},
+                  {"payload_len", len},
+                  {"elapsed_us", probe::micros_since(sent_at[(seq ? seq : sending) - 1])}});
+      probe::emit("errqueue", rec);
     });
   }
-  return n;
+  return entries;
 }
 
 }  // namespace
@@ -135,23 +175,37 @@ int main(int argc, char** argv) {
                  static_cast<std::size_t>(o.integer("size")));
   }
   long seq = 0;
+  std::set<long> answered;
+  std::vector<Clock::time_point> sent_at;
   for (std::size_t size : sizes) {
     ++seq;
+    std::string tag = tag_of(seq);
     std::vector<char> payload(size, 'x');
-    auto sent = std::chrono::steady_clock::now();
+    std::copy_n(tag.begin(), std::min(tag.size(), size), payload.begin());
+    sent_at.push_back(Clock::now());
     ssize_t r = send(fd, payload.data(), payload.size(), 0);
     int err = errno;
     probe::Json rec = {{"seq", seq}, {"size", payload.size()}};
     rec["result"] = r < 0 ? probe::errno_name(err) : "ok";
     probe::emit("send", rec);
-    // The ICMP error (or a local one) arrives as POLLERR; wait for it, bounded.
+    // The ICMP error (or a local one) arrives as POLLERR; wait, bounded, for this datagram's
+    // own entry (an earlier datagram's may come first).
     probe::Deadline deadline(o.duration("timeout"));
-    if (probe::wait_fd(fd, 0, deadline) & POLLERR) {
-      drain_errqueue(fd, seq, sent);
-    } else {
-      probe::emit("timeout", {{"waiting_for", "error"}, {"seq", seq}});
+    while (!answered.count(seq) && (probe::wait_fd(fd, 0, deadline) & POLLERR)) {
+      if (drain_errqueue(fd, sent_at, answered) > 0) continue;
+      // Nothing queued (no IP_RECVERR): POLLERR is the pending sk_err, which names no datagram.
+      int so_error = 0;
+      socklen_t len = sizeof so_error;
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
+      probe::emit("so_error", {{"error", so_error ? probe::errno_name(so_error) : "0"},
+                               {"while_waiting_for", seq}});
+      answered.insert(seq);
     }
   }
+  // A datagram timed out only if no entry named it while the probe ran, not just during its
+  // own wait.
+  for (long s = 1; s <= seq; ++s)
+    if (!answered.count(s)) probe::emit("timeout", {{"waiting_for", "error"}, {"seq", s}});
   // A learned path MTU expires on a kernel timer; nothing signals it, so sample IP_MTU on a
   // timerfd every 50 ms until it changes or the bound passes.
   if (auto watch = o.duration("watch"); watch.count() > 0) {
