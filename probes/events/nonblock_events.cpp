@@ -88,6 +88,9 @@ int server(const probe::Options& o) {
     int c = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
     if (c < 0) continue;
     const std::string& a = o.str("action");
+    // The record first: a client that sees the action's effect (EOF, urgent data) then knows
+    // the record is already written, so a run always has it.
+    probe::emit("accepted", {{"action", a}});
     if (a == "close") {
       close(c);
     } else if (a == "shutdown-write") {
@@ -100,7 +103,6 @@ int server(const probe::Options& o) {
     } else {
       held.push_back(c);
     }
-    probe::emit("accepted", {{"action", a}});
   }
   for (int c : held) close(c);
   return probe::kRan;

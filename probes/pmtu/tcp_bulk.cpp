@@ -8,6 +8,7 @@
 #include <linux/tcp.h>  // the kernel's tcp_info (glibc's lacks tcpi_bytes_acked)
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -163,6 +164,13 @@ int client(const probe::Options& o) {
                                                : "the peer closed before acknowledging all"}});
   else
     probe::emit("done", {{"bytes", sent}, {"bytes_acked", acked}, {"duration_ms", ms}});
+  // A client that gave up aborts (a reset, no FIN): an orphan still retransmitting its queue
+  // would deliver it later, when a later step has changed the path (tcp_mtu_probing), and the
+  // server's record would depend on when the scenario ended.
+  if (stalled) {
+    linger abort{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  }
   close(fd);
   return probe::kRan;
 }
