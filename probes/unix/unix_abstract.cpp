@@ -12,6 +12,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
 
 #include "../common/probe.hpp"
 
@@ -40,11 +43,12 @@ UnixAddress path(const std::string& p) {
   return a;
 }
 
-// The name a socket is bound to, as text: "@name" for abstract ones (NULs shown as '@').
-std::string name_of(int fd, socklen_t* len_out = nullptr) {
+// The name a socket is bound to, as text: "@name" for abstract ones (NULs shown as '@'); nothing
+// when getsockname fails (its errno is left in errno).
+std::optional<std::string> name_of(int fd, socklen_t* len_out = nullptr) {
   UnixAddress a;
   a.len = sizeof a.sun;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a.sun), &a.len);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&a.sun), &a.len) < 0) return std::nullopt;
   if (len_out) *len_out = a.len;
   std::size_t n =
       a.len > offsetof(sockaddr_un, sun_path) ? a.len - offsetof(sockaddr_un, sun_path) : 0;
@@ -52,6 +56,36 @@ std::string name_of(int fd, socklen_t* len_out = nullptr) {
   for (char& c : s)
     if (c == '\0') c = '@';
   return s;
+}
+
+// Sets rec[key] to the socket's name, or rec[key + "_error"] to why it has none.
+void put_name(probe::Json& rec, const std::string& key, int fd, socklen_t* len_out = nullptr) {
+  if (auto n = name_of(fd, len_out))
+    rec[key] = *n;
+  else
+    rec[key + "_error"] = probe::errno_name(errno);
+}
+
+// How many sockets /proc/net/unix lists under `shown` (its Path column, '@' for the NUL), or an
+// error field when the file cannot be read.
+void put_proc_count(probe::Json& rec, const std::string& shown) {
+  std::ifstream in("/proc/net/unix");
+  if (!in) {
+    rec["proc_net_unix_error"] = probe::errno_name(errno);
+    return;
+  }
+  std::string line;
+  std::getline(in, line);  // the header
+  long n = 0;
+  while (std::getline(in, line)) {
+    // Num RefCount Protocol Flags Type St Inode Path: the path is the eighth column.
+    std::istringstream cols(line);
+    std::string col, path;
+    for (int i = 0; i < 7 && cols >> col; ++i) {
+    }
+    if (cols >> path && path == shown) ++n;
+  }
+  rec["proc_net_unix"] = n;
 }
 
 std::string result(int r) {
@@ -99,8 +133,13 @@ int local(const probe::Options& o) {
       close(first);
       // The listener is gone but an accepted socket still carries the name.
       int again = bound_socket(type, a);
-      probe::emit("bind_after_close",
-                  {{"type", t}, {"accepted_still_open", accepted >= 0}, {"result", result(again)}});
+      probe::Json rec = {
+          {"type", t}, {"accepted_still_open", accepted >= 0}, {"result", result(again)}};
+      if (accepted >= 0) put_name(rec, "accepted_name", accepted);
+      // Every socket that carries the name, as the kernel lists them: the accepted one, and the
+      // one bound again.
+      put_proc_count(rec, "@" + name);
+      probe::emit("bind_after_close", rec);
       if (again >= 0) close(again);
       close(c);
       if (accepted >= 0) close(accepted);
@@ -116,12 +155,14 @@ int local(const probe::Options& o) {
     fam.sun_family = AF_UNIX;
     int r = bind(ab, reinterpret_cast<sockaddr*>(&fam), sizeof(sa_family_t));
     socklen_t len = 0;
-    std::string got = name_of(ab, &len);
-    probe::emit("autobind", {{"type", t},
-                             {"result", result(r)},
-                             {"name", got},
-                             {"addrlen", len},
-                             {"hex_digits", got.size() > 1 ? got.size() - 1 : 0}});
+    probe::Json rec = {{"type", t}, {"result", result(r)}};
+    put_name(rec, "name", ab, &len);
+    if (rec.contains("name")) {
+      std::string got = rec["name"];
+      rec["addrlen"] = len;
+      rec["hex_digits"] = got.size() > 1 ? got.size() - 1 : 0;
+    }
+    probe::emit("autobind", rec);
     close(ab);
   }
   return probe::kRan;
