@@ -1,6 +1,7 @@
 // The model and loader on good input: every bundled topology, and the details of the model that
 // the builder relies on.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -131,6 +132,31 @@ TEST(Validation, SameNodeLinkAndLoopbackAddressesAreAccepted) {
       "name: t\nnodes:\n  a:\n    interfaces:\n      lo: {ipv4: 10.9.9.9/32}\n"
       "      x: {ipv4: 10.0.0.1/24}\n      y: {ipv4: 10.0.0.2/24}\nlinks:\n  - [a:x, a:y]\n");
   EXPECT_EQ(t.created_interfaces("a"), (std::vector<std::string>{"x", "y"}));
+}
+
+// The kernel allows one address in two namespaces, or on two interfaces of one; only twice on
+// one interface is it EEXIST.
+TEST(Validation, OneAddressInTwoNodesIsAccepted) {
+  Topology t = load_topology_text(
+      "name: t\nnodes:\n  a:\n    interfaces:\n      eth0: {ipv4: 10.0.0.1/24, ipv6: \"fd00::1/64\"}\n"
+      "      lo: {ipv4: 10.0.0.1/32}\n  b:\n    interfaces:\n"
+      "      eth0: {ipv4: 10.0.0.1/24, ipv6: \"fd00::1/64\"}\nlinks:\n  - [a:eth0, b:eth0]\n");
+  EXPECT_EQ(t.nodes.size(), 2u);
+}
+
+// A bridge port may be an Ethernet device the node creates; a layer-3 one is refused.
+TEST(Validation, AVxlanIsABridgePortATunIsNot) {
+  Topology t = bundled("vxlan-bridged");
+  ASSERT_NE(t.node("s1")->bridge("br0"), nullptr);
+  EXPECT_EQ(t.node("s1")->bridge("br0")->ports.size(), 2u);
+  try {
+    load_topology_text(
+        "name: t\nnodes:\n  a:\n    tun: {tun0: {mode: tun}}\n    bridges:\n"
+        "      br0: {ports: [tun0]}\n");
+    ADD_FAILURE() << "a tun-mode device was accepted as a bridge port";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("bridge port 'tun0' is a tun in tun mode"));
+  }
 }
 
 }  // namespace

@@ -146,6 +146,18 @@ inline const char* type_name(unsigned short t) {
   }
 }
 
+// A link-layer address as text, "02:00:00:00:00:01".
+inline std::string lladdr_text(const rtattr* ll) {
+  std::string mac;
+  auto* b = static_cast<const unsigned char*>(RTA_DATA(ll));
+  for (std::size_t i = 0; i < RTA_PAYLOAD(ll); ++i) {
+    char part[4];
+    std::snprintf(part, sizeof part, i ? ":%02x" : "%02x", b[i]);
+    mac += part;
+  }
+  return mac;
+}
+
 inline const char* operstate_name(int s) {
   static const char* names[] = {"UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN",
                                 "TESTING", "DORMANT",    "UP"};
@@ -207,6 +219,7 @@ inline Json describe(const nlmsghdr* h) {
       j["ifindex"] = ifi->ifi_index;
       if (at[IFLA_IFNAME]) j["ifname"] = static_cast<const char*>(RTA_DATA(at[IFLA_IFNAME]));
       if (at[IFLA_MTU]) j["mtu"] = *static_cast<const unsigned*>(RTA_DATA(at[IFLA_MTU]));
+      if (const rtattr* ll = at[IFLA_ADDRESS]) j["lladdr"] = lladdr_text(ll);
       j["up"] = (ifi->ifi_flags & IFF_UP) != 0;
       j["lower_up"] = (ifi->ifi_flags & IFF_LOWER_UP) != 0;
       j["running"] = (ifi->ifi_flags & IFF_RUNNING) != 0;
@@ -343,16 +356,7 @@ inline Json describe(const nlmsghdr* h) {
       j["ifindex"] = nd->ndm_ifindex;
       j["address"] = addr_text(nd->ndm_family, at[NDA_DST]);
       j["state"] = nd->ndm_state;
-      if (const rtattr* ll = at[NDA_LLADDR]) {
-        std::string mac;
-        auto* b = static_cast<const unsigned char*>(RTA_DATA(ll));
-        for (std::size_t i = 0; i < RTA_PAYLOAD(ll); ++i) {
-          char part[4];
-          std::snprintf(part, sizeof part, i ? ":%02x" : "%02x", b[i]);
-          mac += part;
-        }
-        j["lladdr"] = mac;
-      }
+      if (const rtattr* ll = at[NDA_LLADDR]) j["lladdr"] = lladdr_text(ll);
       break;
     }
     default:

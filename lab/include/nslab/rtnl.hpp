@@ -87,6 +87,7 @@ struct QdiscState {
 struct AddressOptions {
   std::optional<std::uint32_t> valid_lft, preferred_lft;  // seconds; absent: forever
   unsigned flags = 0;                                     // IFA_F_*
+  bool dad = false;  // IPv6: let duplicate address detection run (else IFA_F_NODAD)
 };
 
 struct LinkChange {

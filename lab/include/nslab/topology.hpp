@@ -29,6 +29,10 @@ struct AddressSpec {
   // preferred_lft 1`; the kernel deletes the address when valid_lft runs out.
   std::optional<Located<std::uint32_t>> valid_lft, preferred_lft;
   std::vector<Located<std::string>> flags;  // nodad, noprefixroute, home, mngtmpaddr
+  // IPv6 only: `dad: true` lets duplicate address detection run (absent or false: the address
+  // is added with NODAD and usable at once). Readiness then waits until DAD has finished.
+  std::optional<Located<bool>> dad;
+  bool runs_dad() const { return dad && dad->value; }
 };
 
 // Configuration of one interface of a node; the interface itself is created by a link or bridge.

@@ -124,7 +124,8 @@ void virtual_interface(const Lab& lab, LabNode& node, const NodeSpec& model, con
   }
 }
 
-void address(LabNode& node, const std::string& ifname, const AddressSpec& a, ChangeOp op) {
+void address(const Lab& lab, LabNode& node, const std::string& ifname, const AddressSpec& a,
+             ChangeOp op) {
   at(a.pos, [&] {
     int idx = node.ifindex(ifname);
     if (op == ChangeOp::del) {
@@ -135,6 +136,13 @@ void address(LabNode& node, const std::string& ifname, const AddressSpec& a, Cha
     AddressOptions o;
     if (a.valid_lft) o.valid_lft = a.valid_lft->value;
     if (a.preferred_lft) o.preferred_lft = a.preferred_lft->value;
+    o.dad = a.runs_dad();
+    // Every node starts with accept_dad 0 (its link-local addresses skip DAD too); the kernel
+    // runs DAD only on an interface whose accept_dad is 1 or more.
+    if (o.dad) {
+      NetnsScope scope(node.netns(), lab.home());
+      sysctl::write(fmt::format("net.ipv6.conf.{}.accept_dad", ifname), "1");
+    }
     for (const auto& f : a.flags)
       o.flags |= f.value == "nodad"           ? IFA_F_NODAD
                  : f.value == "noprefixroute" ? IFA_F_NOPREFIXROUTE
@@ -373,6 +381,13 @@ void wait_ready(LabNode& node, const std::vector<int>& ifindexes, bool with_addr
     for (const auto& a : rtnl.addresses()) {
       if (a.prefix.address.family != Family::ipv6) continue;
       if (std::find(ifindexes.begin(), ifindexes.end(), a.ifindex) == ifindexes.end()) continue;
+      // An address with `dad: true` stays tentative until DAD is over (a second or two); one
+      // that another node on the link holds is never usable, and waiting would not help.
+      if (a.flags & IFA_F_DADFAILED)
+        throw Error(fmt::format("IPv6 address {} failed duplicate address detection: another "
+                                "node on the link has it",
+                                a.prefix.str()),
+                    EADDRINUSE);
       if (a.flags & IFA_F_TENTATIVE)
         return fmt::format("IPv6 address {} is still tentative", a.prefix.str());
       // A device without multicast (a dummy) or without neighbour discovery never joins the

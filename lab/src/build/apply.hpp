@@ -33,7 +33,8 @@ void veth(Lab& lab, const Topology& model, const LinkSpec& link);
 // tunnels), with the ifindex the lab gave it. A kind this kernel lacks is an error naming the
 // feature to require.
 void virtual_interface(const Lab& lab, LabNode& node, const NodeSpec& model, const VirtualSpec& v);
-void address(LabNode& node, const std::string& ifname, const AddressSpec& a, ChangeOp op);
+void address(const Lab& lab, LabNode& node, const std::string& ifname, const AddressSpec& a,
+             ChangeOp op);
 void interface(LabNode& node, const InterfaceSpec& i);  // set: mtu and up
 void route(LabNode& node, const NodeSpec& model, const RouteSpec& r, ChangeOp op);
 void rule(LabNode& node, const RuleSpec& r, ChangeOp op);

@@ -119,6 +119,10 @@ class Builder {
   }
 
  private:
+  // Which interfaces a phase concerns: the links (veths, bridges, lo), the interfaces nodes
+  // create on top of them (and a bridge with one of those as a port), or all.
+  enum class Layer { links, virtuals, all };
+
   // Namespaces are created on two threads: unshare(CLONE_NEWNET) is ~0.4 ms of kernel work per
   // node and runs in parallel (veth creation, under the rtnl lock, does not). Each thread unshares
   // for itself and returns to the lab's home; nodes keep their declaration order.
@@ -209,9 +213,13 @@ class Builder {
   void bring_up(const NodeSpec& spec, LabNode& node) {
     for (const auto& br : spec.bridges) {
       for (const auto& port : br.ports) {
+        // A port the node created (a vxlan) is enslaved now and comes up with the other
+        // virtual interfaces (virtuals_up), once the links under it can carry traffic.
+        const bool virtual_port = spec.virtual_interface(port.value) != nullptr;
         apply::at(port.pos, [&] {
-          node.rtnl().change_link(node.ifindex(port.value),
-                                  {.up = true, .master = node.ifindex(br.name)});
+          LinkChange c{.master = node.ifindex(br.name)};
+          if (!virtual_port) c.up = true;
+          node.rtnl().change_link(node.ifindex(port.value), c);
         });
       }
     }
@@ -230,14 +238,19 @@ class Builder {
   // Bridges come up last, once their ports carry traffic: a bridge that finds live ports when it
   // opens gets carrier and an active queue at once; one that gains carrier later waits for the
   // kernel's rate-limited linkwatch (up to a second) before it can send.
-  void bridges_up(const NodeSpec& spec, LabNode& node) {
-    if (spec.bridges.empty()) return;
-    std::vector<int> ports;
+  // A bridge with a port the node creates comes up after it, in virtuals_up.
+  void bridges_up(const NodeSpec& spec, LabNode& node, Layer layer = Layer::links) {
+    std::vector<const BridgeSpec*> these;
     for (const auto& br : spec.bridges)
-      for (const auto& p : br.ports)
+      if (in_layer(spec, br.name, layer)) these.push_back(&br);
+    if (these.empty()) return;
+    std::vector<int> ports;
+    for (const auto* br : these)
+      for (const auto& p : br->ports)
         if (t_.carrier_expected(spec.name, p.value)) ports.push_back(node.ifindex(p.value));
     apply::wait_ready(node, ports, false, opt_.ready_timeout);
-    for (const auto& br : spec.bridges) {
+    for (const auto* b : these) {
+      const BridgeSpec& br = *b;
       const auto* ifc = spec.interface(br.name);
       const bool up = !ifc || ifc->wanted_up();
       apply::at(ifc ? ifc->pos : br.pos,
@@ -259,6 +272,7 @@ class Builder {
       apply::at(ifc ? ifc->pos : v.pos,
                 [&] { node.rtnl().change_link(node.ifindex(v.name), {.up = up}); });
     }
+    bridges_up(spec, node, Layer::virtuals);
   }
 
   bool has_virtuals() const {
@@ -274,19 +288,22 @@ class Builder {
     return false;
   }
 
-  // Which interfaces a phase concerns: the links (veths, bridges, lo), the interfaces nodes
-  // create on top of them, or all.
-  enum class Layer { links, virtuals, all };
 
+  // A bridge with a port the node created belongs to that port's layer: it has carrier, and
+  // its addresses can be used, only once the port is up.
   static bool in_layer(const NodeSpec& spec, const std::string& ifname, Layer layer) {
     if (layer == Layer::all) return true;
-    return (spec.virtual_interface(ifname) != nullptr) == (layer == Layer::virtuals);
+    bool upper = spec.virtual_interface(ifname) != nullptr;
+    if (const auto* br = spec.bridge(ifname))
+      upper = std::any_of(br->ports.begin(), br->ports.end(),
+                          [&](const auto& p) { return spec.virtual_interface(p.value); });
+    return upper == (layer == Layer::virtuals);
   }
 
   void addresses(const NodeSpec& spec, LabNode& node, Layer layer) {
     for (const auto& ifc : spec.interfaces) {
       if (!in_layer(spec, ifc.name, layer)) continue;
-      for (const auto& a : ifc.addresses) apply::address(node, ifc.name, a, ChangeOp::add);
+      for (const auto& a : ifc.addresses) apply::address(lab_, node, ifc.name, a, ChangeOp::add);
     }
   }
 
@@ -314,9 +331,13 @@ class Builder {
         if (t_.veth_peer(spec.name, ifname)) without_carrier.push_back(idx);
         continue;
       }
-      // A tun/tap device has carrier only while a program holds it: up is all it can be now.
-      if (const auto* v = spec.virtual_interface(ifname); v && v->kind == VirtualSpec::Kind::tun)
+      // A tun/tap device has carrier only while a program holds it, and none does yet: ready
+      // once the kernel reports the carrier its creator's fd took with it (linkwatch writes
+      // operstate DOWN; a dump before that said UNKNOWN and running, one run in twelve).
+      if (const auto* v = spec.virtual_interface(ifname); v && v->kind == VirtualSpec::Kind::tun) {
+        without_carrier.push_back(idx);
         continue;
+      }
       want.push_back(idx);
     }
     apply::wait_ready(node, want, with_addresses, opt_.ready_timeout, without_carrier);

@@ -389,9 +389,9 @@ AddrRef address_object(int ifindex, const IpPrefix& prefix) {
 
 void Rtnl::add_address(int ifindex, const IpPrefix& prefix, const AddressOptions& options) {
   AddrRef addr = address_object(ifindex, prefix);
-  // No duplicate address detection: the address is usable at once.
+  // No duplicate address detection unless asked for: the address is usable at once.
   unsigned flags = options.flags;
-  if (prefix.address.family == Family::ipv6) flags |= IFA_F_NODAD;
+  if (prefix.address.family == Family::ipv6 && !options.dad) flags |= IFA_F_NODAD;
   if (flags) rtnl_addr_set_flags(addr.get(), flags);
   // IFA_CACHEINFO carries both lifetimes: one given alone leaves the other forever.
   if (options.valid_lft || options.preferred_lft) {

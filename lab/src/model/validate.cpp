@@ -91,8 +91,20 @@ class Validator {
                                     b.name, n.name));
       if (b.name == "lo") d_.error(b.pos, "a bridge cannot be called 'lo'");
       for (const auto& p : b.ports) {
-        if (t_.links_complete && !ends_.count({n.name, p.value})) {
-          d_.error(p.pos, fmt::format("bridge port '{}' is not a link endpoint of node '{}'",
+        // A link endpoint, or an Ethernet device the node creates (br_add_if refuses the rest:
+        // layer-3 devices, and masters such as a vrf or a bridge).
+        if (const auto* v = n.virtual_interface(p.value)) {
+          if (!can_be_bridge_port(*v)) {
+            d_.error(p.pos, fmt::format("bridge port '{}' is a {}{}, not an Ethernet device (the "
+                                        "kernel bridges dummy, vxlan, geneve, macvlan, vlan and "
+                                        "tap devices)",
+                                        p.value, virtual_kind_name(v->kind),
+                                        v->kind == VirtualSpec::Kind::tun ? " in tun mode" : ""));
+            continue;
+          }
+        } else if (t_.links_complete && !ends_.count({n.name, p.value})) {
+          d_.error(p.pos, fmt::format("bridge port '{}' is neither a link endpoint nor an "
+                                      "interface of node '{}'",
                                       p.value, n.name));
           continue;
         }
@@ -101,6 +113,22 @@ class Validator {
           d_.error(p.pos, fmt::format("interface '{}' is already a port of bridge '{}'", p.value,
                                       it->second->name));
       }
+    }
+  }
+
+  static bool can_be_bridge_port(const VirtualSpec& v) {
+    using K = VirtualSpec::Kind;
+    switch (v.kind) {
+      case K::dummy:
+      case K::vxlan:
+      case K::geneve:
+      case K::macvlan:
+      case K::vlan:
+        return true;
+      case K::tun:
+        return v.mode.value == "tap";
+      default:
+        return false;
     }
   }
 
@@ -241,11 +269,14 @@ class Validator {
       d_.error(a.pos, fmt::format("'{}' is the network address of its subnet", a.prefix.str()));
       return;
     }
-    auto [it, fresh] = addresses_.emplace(ip.str(), &a);
+    // The kernel refuses an address twice on one interface (EEXIST; IPv4 only with the same
+    // prefix length); on another interface or node it is allowed (an anycast address, two LANs
+    // that reuse a subnet).
+    std::string key = ip.family == Family::ipv4 ? a.prefix.str() : ip.str();
+    auto [it, fresh] = addresses_.emplace(std::tuple{n.name, i.name, key}, &a);
     if (!fresh)
-      d_.error(a.pos, fmt::format("duplicate address {} (also at {})", ip.str(),
-                                  it->second->pos.line_col()));
-    (void)n;
+      d_.error(a.pos, fmt::format("duplicate address {} on {}:{} (also at {})", ip.str(), n.name,
+                                  i.name, it->second->pos.line_col()));
   }
 
   // IPv6 needs at least 1280 on the link; below that the kernel silently removes it.
@@ -422,7 +453,7 @@ class Validator {
   const Topology& t_;
   Diagnostics& d_;
   std::map<std::pair<std::string, std::string>, EndpointUse> ends_;
-  std::map<std::string, const AddressSpec*> addresses_;
+  std::map<std::tuple<std::string, std::string, std::string>, const AddressSpec*> addresses_;
   std::map<std::pair<std::string, std::string>, const VirtualSpec*> vrf_ports_;
 };
 

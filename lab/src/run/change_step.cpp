@@ -57,7 +57,7 @@ std::string apply_change(Lab& lab, const Topology& after, ChangeOp op, const Top
         continue;
       }
       for (const auto& a : i.addresses) {
-        apply::address(node, i.name, a, op);
+        apply::address(lab, node, i.name, a, op);
         did.push_back(fmt::format("{} address {} on {}:{}", verb, a.prefix.str(), f.name, i.name));
         if (a.prefix.address.family == Family::ipv6 && op != ChangeOp::del)
           to_wait[f.name].insert(i.name);
