@@ -37,9 +37,9 @@ Command add_matrix(CLI::App& app);
 std::string version_text();
 
 // A report file the user asked for: checked before anything runs, then written whole at the end
-// into a temporary file beside it and renamed into place, so a run never ends with a half-written
-// report, and one that cannot be written is an error, not silence. Only a regular file (or
-// nothing) at the path is replaced.
+// into an unnamed file in its folder and renamed into place, so a run never ends with a
+// half-written report, a killed one leaves no temporary file, and one that cannot be written is
+// an error, not silence. Only a regular file (or nothing) at the path is replaced.
 class ReportFile {
  public:
   ReportFile(const char* option, std::string path) : option_(option), path_(std::move(path)) {}
@@ -47,7 +47,7 @@ class ReportFile {
   ReportFile& operator=(const ReportFile&) = delete;
   ~ReportFile();
   bool wanted() const { return !path_.empty(); }
-  // Creates the temporary file; false (after saying why) when the report could not be written.
+  // Opens the unnamed file; false (after saying why) when the report could not be written.
   bool prepare();
   bool write(const std::string& text);
 
@@ -55,7 +55,7 @@ class ReportFile {
   bool fail(const std::string& why);
   const char* option_;
   std::string path_;
-  std::string tmp_;
+  int fd_ = -1;  // the unnamed file (O_TMPFILE); -1 where the filesystem has none
 };
 
 // Shared helpers (common.cpp).

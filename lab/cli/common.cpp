@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -155,30 +156,70 @@ bool acquire_privileges_or_report() {
 }
 
 ReportFile::~ReportFile() {
-  if (!tmp_.empty()) unlink(tmp_.c_str());
+  if (fd_ >= 0) close(fd_);
 }
 
+// The report is written into an unnamed file (O_TMPFILE) in the report's folder, opened before
+// anything runs: a run that is killed leaves nothing behind, since the file never had a name.
+// Where the filesystem has no O_TMPFILE, the named temporary file is made only when the report
+// is written, for the moment that takes.
 bool ReportFile::prepare() {
   struct stat st {};
   if (lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     return fail("exists and is not a regular file");
-  std::string tmpl = path_ + ".XXXXXX";
-  int fd = mkstemp(tmpl.data());
-  if (fd < 0) return fail(std::strerror(errno));
-  close(fd);
-  tmp_ = tmpl;
+  std::filesystem::path dir = std::filesystem::path(path_).parent_path();
+  if (dir.empty()) dir = ".";
+  fd_ = open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+  if (fd_ >= 0) return true;
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return fail(std::strerror(errno));
+  if (access(dir.c_str(), W_OK | X_OK) < 0) return fail(std::strerror(errno));
   return true;
 }
 
-bool ReportFile::write(const std::string& text) {
-  {
-    std::ofstream out(tmp_, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return fail("write failed");
+namespace {
+bool write_all(int fd, const std::string& text) {
+  for (std::size_t done = 0; done < text.size();) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
   }
-  if (rename(tmp_.c_str(), path_.c_str()) < 0) return fail(std::strerror(errno));
-  tmp_.clear();
+  return true;
+}
+}  // namespace
+
+bool ReportFile::write(const std::string& text) {
+  std::string tmp = path_ + ".XXXXXX";
+  if (fd_ >= 0) {
+    if (!write_all(fd_, text)) return fail(std::strerror(errno));
+    // Give it a temporary name beside the report (linkat fails on an existing name: a fresh
+    // one from mkstemp is replaced by the link), then rename it into place in one step.
+    int named = mkstemp(tmp.data());
+    if (named < 0) return fail(std::strerror(errno));
+    close(named);
+    unlink(tmp.c_str());
+    std::string self = fmt::format("/proc/self/fd/{}", fd_);
+    if (linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmp.c_str(), AT_SYMLINK_FOLLOW) < 0)
+      return fail(std::strerror(errno));
+    close(fd_);
+    fd_ = -1;
+  } else {
+    int fd = mkstemp(tmp.data());
+    if (fd < 0) return fail(std::strerror(errno));
+    fchmod(fd, 0644);
+    bool ok = write_all(fd, text);
+    int err = errno;
+    close(fd);
+    if (!ok) {
+      unlink(tmp.c_str());
+      return fail(std::strerror(err));
+    }
+  }
+  if (rename(tmp.c_str(), path_.c_str()) < 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return fail(std::strerror(err));
+  }
   return true;
 }
 
