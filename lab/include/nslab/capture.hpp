@@ -19,9 +19,11 @@ struct CaptureNode {
 
 class Capture {
  public:
-  // Starts capturing on the given interfaces into DIR/NODE-IF.pcap. `home` is the namespace the
-  // calling thread returns to after opening each node's sockets.
-  Capture(const std::vector<CaptureNode>& nodes, const Netns& home, const std::string& dir);
+  // Starts capturing on the given interfaces into NODE-IF.pcap in the folder open as `dir_fd`
+  // (named `dir` in messages and files()); each file is made new there, never through a link.
+  // `home` is the namespace the calling thread returns to after opening each node's sockets.
+  Capture(const std::vector<CaptureNode>& nodes, const Netns& home, int dir_fd,
+          const std::string& dir);
   ~Capture();  // stops (if still running) and closes everything
   Capture(const Capture&) = delete;
   Capture& operator=(const Capture&) = delete;

@@ -4,12 +4,13 @@
 #include "nslab/capture.hpp"
 
 #include <pcap/pcap.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <filesystem>
+#include <cstdio>
 #include <thread>
 
 #include <fmt/format.h>
@@ -38,7 +39,7 @@ struct Pcap {
   NSLAB_DL_FUNCTION(pcap_, geterr);
   NSLAB_DL_FUNCTION(pcap_, dispatch);
   NSLAB_DL_FUNCTION(pcap_, dump);
-  NSLAB_DL_FUNCTION(pcap_, dump_open);
+  NSLAB_DL_FUNCTION(pcap_, dump_fopen);
   NSLAB_DL_FUNCTION(pcap_, dump_flush);
   NSLAB_DL_FUNCTION(pcap_, dump_close);
   NSLAB_DL_FUNCTION(pcap_, lib_version);
@@ -97,10 +98,10 @@ struct Capture::Impl {
   }
 };
 
-Capture::Capture(const std::vector<CaptureNode>& nodes, const Netns& home, const std::string& dir)
+Capture::Capture(const std::vector<CaptureNode>& nodes, const Netns& home, int dir_fd,
+                 const std::string& dir)
     : impl_(std::make_unique<Impl>()) {
   pcap();  // loads libpcap first, or says which package is missing, before anything is made
-  std::filesystem::create_directories(dir);
   char err[PCAP_ERRBUF_SIZE] = {};
   for (const auto& node : nodes) {
     // The AF_PACKET socket and the interface lookup use the thread's namespace.
@@ -118,9 +119,22 @@ Capture::Capture(const std::vector<CaptureNode>& nodes, const Netns& home, const
         throw Error(
             fmt::format("capture on {}:{}: {}", node.name, ifname, pcap().geterr(t.handle)));
       pcap().setnonblock(t.handle, 1, err);
-      std::string file = fmt::format("{}/{}-{}.pcap", dir, node.name, ifname);
-      t.dumper = pcap().dump_open(t.handle, file.c_str());
-      if (!t.dumper) throw Error(fmt::format("{}: {}", file, pcap().geterr(t.handle)));
+      std::string name = fmt::format("{}-{}.pcap", node.name, ifname);
+      std::string file = fmt::format("{}/{}", dir, name);
+      int fd = openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      0644);
+      if (fd < 0) throw_errno(file, errno);
+      FILE* out = fdopen(fd, "wb");
+      if (!out) {
+        int err = errno;
+        close(fd);
+        throw_errno(file, err);
+      }
+      t.dumper = pcap().dump_fopen(t.handle, out);  // owns `out` from here on
+      if (!t.dumper) {
+        fclose(out);
+        throw Error(fmt::format("{}: {}", file, pcap().geterr(t.handle)));
+      }
       impl_->taps.back() = t;
       files_.push_back(file);
     }

@@ -6,6 +6,7 @@
 
 #include "nslab/runner.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -22,6 +23,7 @@
 #include "nslab/error.hpp"
 #include "nslab/features.hpp"
 #include "nslab/process.hpp"
+#include "nslab/unique_fd.hpp"
 #include "nslab/userns.hpp"
 
 namespace fs = std::filesystem;
@@ -176,23 +178,34 @@ class Execution {
         if (ifname != "lo") c.interfaces.push_back(ifname);
       nodes.push_back(std::move(c));
     }
-    capture_ = std::make_unique<Capture>(nodes, st_.lab->home(), capture_dir_);
+    capture_ = std::make_unique<Capture>(nodes, st_.lab->home(), capture_fd_.get(), capture_dir_);
   }
 
   // A capture folder per scenario, made fresh under --capture and named by the scenario's name
   // ([a-z0-9-]+, validated): NAME, or NAME-2, NAME-3 ... when this run already made NAME. A
-  // folder this run did not make is never reused, emptied or removed.
+  // folder this run did not make is never reused, emptied or removed. --capture itself must be
+  // a folder, not a symbolic link (as root, one another user planted would send the pcaps, and
+  // their removal, wherever it points); everything below it is made and removed through file
+  // descriptors, never by path.
   void make_capture_dir() {
     const std::string& root = st_.options.capture_dir;
     std::error_code ec;
-    fs::create_directories(root, ec);
+    if (!fs::is_symlink(root, ec)) fs::create_directories(root, ec);
     if (ec) throw Error(fmt::format("--capture {}: {}", root, ec.message()));
+    UniqueFd root_fd(open(root.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!root_fd) {
+      if (errno == ELOOP || (errno == ENOTDIR && fs::is_symlink(root, ec)))
+        throw Error(fmt::format("--capture {} is a symbolic link; name the folder itself", root));
+      throw_errno("--capture " + root, errno);
+    }
     const std::string& name = st_.scenario.name;
-    std::string base = (fs::path(root) / (name.empty() ? "scenario" : name));
-    std::string dir = base;
+    std::string leaf = name.empty() ? "scenario" : name;
+    std::string base = leaf;
     std::lock_guard lock(captures_.mutex);
-    for (int n = 2; captures_.made.count(dir); ++n) dir = fmt::format("{}-{}", base, n);
-    if (mkdir(dir.c_str(), 0755) < 0) {
+    for (int n = 2; captures_.made.count((fs::path(root) / leaf).string()); ++n)
+      leaf = fmt::format("{}-{}", base, n);
+    std::string dir = (fs::path(root) / leaf).string();
+    if (mkdirat(root_fd.get(), leaf.c_str(), 0755) < 0) {
       if (errno == EEXIST)
         throw Error(
             fmt::format("capture folder {} already exists and is not from this run; "
@@ -200,8 +213,23 @@ class Execution {
                         dir));
       throw_errno("mkdir " + dir, errno);
     }
+    UniqueFd dir_fd(openat(root_fd.get(), leaf.c_str(), O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir_fd) throw_errno(dir, errno);
     captures_.made.insert(dir);
     capture_dir_ = dir;
+    capture_leaf_ = leaf;
+    capture_root_fd_ = std::move(root_fd);
+    capture_fd_ = std::move(dir_fd);
+  }
+
+  // Removes a passing scenario's capture folder through its descriptors: the pcaps this run
+  // wrote, then the folder (left in place if anything else appeared in it).
+  void remove_capture_dir() {
+    if (capture_) {
+      for (const auto& file : capture_->files())
+        unlinkat(capture_fd_.get(), fs::path(file).filename().c_str(), 0);
+    }
+    unlinkat(capture_root_fd_.get(), capture_leaf_.c_str(), AT_REMOVEDIR);
   }
 
   // Kept for a failed scenario (or all with capture_all); otherwise removed.
@@ -211,8 +239,7 @@ class Execution {
     if (failed_ || st_.options.capture_all) {
       st_.out.captures = capture_->files();
     } else {
-      std::error_code ec;
-      fs::remove_all(capture_dir_, ec);
+      remove_capture_dir();
     }
     capture_.reset();
   }
@@ -255,7 +282,8 @@ class Execution {
   exec::ScenarioState st_;
   Runner::Captures& captures_;
   std::unique_ptr<Capture> capture_;
-  std::string capture_dir_;
+  std::string capture_dir_, capture_leaf_;     // the scenario's folder, and its name in --capture
+  UniqueFd capture_root_fd_, capture_fd_;      // --capture (O_PATH) and the scenario's folder
   bool failed_ = false;
   bool skipped_ = false;
 };
