@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # ci/fuzz.sh [SECONDS | --smoke]: builds the libFuzzer targets (the topology and scenario
-# loaders, a program's output read into records, a report read back by nslab diff) with clang 14 (in build-fuzz/, with AddressSanitizer and UBSan), seeds each from
+# loaders, change fragments re-checked with saved values, a program's output read into records,
+# a report read back by nslab diff) with clang 14 (in build-fuzz/, with AddressSanitizer and
+# UBSan), seeds each from
 # topologies/, scenarios/ and lab/tests, and runs each for SECONDS (default 30), keeping what it
 # learns in build-fuzz/corpus/. A crash, an escaped exception, a sanitizer report, a slow input
 # or an exhausted memory ends it with exit 1 and leaves the input in build-fuzz/findings/;
@@ -49,11 +51,11 @@ if ! build-fuzz/lab/fuzz/topology_fuzz "$probe/input" >"$probe/log" 2>&1; then
   echo "fuzz: leak detection off: LeakSanitizer cannot stop threads here ($why)"
 fi
 rm -rf "$probe"
-declare -A smoke_runs=([topology_fuzz]=100000 [scenario_fuzz]=60000 [output_fuzz]=30000
-  [report_fuzz]=30000)
+declare -A smoke_runs=([topology_fuzz]=100000 [scenario_fuzz]=60000 [change_fuzz]=20000
+  [output_fuzz]=30000 [report_fuzz]=30000)
 # Where nesting depth matters, inputs up to 1 MB (the stack overflows of issue 22 needed 40-96 KB).
-declare -A max_len=([topology_fuzz]=16384 [scenario_fuzz]=16384 [output_fuzz]=1048576
-  [report_fuzz]=1048576)
+declare -A max_len=([topology_fuzz]=16384 [scenario_fuzz]=16384 [change_fuzz]=16384
+  [output_fuzz]=1048576 [report_fuzz]=1048576)
 # One target: seeds, run, report. Exit 1 on a finding.
 fuzz_one() {
   local target=$1 corpus what budget start found=0
@@ -99,11 +101,16 @@ fuzz_one() {
   [[ $mode == --smoke ]] && rm -rf "$corpus"
   return "$found"
 }
-# Two targets at once: each is one single-threaded process, and CI has two cores.
-for pair in "topology_fuzz scenario_fuzz" "output_fuzz report_fuzz"; do
+# Two lanes at once: each target is one single-threaded process, and CI has two cores. A lane
+# "a+b" runs a, then b (the short ones share a lane).
+for pair in "topology_fuzz scenario_fuzz" "output_fuzz change_fuzz+report_fuzz"; do
   pids=()
-  for target in $pair; do
-    fuzz_one "$target" &
+  for lane in $pair; do
+    (
+      lane_status=0
+      for target in ${lane//+/ }; do fuzz_one "$target" || lane_status=1; done
+      exit "$lane_status"
+    ) &
     pids+=($!)
   done
   for pid in "${pids[@]}"; do

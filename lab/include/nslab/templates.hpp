@@ -2,6 +2,7 @@
 // ${node.ifname.ipv4|ipv6|mtu|ifindex} and ${lab.dir} in scenario strings (SPEC section 3).
 
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -36,6 +37,10 @@ using TemplateResolver = std::function<std::string(const TemplateRef&)>;
 // The model's view (validation): addresses and MTUs as the topology declares them, ifindexes as
 // the builder assigns them. A reference the model cannot resolve throws Error with the reason.
 TemplateResolver model_resolver(const Topology& topology);
+// ${save.NAME} (and ${save.NAME + N}) from the values the steps so far saved: what a program
+// printed, so anything. Throws Error when nothing was saved under NAME, or when arithmetic meets
+// a value that is not a whole number or overflows.
+std::string resolve_saved(const TemplateRef& ref, const std::map<std::string, std::string>* saved);
 std::string expand_templates(std::string_view s, const TemplateResolver& resolve);
 // True for a string holding a ${...} template: its value is known only when the step runs.
 bool is_templated(const nlohmann::ordered_json& value);

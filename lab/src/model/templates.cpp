@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "nslab/error.hpp"
 
 namespace nslab {
@@ -177,6 +179,24 @@ namespace nslab {
 
 bool is_templated(const nlohmann::ordered_json& value) {
   return value.is_string() && value.get_ref<const std::string&>().find("${") != std::string::npos;
+}
+
+std::string resolve_saved(const TemplateRef& r, const std::map<std::string, std::string>* saved) {
+  auto it = saved ? saved->find(r.save) : decltype(saved->end()){};
+  if (!saved || it == saved->end())
+    throw Error(fmt::format("nothing was saved as '{}'", r.save), ENOENT);
+  if (!r.arithmetic) return it->second;
+  long long v = 0;
+  const std::string& text = it->second;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size())
+    throw Error(fmt::format("template '{}': the value saved as '{}' is \"{}\", not a whole number",
+                            r.text, r.save, text),
+                EINVAL);
+  long long sum = 0;
+  if (__builtin_add_overflow(v, r.offset, &sum))
+    throw Error(fmt::format("template '{}': {} {:+} overflows", r.text, v, r.offset), ERANGE);
+  return std::to_string(sum);
 }
 
 }  // namespace nslab

@@ -1,7 +1,5 @@
 #include <fmt/format.h>
 
-#include <charconv>
-
 #include "nslab/error.hpp"
 #include "nslab/lab.hpp"
 
@@ -11,24 +9,7 @@ TemplateResolver lab_resolver(Lab& lab, const Topology& model,
                               const std::map<std::string, std::string>* saved) {
   return [&lab, &model, saved](const TemplateRef& r) -> std::string {
     if (r.lab_dir) return lab.dir();
-    if (!r.save.empty()) {
-      auto it = saved ? saved->find(r.save) : decltype(saved->end()){};
-      if (!saved || it == saved->end())
-        throw Error(fmt::format("nothing was saved as '{}'", r.save), ENOENT);
-      if (!r.arithmetic) return it->second;
-      long long v = 0;
-      const std::string& text = it->second;
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (ec != std::errc() || end != text.data() + text.size())
-        throw Error(fmt::format("template '{}': the value saved as '{}' is \"{}\", not a whole "
-                                "number",
-                                r.text, r.save, text),
-                    EINVAL);
-      long long sum = 0;
-      if (__builtin_add_overflow(v, r.offset, &sum))
-        throw Error(fmt::format("template '{}': {} {:+} overflows", r.text, v, r.offset), ERANGE);
-      return std::to_string(sum);
-    }
+    if (!r.save.empty()) return resolve_saved(r, saved);
     LabNode& node = lab.node(r.node);
     if (r.attribute == "ifindex") return std::to_string(node.ifindex(r.ifname));
     if (r.attribute == "mtu") {
