@@ -55,7 +55,9 @@ class ReportFile {
   bool fail(const std::string& why);
   const char* option_;
   std::string path_;
-  int fd_ = -1;  // the unnamed file (O_TMPFILE); -1 where the filesystem has none
+  std::string name_;  // the file's name in its folder
+  int dir_fd_ = -1;   // the folder, held from prepare() on
+  int fd_ = -1;       // the unnamed file (O_TMPFILE); -1 where the filesystem has none
 };
 
 // Shared helpers (common.cpp).

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -157,22 +159,30 @@ bool acquire_privileges_or_report() {
 
 ReportFile::~ReportFile() {
   if (fd_ >= 0) close(fd_);
+  if (dir_fd_ >= 0) close(dir_fd_);
 }
 
 // The report is written into an unnamed file (O_TMPFILE) in the report's folder, opened before
 // anything runs: a run that is killed leaves nothing behind, since the file never had a name.
 // Where the filesystem has no O_TMPFILE, the named temporary file is made only when the report
-// is written, for the moment that takes.
+// is written, for the moment that takes. The folder is held open from the start, so the report
+// lands where it was named even if the path means another mount by then (matrix runs in a mount
+// namespace of its own).
 bool ReportFile::prepare() {
   struct stat st {};
   if (lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     return fail("exists and is not a regular file");
-  std::filesystem::path dir = std::filesystem::path(path_).parent_path();
+  std::filesystem::path p(path_);
+  std::filesystem::path dir = p.parent_path();
   if (dir.empty()) dir = ".";
-  fd_ = open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+  name_ = p.filename().string();
+  if (name_.empty() || name_ == "." || name_ == "..") return fail("names no file");
+  dir_fd_ = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd_ < 0) return fail(std::strerror(errno));
+  fd_ = openat(dir_fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
   if (fd_ >= 0) return true;
   if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return fail(std::strerror(errno));
-  if (access(dir.c_str(), W_OK | X_OK) < 0) return fail(std::strerror(errno));
+  if (faccessat(dir_fd_, ".", W_OK | X_OK, 0) < 0) return fail(std::strerror(errno));
   return true;
 }
 
@@ -186,38 +196,51 @@ bool write_all(int fd, const std::string& text) {
   }
   return true;
 }
+
+// Runs `make(name)` with fresh names NAME.XXXXXX until one is not taken (EEXIST).
+bool with_fresh_name(const std::string& base, std::string& name,
+                     const std::function<bool(const std::string&)>& make) {
+  static std::atomic<unsigned> counter{0};
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    name = fmt::format("{}.{:x}{:04x}", base, static_cast<unsigned>(getpid()), counter++ & 0xffff);
+    if (make(name)) return true;
+    if (errno != EEXIST) return false;
+  }
+  return false;
+}
 }  // namespace
 
 bool ReportFile::write(const std::string& text) {
-  std::string tmp = path_ + ".XXXXXX";
+  std::string tmp;
   if (fd_ >= 0) {
     if (!write_all(fd_, text)) return fail(std::strerror(errno));
-    // Give it a temporary name beside the report (linkat fails on an existing name: a fresh
-    // one from mkstemp is replaced by the link), then rename it into place in one step.
-    int named = mkstemp(tmp.data());
-    if (named < 0) return fail(std::strerror(errno));
-    close(named);
-    unlink(tmp.c_str());
+    // Named beside the report for a moment, then renamed into place in one step.
     std::string self = fmt::format("/proc/self/fd/{}", fd_);
-    if (linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmp.c_str(), AT_SYMLINK_FOLLOW) < 0)
+    if (!with_fresh_name(name_, tmp, [&](const std::string& n) {
+          return linkat(AT_FDCWD, self.c_str(), dir_fd_, n.c_str(), AT_SYMLINK_FOLLOW) == 0;
+        }))
       return fail(std::strerror(errno));
     close(fd_);
     fd_ = -1;
   } else {
-    int fd = mkstemp(tmp.data());
-    if (fd < 0) return fail(std::strerror(errno));
-    fchmod(fd, 0644);
+    int fd = -1;
+    if (!with_fresh_name(name_, tmp, [&](const std::string& n) {
+          fd = openat(dir_fd_, n.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      0644);
+          return fd >= 0;
+        }))
+      return fail(std::strerror(errno));
     bool ok = write_all(fd, text);
     int err = errno;
     close(fd);
     if (!ok) {
-      unlink(tmp.c_str());
+      unlinkat(dir_fd_, tmp.c_str(), 0);
       return fail(std::strerror(err));
     }
   }
-  if (rename(tmp.c_str(), path_.c_str()) < 0) {
+  if (renameat(dir_fd_, tmp.c_str(), dir_fd_, name_.c_str()) < 0) {
     int err = errno;
-    unlink(tmp.c_str());
+    unlinkat(dir_fd_, tmp.c_str(), 0);
     return fail(std::strerror(err));
   }
   return true;
