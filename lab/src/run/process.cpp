@@ -94,6 +94,16 @@ struct EnterNode : bp::extend::handler {
     }
   }
 
+  // execve failed in the child (ENOEXEC: executable, but no format the kernel runs), which
+  // _exits right after telling us. Boost hands back no child for it, so nothing else would reap
+  // it, and the lab's teardown waited its 5 s bound for the zombie: reap it here. (Called only
+  // when the spawn passes an error_code; otherwise Boost throws before the handlers hear of it.)
+  template <class Exec>
+  void on_error(Exec& e, const std::error_code&) const {
+    if (e.pid <= 0) return;  // the error came before the fork
+    while (waitpid(e.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
 };
 
 }  // namespace
@@ -167,12 +177,15 @@ NodeProcess NodeProcess::spawn(const Netns& ns, const std::vector<std::string>& 
     enter.out_fd = out_w.get();
     enter.err_fd = err_w.get();
   }
+  // With an error_code, Boost reports a failed execve through the handlers' on_error (which
+  // reaps the child, see EnterNode) instead of throwing past them.
+  std::error_code failed;
   auto start = [&] {
     if (options.capture || options.inherit_stdio) {
-      impl->child = bp::child(bp::exe = exe, bp::args = args, enter);
+      impl->child = bp::child(bp::exe = exe, bp::args = args, enter, failed);
     } else {
-      impl->child = bp::child(bp::exe = exe, bp::args = args, enter,
-                              bp::std_in<bp::null, bp::std_out> bp::null, bp::std_err > bp::null);
+      impl->child = bp::child(bp::exe = exe, bp::args = args, enter, bp::std_in<bp::null,
+                              bp::std_out> bp::null, bp::std_err > bp::null, failed);
     }
   };
   try {
@@ -181,9 +194,11 @@ NodeProcess NodeProcess::spawn(const Netns& ns, const std::vector<std::string>& 
     else
       start();
   } catch (const bp::process_error& e) {
-    int err = e.code().value();
-    throw Error(fmt::format("{}: {}", argv[0], err ? std::strerror(err) : e.what()), err);
+    failed = e.code();
+    if (!failed) throw Error(fmt::format("{}: {}", argv[0], e.what()), EINVAL);
   }
+  if (failed)
+    throw Error(fmt::format("{}: {}", argv[0], std::strerror(failed.value())), failed.value());
   impl->pidfd.reset(pidfd_open(impl->child.id()));
   if (!impl->pidfd) throw_errno("pidfd_open", errno);
   return NodeProcess(std::move(impl));
