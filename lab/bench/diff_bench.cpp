@@ -1,6 +1,7 @@
 // nslab diff on big steps (issue 22: it was quadratic in the records of one event): 200,000
 // records against themselves, against themselves reversed, and with 8,000 of them changed, side
-// by side with the floor, the work no diff can skip (writing every record of both sides once). Min, median and max of 5 runs each, with the load average.
+// by side with the floor, the work no diff can skip (writing every record of both sides once). Min,
+// median and max of 5 runs each, with the load average.
 //
 //   build/lab/bench/nslab-diff-bench
 
@@ -25,12 +26,16 @@ Json report_of(int n, bool reversed, int changed) {
   Json records = Json::array();
   for (int i = 0; i < n; ++i) {
     const char* ev = i % 3 == 0 ? "send" : i % 3 == 1 ? "errqueue" : "packet";
-    records.push_back({{"event", ev}, {"seq", i}, {"n", i}, {"size", 100 + i % 1400},
-                       {"result", i < changed ? "EMSGSIZE" : "ok"}, {"pid", 1000 + i}});
+    records.push_back({{"event", ev},
+                       {"seq", i},
+                       {"n", i},
+                       {"size", 100 + i % 1400},
+                       {"result", i < changed ? "EMSGSIZE" : "ok"},
+                       {"pid", 1000 + i}});
   }
   if (reversed) std::reverse(records.begin(), records.end());
-  Json step = {{"name", "s"}, {"kind", "run"}, {"ran", true}, {"passed", true}, {"exit", 0},
-               {"records", std::move(records)}};
+  Json step = {{"name", "s"},    {"kind", "run"}, {"ran", true},
+               {"passed", true}, {"exit", 0},     {"records", std::move(records)}};
   return {{"totals", Json::object()},
           {"scenarios", Json::array({{{"file", "big.yaml"},
                                       {"verdict", "passed"},
@@ -54,7 +59,8 @@ void BM_Diff(benchmark::State& state, const Json* other, std::size_t want_change
     auto d = nslab::diff_reports(base(), *other);
     std::size_t changed = d.changed() ? d.scenarios[0]["steps"][0]["changed"].size() : 0;
     if (changed != want_changed) {
-      state.SkipWithError(fmt::format("{} records changed, {} expected", changed, want_changed).c_str());
+      state.SkipWithError(
+          fmt::format("{} records changed, {} expected", changed, want_changed).c_str());
       return;
     }
   }
@@ -66,10 +72,13 @@ int main(int argc, char** argv) {
   static const Json reversed = report_of(kRecords, true, 0);
   static const Json changed = report_of(kRecords, false, 8000);
   auto add = [](benchmark::internal::Benchmark* b) {
-    b->Unit(benchmark::kMillisecond)->Iterations(1)->Repetitions(5)->ReportAggregatesOnly(true)
-        ->ComputeStatistics("min", [](const std::vector<double>& v) {
-          return *std::min_element(v.begin(), v.end());
-        })
+    b->Unit(benchmark::kMillisecond)
+        ->Iterations(1)
+        ->Repetitions(5)
+        ->ReportAggregatesOnly(true)
+        ->ComputeStatistics(
+            "min",
+            [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); })
         ->ComputeStatistics("max", [](const std::vector<double>& v) {
           return *std::max_element(v.begin(), v.end());
         });

@@ -36,7 +36,8 @@ Json load_report(const std::string& arg, std::string& title, std::string& error)
     error = fmt::format("{}: not a JSON report of nslab's (no scenarios)", path);
     return Json();
   }
-  if (std::string e = j.contains("matrix") ? matrix_report_shape_error(j) : run_report_shape_error(j);
+  if (std::string e =
+          j.contains("matrix") ? matrix_report_shape_error(j) : run_report_shape_error(j);
       !e.empty()) {
     error = fmt::format("{}: not a report of nslab's: {}", path, e);
     return Json();
@@ -47,10 +48,10 @@ Json load_report(const std::string& arg, std::string& title, std::string& error)
       std::string l = run.value("label", "");
       labels += (labels.empty() ? "" : ", ") + l;
       if (l == label && !run.value("report", Json()).is_object()) {
-        error = fmt::format("{}: kernel '{}' has no report (it did not run: {})", path, label,
-                            run.value("failure", Json()).is_string()
-                                ? run["failure"].get<std::string>()
-                                : "no reason given");
+        error =
+            fmt::format("{}: kernel '{}' has no report (it did not run: {})", path, label,
+                        run.value("failure", Json()).is_string() ? run["failure"].get<std::string>()
+                                                                 : "no reason given");
         return Json();
       }
       if (l == label) {
@@ -101,7 +102,8 @@ Command add_diff(CLI::App& app) {
     // The two reports are read at once: parsing is most of the time a big diff takes (an 18 MB
     // report of 200,000 records parses in about 0.9 s).
     std::string ta, tb, error_a, error_b;
-    auto later_b = std::async(std::launch::async, [&] { return load_report(args->b, tb, error_b); });
+    auto later_b =
+        std::async(std::launch::async, [&] { return load_report(args->b, tb, error_b); });
     Json a = load_report(args->a, ta, error_a);
     Json b = later_b.get();
     if (!error_a.empty() || !error_b.empty()) {

@@ -3,13 +3,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <functional>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -39,7 +39,6 @@ CLI::Validator time_scale_range() {
       },
       "FLOAT in [0.1, 100]");
 }
-
 
 namespace fs = std::filesystem;
 

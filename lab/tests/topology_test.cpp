@@ -138,7 +138,8 @@ TEST(Validation, SameNodeLinkAndLoopbackAddressesAreAccepted) {
 // one interface is it EEXIST.
 TEST(Validation, OneAddressInTwoNodesIsAccepted) {
   Topology t = load_topology_text(
-      "name: t\nnodes:\n  a:\n    interfaces:\n      eth0: {ipv4: 10.0.0.1/24, ipv6: \"fd00::1/64\"}\n"
+      "name: t\nnodes:\n  a:\n    interfaces:\n      eth0: {ipv4: 10.0.0.1/24, ipv6: "
+      "\"fd00::1/64\"}\n"
       "      lo: {ipv4: 10.0.0.1/32}\n  b:\n    interfaces:\n"
       "      eth0: {ipv4: 10.0.0.1/24, ipv6: \"fd00::1/64\"}\nlinks:\n  - [a:eth0, b:eth0]\n");
   EXPECT_EQ(t.nodes.size(), 2u);

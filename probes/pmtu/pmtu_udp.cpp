@@ -37,7 +37,9 @@ int path_mtu(int fd, bool v6) {
 
 // Every datagram begins with its tag, "seq=N;", and an ICMP error quotes the start of the
 // datagram it answers: that, not the moment it arrived, says which datagram an entry is for.
-std::string tag_of(long seq) { return "seq=" + std::to_string(seq) + ";"; }
+std::string tag_of(long seq) {
+  return "seq=" + std::to_string(seq) + ";";
+}
 
 // The datagram a quoted payload names, or 0 when the quote is too short to hold a whole tag.
 long seq_quoted(const char* data, std::size_t len) {
@@ -58,7 +60,8 @@ using Clock = std::chrono::steady_clock;
 // Reads every queued error and prints it with the datagram it answers (sent_at[seq - 1] is when
 // datagram seq was sent; the last one's send() just returned). Adds the datagrams that got an
 // entry to `answered`; returns how many entries there were.
-int drain_errqueue(int fd, const std::vector<Clock::time_point>& sent_at, std::set<long>& answered) {
+int drain_errqueue(int fd, const std::vector<Clock::time_point>& sent_at,
+                   std::set<long>& answered) {
   int entries = 0;
   const long sending = static_cast<long>(sent_at.size());
   std::vector<char> payload(65536);

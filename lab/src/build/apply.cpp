@@ -366,9 +366,10 @@ void wait_ready(LabNode& node, const std::vector<int>& ifindexes, bool with_addr
     for (int idx : without_carrier) {
       LinkState l = rtnl.link(idx);
       if (!l.settled_without_carrier())
-        return fmt::format("interface {} does not report its lack of carrier yet (operstate {}, "
-                           "flags {:#x})",
-                           l.name, l.operstate, l.flags);
+        return fmt::format(
+            "interface {} does not report its lack of carrier yet (operstate {}, "
+            "flags {:#x})",
+            l.name, l.operstate, l.flags);
     }
     for (int idx : ifindexes) {
       LinkState l = rtnl.link(idx);

@@ -288,7 +288,6 @@ class Builder {
     return false;
   }
 
-
   // A bridge with a port the node created belongs to that port's layer: it has carrier, and
   // its addresses can be used, only once the port is up.
   static bool in_layer(const NodeSpec& spec, const std::string& ifname, Layer layer) {

@@ -3,8 +3,8 @@
 
 #include "nslab/capture.hpp"
 
-#include <pcap/pcap.h>
 #include <fcntl.h>
+#include <pcap/pcap.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -121,8 +121,8 @@ Capture::Capture(const std::vector<CaptureNode>& nodes, const Netns& home, int d
       pcap().setnonblock(t.handle, 1, err);
       std::string name = fmt::format("{}-{}.pcap", node.name, ifname);
       std::string file = fmt::format("{}/{}", dir, name);
-      int fd = openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0644);
+      int fd =
+          openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
       if (fd < 0) throw_errno(file, errno);
       FILE* out = fdopen(fd, "wb");
       if (!out) {

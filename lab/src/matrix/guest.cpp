@@ -16,8 +16,8 @@
 #include <sstream>
 
 #include "nslab/error.hpp"
-#include "nslab/report_file.hpp"
 #include "nslab/matrix.hpp"
+#include "nslab/report_file.hpp"
 #include "nslab/userns.hpp"
 #include "subprocess.hpp"
 

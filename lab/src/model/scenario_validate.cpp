@@ -77,7 +77,8 @@ class ScenarioValidator {
     node(st.node, st.on_pos);
     templates(st.command.value, st.command.pos);
     // A `run` that is not a string has no position: the loader reported it already.
-    if (!st.command.pos.file.empty() && st.command.value.find_first_not_of(" \t") == std::string::npos)
+    if (!st.command.pos.file.empty() &&
+        st.command.value.find_first_not_of(" \t") == std::string::npos)
       d_.error(st.command.pos, "run needs a command");
     if (st.ready) pattern(*st.ready, true);
     // A step's saves are made before its expectations are checked, so that those can compare

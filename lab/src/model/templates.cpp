@@ -58,16 +58,17 @@ std::vector<TemplateRef> find_templates(std::string_view s,
           digits = "x";  // malformed
         }
       }
-      bool ok = !name.empty() &&
-                name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") ==
-                    std::string::npos &&
-                (sign.empty() == digits.empty()) && digits.size() <= 15 &&
-                digits.find_first_not_of("0123456789") == std::string::npos;
+      bool ok =
+          !name.empty() &&
+          name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") == std::string::npos &&
+          (sign.empty() == digits.empty()) && digits.size() <= 15 &&
+          digits.find_first_not_of("0123456789") == std::string::npos;
       if (!ok) {
         if (error)
-          error(fmt::format("template '{}': a save is ${{save.NAME}}, ${{save.NAME + N}} or "
-                            "${{save.NAME - N}} (N a whole number)",
-                            r.text));
+          error(
+              fmt::format("template '{}': a save is ${{save.NAME}}, ${{save.NAME + N}} or "
+                          "${{save.NAME - N}} (N a whole number)",
+                          r.text));
         continue;
       }
       if (!digits.empty()) r.offset = (sign == "-" ? -1 : 1) * std::stoll(digits);

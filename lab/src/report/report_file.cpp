@@ -28,8 +28,20 @@ struct Fd {
   }
 };
 
-enum class Type { string, boolean, number, count, object, list, records, strings, volatiles,
-                  exit_status, string_or_null, report_or_null };
+enum class Type {
+  string,
+  boolean,
+  number,
+  count,
+  object,
+  list,
+  records,
+  strings,
+  volatiles,
+  exit_status,
+  string_or_null,
+  report_or_null
+};
 
 struct Field {
   const char* key;
@@ -39,18 +51,30 @@ struct Field {
 
 const char* type_text(Type t) {
   switch (t) {
-    case Type::string: return "a string";
-    case Type::boolean: return "true or false";
-    case Type::number: return "a number";
-    case Type::count: return "a whole number, 0 or more";
-    case Type::object: return "an object";
-    case Type::list: return "a list";
-    case Type::records: return "a list of records (objects)";
-    case Type::strings: return "a list of strings";
-    case Type::volatiles: return "a list of field names and record patterns";
-    case Type::exit_status: return "a whole number or null";
-    case Type::string_or_null: return "a string or null";
-    case Type::report_or_null: return "a run report (an object) or null";
+    case Type::string:
+      return "a string";
+    case Type::boolean:
+      return "true or false";
+    case Type::number:
+      return "a number";
+    case Type::count:
+      return "a whole number, 0 or more";
+    case Type::object:
+      return "an object";
+    case Type::list:
+      return "a list";
+    case Type::records:
+      return "a list of records (objects)";
+    case Type::strings:
+      return "a list of strings";
+    case Type::volatiles:
+      return "a list of field names and record patterns";
+    case Type::exit_status:
+      return "a whole number or null";
+    case Type::string_or_null:
+      return "a string or null";
+    case Type::report_or_null:
+      return "a run report (an object) or null";
   }
   return "?";
 }
@@ -63,12 +87,18 @@ bool all_of(const Json& list, bool (*ok)(const Json&)) {
 
 bool has_type(const Json& v, Type t) {
   switch (t) {
-    case Type::string: return v.is_string();
-    case Type::boolean: return v.is_boolean();
-    case Type::number: return v.is_number();
-    case Type::count: return v.is_number_unsigned();
-    case Type::object: return v.is_object();
-    case Type::list: return v.is_array();
+    case Type::string:
+      return v.is_string();
+    case Type::boolean:
+      return v.is_boolean();
+    case Type::number:
+      return v.is_number();
+    case Type::count:
+      return v.is_number_unsigned();
+    case Type::object:
+      return v.is_object();
+    case Type::list:
+      return v.is_array();
     case Type::records:
       return v.is_array() && all_of(v, [](const Json& r) { return r.is_object(); });
     case Type::strings:
@@ -76,16 +106,20 @@ bool has_type(const Json& v, Type t) {
     case Type::volatiles:
       return v.is_array() &&
              all_of(v, [](const Json& r) { return r.is_string() || r.is_object(); });
-    case Type::exit_status: return v.is_null() || v.is_number_integer();
-    case Type::string_or_null: return v.is_null() || v.is_string();
-    case Type::report_or_null: return v.is_null() || v.is_object();
+    case Type::exit_status:
+      return v.is_null() || v.is_number_integer();
+    case Type::string_or_null:
+      return v.is_null() || v.is_string();
+    case Type::report_or_null:
+      return v.is_null() || v.is_object();
   }
   return false;
 }
 
 // The first field of `j` (at `where`) that is missing or of the wrong type, or empty.
 std::string check(const Json& j, const std::string& where, std::initializer_list<Field> fields) {
-  if (!j.is_object()) return fmt::format("{}: must be an object", where.empty() ? "the report" : where);
+  if (!j.is_object())
+    return fmt::format("{}: must be an object", where.empty() ? "the report" : where);
   std::string prefix = where.empty() ? "" : where + ".";
   for (const auto& f : fields) {
     auto it = j.find(f.key);
@@ -93,7 +127,8 @@ std::string check(const Json& j, const std::string& where, std::initializer_list
       if (f.required) return fmt::format("{}{}: missing", prefix, f.key);
       continue;
     }
-    if (!has_type(*it, f.type)) return fmt::format("{}{}: must be {}", prefix, f.key, type_text(f.type));
+    if (!has_type(*it, f.type))
+      return fmt::format("{}{}: must be {}", prefix, f.key, type_text(f.type));
   }
   return "";
 }
@@ -152,15 +187,20 @@ std::optional<Json> read_json_file(const std::string& path, std::string& error) 
 }
 
 std::string run_report_shape_error(const Json& report) {
-  std::string e = check(report, "", {{"scenarios", Type::list, true},
-                                     {"totals", Type::object, true},
-                                     {"versions", Type::object},
-                                     {"nslab", Type::string}});
+  std::string e = check(report, "",
+                        {{"scenarios", Type::list, true},
+                         {"totals", Type::object, true},
+                         {"versions", Type::object},
+                         {"nslab", Type::string}});
   if (!e.empty()) return e;
   {
-    e = check(report["totals"], "totals", {{"scenarios", Type::count}, {"passed", Type::count},
-                             {"failed", Type::count}, {"skipped", Type::count},
-                             {"invalid", Type::count}, {"ms", Type::number}});
+    e = check(report["totals"], "totals",
+              {{"scenarios", Type::count},
+               {"passed", Type::count},
+               {"failed", Type::count},
+               {"skipped", Type::count},
+               {"invalid", Type::count},
+               {"ms", Type::number}});
     if (!e.empty()) return e;
   }
   if (auto v = report.find("versions"); v != report.end()) {
@@ -170,16 +210,17 @@ std::string run_report_shape_error(const Json& report) {
   std::size_t i = 0;
   for (const auto& s : report["scenarios"]) {
     std::string where = fmt::format("scenarios[{}]", i++);
-    e = check(s, where, {{"file", Type::string, true},
-                         {"verdict", Type::string, true},
-                         {"family", Type::string},
-                         {"name", Type::string},
-                         {"reason", Type::string},
-                         {"labels", Type::strings},
-                         {"volatile", Type::volatiles},
-                         {"ms", Type::number},
-                         {"build_ms", Type::number},
-                         {"steps", Type::list}});
+    e = check(s, where,
+              {{"file", Type::string, true},
+               {"verdict", Type::string, true},
+               {"family", Type::string},
+               {"name", Type::string},
+               {"reason", Type::string},
+               {"labels", Type::strings},
+               {"volatile", Type::volatiles},
+               {"ms", Type::number},
+               {"build_ms", Type::number},
+               {"steps", Type::list}});
     if (!e.empty()) return e;
     const std::string v = s["verdict"].get<std::string>();
     if (v != "passed" && v != "failed" && v != "skipped" && v != "invalid")
@@ -216,10 +257,11 @@ std::string matrix_report_shape_error(const Json& report) {
   std::size_t i = 0;
   for (const auto& run : report["matrix"]) {
     std::string where = fmt::format("matrix[{}]", i++);
-    e = check(run, where, {{"label", Type::string, true},
-                           {"kernel", Type::object},
-                           {"failure", Type::string_or_null},
-                           {"report", Type::report_or_null}});
+    e = check(run, where,
+              {{"label", Type::string, true},
+               {"kernel", Type::object},
+               {"failure", Type::string_or_null},
+               {"report", Type::report_or_null}});
     if (!e.empty()) return e;
     if (auto k = run.find("kernel"); k != run.end()) {
       e = check(*k, where + ".kernel", {{"release", Type::string}});

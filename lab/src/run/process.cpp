@@ -184,8 +184,9 @@ NodeProcess NodeProcess::spawn(const Netns& ns, const std::vector<std::string>& 
     if (options.capture || options.inherit_stdio) {
       impl->child = bp::child(bp::exe = exe, bp::args = args, enter, failed);
     } else {
-      impl->child = bp::child(bp::exe = exe, bp::args = args, enter, bp::std_in<bp::null,
-                              bp::std_out> bp::null, bp::std_err > bp::null, failed);
+      impl->child =
+          bp::child(bp::exe = exe, bp::args = args, enter,
+                    bp::std_in<bp::null, bp::std_out> bp::null, bp::std_err > bp::null, failed);
     }
   };
   try {

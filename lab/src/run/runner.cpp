@@ -282,8 +282,8 @@ class Execution {
   exec::ScenarioState st_;
   Runner::Captures& captures_;
   std::unique_ptr<Capture> capture_;
-  std::string capture_dir_, capture_leaf_;     // the scenario's folder, and its name in --capture
-  UniqueFd capture_root_fd_, capture_fd_;      // --capture (O_PATH) and the scenario's folder
+  std::string capture_dir_, capture_leaf_;  // the scenario's folder, and its name in --capture
+  UniqueFd capture_root_fd_, capture_fd_;   // --capture (O_PATH) and the scenario's folder
   bool failed_ = false;
   bool skipped_ = false;
 };

@@ -226,12 +226,13 @@ class TopologyParser {
       if (auto d = a["dad"]) {
         if (auto x = r_.boolean(d, "dad")) spec.dad = Located<bool>{*x, r_.pos(d)};
         if (spec.runs_dad() && f == Family::ipv4)
-          r_.error(d, "dad: true is IPv6's duplicate address detection; the kernel runs none "
-                      "for IPv4");
+          r_.error(d,
+                   "dad: true is IPv6's duplicate address detection; the kernel runs none "
+                   "for IPv4");
         for (const auto& fl : spec.flags)
           if (spec.runs_dad() && fl.value == "nodad")
-            r_.error(d, fmt::format("dad: true contradicts the nodad flag at {}",
-                                    fl.pos.line_col()));
+            r_.error(d,
+                     fmt::format("dad: true contradicts the nodad flag at {}", fl.pos.line_col()));
       }
     ifc.addresses.push_back(std::move(spec));
   }
