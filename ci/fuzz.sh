@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ci/fuzz.sh [SECONDS | --smoke]: builds the libFuzzer targets (the topology and scenario
 # loaders, change fragments re-checked with saved values, a program's output read into records,
-# a report read back by nslab diff) with clang 14 (in build-fuzz/, with AddressSanitizer and
+# a report read back by nslab diff, the command line) with clang 14 (in build-fuzz/, with AddressSanitizer and
 # UBSan), seeds each from
 # topologies/, scenarios/ and lab/tests, and runs each for SECONDS (default 30), keeping what it
 # learns in build-fuzz/corpus/. A crash, an escaped exception, a sanitizer report, a slow input
@@ -52,10 +52,13 @@ if ! build-fuzz/lab/fuzz/topology_fuzz "$probe/input" >"$probe/log" 2>&1; then
 fi
 rm -rf "$probe"
 declare -A smoke_runs=([topology_fuzz]=100000 [scenario_fuzz]=60000 [change_fuzz]=20000
-  [output_fuzz]=30000 [report_fuzz]=30000)
+  [output_fuzz]=30000 [report_fuzz]=30000 [cli_fuzz]=20000)
 # Where nesting depth matters, inputs up to 1 MB (the stack overflows of issue 22 needed 40-96 KB).
 declare -A max_len=([topology_fuzz]=16384 [scenario_fuzz]=16384 [change_fuzz]=16384
-  [output_fuzz]=1048576 [report_fuzz]=1048576)
+  [output_fuzz]=1048576 [report_fuzz]=1048576 [cli_fuzz]=4096)
+# The command line prints help and usage errors by design: its stdout and stderr are closed
+# (libFuzzer and the sanitizers keep reporting on a copy of stderr).
+declare -A quiet=([cli_fuzz]=-close_fd_mask=3)
 # One target: seeds, run, report. Exit 1 on a finding.
 fuzz_one() {
   local target=$1 corpus what budget start found=0
@@ -74,13 +77,23 @@ fuzz_one() {
   mkdir -p "$corpus"
   # Seeds named after their paths and copied in sorted order: the same corpus on every file system
   # (a copy by base name kept whichever of two same-named files the directory order gave first).
-  while IFS= read -r -d '' f; do
-    cp -n "$f" "$corpus/${f//\//_}"
-  done < <(find topologies scenarios lab/tests -type f -print0 | LC_ALL=C sort -z)
+  if [[ $target == cli_fuzz ]]; then
+    # Command lines, one per line of the seeds file, made into NUL-separated arguments.
+    local n=0 line
+    while IFS= read -r line; do
+      [[ -z $line || $line == '#'* ]] && continue
+      n=$((n + 1))
+      printf '%s' "$line" | tr ' ' '\0' >"$corpus/seed-$n"
+    done <lab/fuzz/command-lines.txt
+  else
+    while IFS= read -r -d '' f; do
+      cp -n "$f" "$corpus/${f//\//_}"
+    done < <(find topologies scenarios lab/tests -type f -print0 | LC_ALL=C sort -z)
+  fi
   echo "fuzz: $target, $what ($(find "$corpus" -type f | wc -l) seed inputs)"
   start=$SECONDS
   if ! build-fuzz/lab/fuzz/$target "$corpus" "${budget[@]}" "${leaks[@]}" -timeout=10 -rss_limit_mb=2048 \
-      -max_len="${max_len[$target]}" -print_final_stats=1 -artifact_prefix="build-fuzz/findings/$target-" \
+      -max_len="${max_len[$target]}" ${quiet[$target]:-} -print_final_stats=1 -artifact_prefix="build-fuzz/findings/$target-" \
       2>build-fuzz/$target.log ||
     compgen -G "build-fuzz/findings/$target-*" >/dev/null; then
     found=1
@@ -103,7 +116,7 @@ fuzz_one() {
 }
 # Two lanes at once: each target is one single-threaded process, and CI has two cores. A lane
 # "a+b" runs a, then b (the short ones share a lane).
-for pair in "topology_fuzz scenario_fuzz" "output_fuzz change_fuzz+report_fuzz"; do
+for pair in "topology_fuzz scenario_fuzz" "output_fuzz change_fuzz+report_fuzz+cli_fuzz"; do
   pids=()
   for lane in $pair; do
     (

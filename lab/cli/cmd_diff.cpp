@@ -76,63 +76,41 @@ Json load_report(const std::string& arg, std::string& title, std::string& error)
 
 }  // namespace
 
-Command add_diff(CLI::App& app) {
-  auto* sub = app.add_subcommand(
-      "diff",
-      "Compare two --json reports of the same scenarios (two kernels, two commits, two "
-      "machines): verdicts that changed, and per step the record fields that changed. Exit 0 "
-      "when nothing changed, 1 otherwise, 2 when a report cannot be read or is not one of "
-      "nslab's (the message says which field). Masked by default: " +
-          default_masks_text() + "; and each scenario's own `volatile` fields and records.");
-  struct Args {
-    std::string a, b, json;
-    DiffOptions options;
-  };
-  auto args = std::make_shared<Args>();
-  sub->add_option("A", args->a, "the first report (FILE, or FILE@LABEL of a matrix report)")
-      ->required();
-  sub->add_option("B", args->b, "the second report")->required();
-  sub->add_option("--ignore", args->options.ignore, "mask this field too (repeatable)");
-  sub->add_option("--json", args->json,
-                  "also write the differences as JSON to FILE, every one of them (the printed "
-                  "list shows at most 8 per step)");
-  return [args] {
-    ReportFile json("--json", args->json);
-    if (json.wanted() && !json.prepare()) return kSetup;
-    // The two reports are read at once: parsing is most of the time a big diff takes (an 18 MB
-    // report of 200,000 records parses in about 0.9 s).
-    std::string ta, tb, error_a, error_b;
-    auto later_b =
-        std::async(std::launch::async, [&] { return load_report(args->b, tb, error_b); });
-    Json a = load_report(args->a, ta, error_a);
-    Json b = later_b.get();
-    if (!error_a.empty() || !error_b.empty()) {
-      fmt::print(stderr, "nslab: diff: {}\n", !error_a.empty() ? error_a : error_b);
-      return kSetup;
-    }
-    ReportDiff d = diff_reports(a, b, args->options);
-    if (json.wanted() && !json.write(Json{{"schema_version", 1},
-                                          {"nslab", NSLAB_VERSION},
-                                          {"a", args->a},
-                                          {"b", args->b},
-                                          {"changed", d.changed()},
-                                          {"verdicts_changed", d.verdicts_changed},
-                                          {"steps_changed", d.steps_changed},
-                                          {"only_one_side", d.only_one_side},
-                                          {"scenarios", d.scenarios}}
-                                         .dump(2, ' ', false, Json::error_handler_t::replace) +
-                                     "\n"))
-      return kSetup;
-    fmt::print("A: {}\nB: {}\n", ta, tb);
-    for (const auto& l : d.lines) fmt::print("{}\n", l);
-    if (!d.changed()) {
-      fmt::print("no changes ({} scenarios compared)\n", a["scenarios"].size());
-      return kOk;
-    }
-    fmt::print("{} verdicts changed, {} steps differ, {} only in one report\n", d.verdicts_changed,
-               d.steps_changed, d.only_one_side);
-    return kFailed;
-  };
+int run_diff(const DiffArgs& args) {
+  ReportFile json("--json", args.json);
+  if (json.wanted() && !json.prepare()) return kSetup;
+  // The two reports are read at once: parsing is most of the time a big diff takes (an 18 MB
+  // report of 200,000 records parses in about 0.9 s).
+  std::string ta, tb, error_a, error_b;
+  auto later_b = std::async(std::launch::async, [&] { return load_report(args.b, tb, error_b); });
+  Json a = load_report(args.a, ta, error_a);
+  Json b = later_b.get();
+  if (!error_a.empty() || !error_b.empty()) {
+    fmt::print(stderr, "nslab: diff: {}\n", !error_a.empty() ? error_a : error_b);
+    return kSetup;
+  }
+  ReportDiff d = diff_reports(a, b, DiffOptions{.ignore = args.ignore});
+  if (json.wanted() && !json.write(Json{{"schema_version", 1},
+                                        {"nslab", NSLAB_VERSION},
+                                        {"a", args.a},
+                                        {"b", args.b},
+                                        {"changed", d.changed()},
+                                        {"verdicts_changed", d.verdicts_changed},
+                                        {"steps_changed", d.steps_changed},
+                                        {"only_one_side", d.only_one_side},
+                                        {"scenarios", d.scenarios}}
+                                       .dump(2, ' ', false, Json::error_handler_t::replace) +
+                                   "\n"))
+    return kSetup;
+  fmt::print("A: {}\nB: {}\n", ta, tb);
+  for (const auto& l : d.lines) fmt::print("{}\n", l);
+  if (!d.changed()) {
+    fmt::print("no changes ({} scenarios compared)\n", a["scenarios"].size());
+    return kOk;
+  }
+  fmt::print("{} verdicts changed, {} steps differ, {} only in one report\n", d.verdicts_changed,
+             d.steps_changed, d.only_one_side);
+  return kFailed;
 }
 
 }  // namespace nslab::cli

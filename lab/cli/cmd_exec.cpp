@@ -20,12 +20,7 @@ namespace {
 // How long a command may take to end after nslab passed it a signal.
 constexpr std::chrono::milliseconds kGrace{500};
 
-struct ExecArgs {
-  std::string topology;
-  std::string node;
-  std::vector<std::string> command;
-  bool verbose = false;
-};
+}  // namespace
 
 int run_exec(const ExecArgs& a) {
   if (!acquire_privileges_or_report()) return kSetup;
@@ -81,22 +76,6 @@ int run_exec(const ExecArgs& a) {
       return exit_status_of(status);
     return stop ? 128 + *stop : exit_status_of(status);
   });
-}
-
-}  // namespace
-
-Command add_exec(CLI::App& app) {
-  auto a = std::make_shared<ExecArgs>();
-  auto* sub = app.add_subcommand(
-      "exec",
-      "Build a topology, run one command inside NODE with stdio passed through, tear down, and "
-      "exit with the command's status (128+N if it died of signal N; 127 if not found).");
-  sub->add_option("TOPOLOGY", a->topology, "topology file")->required();
-  sub->add_option("NODE", a->node, "node to run in")->required();
-  sub->add_option("CMD", a->command, "command and its arguments, after --")->required();
-  sub->add_flag("-v,--verbose", a->verbose, "report build time and stragglers on stderr");
-  sub->footer("Example: nslab exec topologies/router-lowmtu.yaml client -- ping -c1 10.0.2.1");
-  return [a] { return run_exec(*a); };
 }
 
 }  // namespace nslab::cli

@@ -26,16 +26,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-struct MatrixArgs {
-  std::vector<std::string> kernels, paths, labels, probes, ignore;
-  std::string filter, json, junit;
-  std::string baseline;  // the kernel the others are diffed against (default: the first)
-  int jobs = 1;
-  bool verbose = false;
-  double time_scale = 0;  // 0: 1 under KVM and on the host, kTcgTimeScale under emulation
-  int boot_bound = 60;
-};
-
 // The longest timeout of the selected scenarios: the guest may be silent that long.
 std::chrono::seconds longest_timeout(const std::vector<std::string>& paths) {
   std::chrono::milliseconds longest{60000};
@@ -51,9 +41,11 @@ std::chrono::seconds longest_timeout(const std::vector<std::string>& paths) {
 
 std::string verdict_cell(const Json& scenario) {
   std::string v = scenario.value("verdict", "");
-  return v == "passed" ? "PASS" : v == "failed" ? "FAIL" : v == "skipped" ? "SKIP"
-                             : v == "invalid" ? "INVALID"
-                                              : "?";
+  return v == "passed"    ? "PASS"
+         : v == "failed"  ? "FAIL"
+         : v == "skipped" ? "SKIP"
+         : v == "invalid" ? "INVALID"
+                          : "?";
 }
 
 std::string xml(const std::string& s) {
@@ -96,6 +88,8 @@ std::string matrix_junit(const Json& runs) {
   }
   return x + "</testsuites>\n";
 }
+
+}  // namespace
 
 int run_matrix(const MatrixArgs& a) {
   using namespace nslab::matrix;
@@ -273,61 +267,6 @@ int run_matrix(const MatrixArgs& a) {
   if (junit.wanted()) ok = junit.write(matrix_junit(runs)) && ok;
   if (!ok || any_setup) return kSetup;
   return any_failed ? kFailed : kOk;
-}
-
-}  // namespace
-
-Command add_matrix(CLI::App& app) {
-  auto a = std::make_shared<MatrixArgs>();
-  auto* sub = app.add_subcommand(
-      "matrix",
-      "Run the same scenarios on several Linux kernels, each booted in QEMU with this machine's "
-      "root file system shared read-only (so the same nslab, probes and libraries run inside), "
-      "and show a scenario x kernel table of verdicts, then the diff of the observations against "
-      "the first kernel (or --baseline). Kernels come from Debian's linux-image packages, "
-      "downloaded on first use and unpacked into $XDG_CACHE_HOME/nslab/kernels "
-      "(~/.cache/nslab/kernels; about 110 MB for 6.12 and 400 MB for 6.1 unpacked), never "
-      "installed.");
-  sub->add_option("--kernel", a->kernels,
-                  "a kernel: a short version (6.1, 6.12: the newest linux-image-V*-amd64 apt "
-                  "knows), a package name, a path to an unpacked kernel, or host (this one, "
-                  "without QEMU); repeatable, in the table's order")
-      ->required()
-      ->expected(1)
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  sub->add_option("PATH", a->paths, "scenario files or folders (none: the bundled scenarios)");
-  sub->add_option("--filter", a->filter, "as for run");
-  sub->add_option("--label", a->labels, "as for run (repeatable)")
-      ->expected(1)
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  sub->add_option("--probes", a->probes, "as for run (repeatable)")
-      ->expected(1)
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  sub->add_option("-j,--jobs", a->jobs, "as for run, inside each kernel")
-      ->check(CLI::Range(1, 256));
-  sub->add_flag("-v,--verbose", a->verbose, "one line per step");
-  sub->add_option("--time-scale", a->time_scale,
-                  fmt::format("multiply every bound in the guests by this (default: {} under "
-                              "software emulation, 1 under KVM and on the host)",
-                              matrix::kTcgTimeScale))
-      ->check(time_scale_range());
-  sub->add_option("--boot-timeout", a->boot_bound,
-                  "seconds a kernel may take to boot to its userland (default 60)")
-      ->check(CLI::Range(5, 3600));
-  sub->add_option("--ignore", a->ignore, "mask this field in the diff too (repeatable)");
-  sub->add_option("--baseline", a->baseline,
-                  "diff every other kernel against this one, named as in --kernel (default: "
-                  "the first)");
-  sub->add_option("--json", a->json, "write every kernel's facts and report as one JSON file");
-  sub->add_option("--junit", a->junit, "write JUnit XML, one testsuite per kernel");
-  sub->footer(
-      "Exit status: 0 all passed or skipped on every kernel, 1 a scenario failed, 2 setup (a "
-      "kernel could not be fetched or booted). Nothing is left behind: QEMU dies with nslab, "
-      "and the result shares live in a private tmpfs.");
-  return [a] { return run_matrix(*a); };
 }
 
 }  // namespace nslab::cli

@@ -35,16 +35,6 @@ namespace nslab::cli {
 
 namespace {
 
-struct RunArgs {
-  std::vector<std::string> paths;
-  std::string junit, json, filter, capture, shard;
-  std::vector<std::string> labels, probes;
-  bool verbose = false, capture_all = false, keep = false, list = false, tap = false;
-  bool progress = false;
-  int jobs = 1;
-  double time_scale = 1.0;
-};
-
 // Scenario files under the given paths (folders searched recursively), in a stable order.
 std::vector<std::string> scenario_files(const std::vector<std::string>& paths, bool& bad) {
   std::vector<std::string> out;
@@ -64,47 +54,6 @@ LineStyle terminal_style(std::size_t index, std::size_t total, bool progress) {
   static const bool no_colour = std::getenv("NO_COLOR") && *std::getenv("NO_COLOR");
   if (!tty) return progress ? LineStyle{index, total, false} : LineStyle{};
   return {index, total, !no_colour};
-}
-
-// Which part of the selected scenarios this process runs: --shard I/N (I from 0), else the
-// variables GoogleTest (GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS) and Bazel
-// (TEST_SHARD_INDEX/TEST_TOTAL_SHARDS) set. Scenario k (in path order) belongs to shard k mod N.
-struct Shard {
-  long index = 0, total = 1;
-};
-std::optional<Shard> parse_shard(const std::string& flag, std::string& error) {
-  auto number = [](const std::string& text, long& out) {
-    if (text.empty() || text.size() > 6 ||
-        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      return false;
-    out = std::stol(text);
-    return true;
-  };
-  Shard sh;
-  std::string index, total;
-  if (!flag.empty()) {
-    auto slash = flag.find('/');
-    index = flag.substr(0, slash);
-    total = slash == std::string::npos ? "" : flag.substr(slash + 1);
-  } else {
-    for (auto [i, t] : {std::pair{"GTEST_SHARD_INDEX", "GTEST_TOTAL_SHARDS"},
-                        {"TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS"}}) {
-      const char* iv = std::getenv(i);
-      const char* tv = std::getenv(t);
-      if (iv && tv) {
-        index = iv;
-        total = tv;
-        break;
-      }
-    }
-    if (index.empty()) return sh;
-  }
-  if (!number(index, sh.index) || !number(total, sh.total) || sh.total < 1 ||
-      sh.index >= sh.total) {
-    error = fmt::format("shard '{}/{}': want I/N with 0 <= I < N", index, total);
-    return std::nullopt;
-  }
-  return sh;
 }
 
 // -j N: N threads take the scenarios in input order, each into a lab of its own, and `report`
@@ -170,6 +119,8 @@ int list_scenarios(const std::vector<Scenario>& selected, ReportFile& json, bool
   if (invalid) return kFailed;
   return selected.empty() ? kSetup : kOk;
 }
+
+}  // namespace
 
 int run_scenarios(const RunArgs& a) {
   bool own_userns = geteuid() != 0;
@@ -342,57 +293,6 @@ int run_scenarios(const RunArgs& a) {
   if (any_failed || runner.interrupted()) return kFailed;
   if (any_setup_failed) return kSetup;  // SPEC: the lab could not be set up
   return all_skipped ? kSkipped : kOk;
-}
-
-}  // namespace
-
-Command add_run(CLI::App& app) {
-  auto a = std::make_shared<RunArgs>();
-  auto* sub = app.add_subcommand(
-      "run",
-      "Run scenarios: each in a fresh lab, steps in order, expectations checked. PATH is a "
-      "scenario file or a folder (searched recursively); none: the bundled scenarios.");
-  sub->add_option("PATH", a->paths, "scenario files or folders");
-  sub->add_option("--junit", a->junit, "write JUnit XML here (one testcase per scenario)");
-  sub->add_option("--json", a->json, "write every scenario, step, record and verdict as JSON");
-  sub->add_option("--filter", a->filter, "run scenarios whose path or name matches this regex");
-  // One value per occurrence: `--label ipv6 PATH` must leave PATH a path.
-  sub->add_option("--label", a->labels, "run scenarios carrying this label (repeatable)")
-      ->expected(1)
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  sub->add_option("--probes", a->probes,
-                  "a folder of probes, searched before the bundled ones (repeatable; the "
-                  "bundled ones: $NSLAB_PROBES, or those installed or built beside nslab)")
-      ->expected(1)
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  sub->add_option("--capture", a->capture, "write a pcap per interface here; kept for failures");
-  sub->add_flag("--capture-all", a->capture_all, "keep the pcaps of passing scenarios too");
-  sub->add_flag("--keep", a->keep, "hold a failed scenario's lab until SIGINT/SIGTERM");
-  sub->add_flag("-v,--verbose", a->verbose, "one line per step");
-  sub->add_flag("--tap", a->tap, "TAP 14 on stdout, as the kernel's selftests print it");
-  sub->add_option("--shard", a->shard,
-                  "run part I of N (I/N, I from 0): scenario k in path order is in part k mod N; "
-                  "else GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS or TEST_SHARD_INDEX/"
-                  "TEST_TOTAL_SHARDS");
-  sub->add_option("-j,--jobs", a->jobs,
-                  "run N scenarios at a time, each in its own lab; the report keeps the input "
-                  "order (scenarios labelled sigio still run one at a time)")
-      ->check(CLI::Range(1, 256));
-  sub->add_option("--time-scale", a->time_scale,
-                  "multiply every bound (scenario and step timeouts, the lab's readiness wait) "
-                  "by this: for slow machines, such as a kernel under emulation")
-      ->check(time_scale_range());
-  sub->add_flag("--progress", a->progress,
-                "the [n/N] counter on every line even when stdout is no terminal");
-  sub->add_flag("--list", a->list,
-                "list the scenarios that would run (path, name, labels, requires), run nothing; "
-                "with --json FILE also as JSON");
-  sub->footer(
-      "Exit status: 0 all passed, 1 a scenario failed or a file is invalid, 2 setup, "
-      "77 everything was skipped.");
-  return [a] { return run_scenarios(*a); };
 }
 
 }  // namespace nslab::cli

@@ -11,8 +11,6 @@
 
 namespace nslab::cli {
 
-namespace {
-
 int run_up(const std::string& file) {
   bool own_userns = geteuid() != 0;
   if (!acquire_privileges_or_report()) return kSetup;
@@ -32,18 +30,6 @@ int run_up(const std::string& file) {
                killed ? fmt::format(" ({} process(es) inside killed)", killed) : "");
     return kOk;
   });
-}
-
-}  // namespace
-
-Command add_up(CLI::App& app) {
-  auto file = std::make_shared<std::string>();
-  auto* sub = app.add_subcommand(
-      "up",
-      "Build a topology and hold it until SIGINT/SIGTERM, printing a command per node that opens "
-      "a shell inside it. Tears everything down on exit.");
-  sub->add_option("TOPOLOGY", *file, "topology file")->required();
-  return [file] { return run_up(*file); };
 }
 
 }  // namespace nslab::cli

@@ -16,12 +16,9 @@ std::string version_text() {
   return out;
 }
 
-Command add_version(CLI::App& app) {
-  app.add_subcommand("version", "Print nslab's version, the kernel's and the libraries'.");
-  return [] {
-    fmt::print("{}\n", version_text());
-    return kOk;
-  };
+int run_version() {
+  fmt::print("{}\n", version_text());
+  return kOk;
 }
 
 }  // namespace nslab::cli

@@ -1,14 +1,13 @@
 #pragma once
-// The subcommands of `nslab`. Each registers its options on a CLI11 subcommand and returns the
-// function that runs it; main() stays thin.
-
-#include <CLI/CLI.hpp>
+// What the subcommands of `nslab` do: their bodies (cmd_*.cpp), given the arguments their
+// command line (command_line.hpp) parsed, and the helpers they share (common.cpp).
 
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "command_line.hpp"
 #include "nslab/topology.hpp"
 
 namespace nslab {
@@ -17,22 +16,20 @@ class Lab;
 
 namespace nslab::cli {
 
-using Command = std::function<int()>;
-
 // Exit codes of SPEC section 1.
 inline constexpr int kOk = 0;
 inline constexpr int kFailed = 1;  // a scenario failed, or an input file is invalid
 inline constexpr int kSetup = 2;   // usage, or the lab could not be set up
 inline constexpr int kSkipped = 77;
 
-Command add_validate(CLI::App& app);
-Command add_graph(CLI::App& app);
-Command add_exec(CLI::App& app);
-Command add_up(CLI::App& app);
-Command add_run(CLI::App& app);
-Command add_version(CLI::App& app);
-Command add_diff(CLI::App& app);
-Command add_matrix(CLI::App& app);
+int run_validate(const std::vector<std::string>& paths);
+int run_graph(const std::string& topology);
+int run_exec(const ExecArgs& a);
+int run_up(const std::string& topology);
+int run_scenarios(const RunArgs& a);
+int run_version();
+int run_diff(const DiffArgs& a);
+int run_matrix(const MatrixArgs& a);
 // "nslab 0.1.0" and one line per component (kernel, libraries): `version` and `--version`.
 std::string version_text();
 
@@ -61,9 +58,6 @@ class ReportFile {
 };
 
 // Shared helpers (common.cpp).
-// --time-scale: a finite number in [0.1, 100] (CLI::Range lets NaN through: every comparison
-// with it is false).
-CLI::Validator time_scale_range();
 // The files named, and every *.yaml under the folders named (recursively, sorted); a path that
 // does not exist is reported on stderr and sets `bad`.
 std::vector<std::string> yaml_files(const std::vector<std::string>& paths, bool& bad);

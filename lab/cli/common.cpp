@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -21,24 +20,6 @@
 #include "nslab/userns.hpp"
 
 namespace nslab::cli {
-
-CLI::Validator time_scale_range() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        double v = 0;
-        try {
-          std::size_t used = 0;
-          v = std::stod(text, &used);
-          if (used != text.size()) return "not a number: " + text;
-        } catch (const std::exception&) {
-          return "not a number: " + text;
-        }
-        if (!std::isfinite(v) || v < 0.1 || v > 100.0)
-          return fmt::format("{} is not a number in [0.1, 100]", text);
-        return {};
-      },
-      "FLOAT in [0.1, 100]");
-}
 
 namespace fs = std::filesystem;
 
