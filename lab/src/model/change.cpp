@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "follow_kernel.hpp"
 #include "nslab/validate.hpp"
 
 namespace nslab {
@@ -61,8 +62,35 @@ class ModelChange {
     }
     if (d_.size() != before) return;
     // What is added or set must leave a valid topology; a deletion only has to name what exists.
-    if (op_ != ChangeOp::del) validate_topology(next, d_);
-    if (d_.size() == before) m_ = std::move(next);
+    // What was already so before the change is not the change's doing: the kernel itself leaves
+    // states a topology could not be written in (a multipath route whose path through a down
+    // interface lost its gateway's subnet stays, its path dead).
+    if (op_ != ChangeOp::del) {
+      Diagnostics after, already;
+      validate_topology(next, after);
+      if (!after.empty()) validate_topology(m_, already);
+      for (const auto& d : after.items())
+        if (std::none_of(already.items().begin(), already.items().end(), [&](const Diagnostic& x) {
+              return x.str() == d.str();
+            }))
+          d_.error(d.pos, d.message);
+    }
+    if (d_.size() != before) return;
+    // Then what the kernel does on its own about the change.
+    for (const auto& e : kernel_events_) {
+      NodeSpec* n = next.node(e.node);
+      InterfaceSpec* i = n ? n->interface(e.ifname) : nullptr;
+      if (!i) continue;
+      switch (e.what) {
+        case KernelEvent::down:
+          follow_kernel::interface_down(*n, *i);
+          break;
+        case KernelEvent::carrier_lost:
+          follow_kernel::carrier_lost(*n, e.ifname);
+          break;
+      }
+    }
+    m_ = std::move(next);
   }
 
  private:
@@ -91,52 +119,18 @@ class ModelChange {
     }
   }
 
-  // The kernel removes an interface's addresses and the routes through it with the interface.
+  // The kernel removes an interface's addresses with it, and what goes through it.
   static void forget_interface(Topology& t, const std::string& node, const std::string& ifname) {
     NodeSpec* n = t.node(node);
     if (!n) return;
     std::vector<AddressSpec> gone;
     if (const InterfaceSpec* i = n->interface(ifname)) gone = i->addresses;
     std::erase_if(n->interfaces, [&](const InterfaceSpec& i) { return i.name == ifname; });
-    forget_routes(*n, ifname, gone, std::nullopt);
-    std::erase_if(n->neighbours, [&](const NeighbourSpec& x) { return x.dev.value == ifname; });
-    std::erase_if(n->qdiscs, [&](const QdiscSpec& q) { return q.dev == ifname; });
-    std::vector<std::uint32_t> dead;
-    for (const auto& nh : n->nexthops)
-      if (nh.dev && nh.dev->value == ifname) dead.push_back(nh.id.value);
-    for (std::uint32_t id : dead) forget_nexthop(*n, id);
-  }
-
-  // The kernel deletes a nexthop with the routes through it, and takes it out of its groups; a
-  // group left empty goes the same way.
-  static void forget_nexthop(NodeSpec& n, std::uint32_t id) {
-    std::erase_if(n.nexthops, [&](const NexthopSpec& x) { return x.id.value == id; });
-    std::erase_if(n.routes,
-                  [&](const RouteSpec& r) { return r.nexthop && r.nexthop->value == id; });
-    std::vector<std::uint32_t> emptied;
-    for (auto& g : n.nexthops) {
-      if (!g.is_group()) continue;
-      std::erase_if(g.group, [&](const NexthopSpec::Member& m) { return m.id.value == id; });
-      if (!g.is_group()) emptied.push_back(g.id.value);
-    }
-    for (std::uint32_t e : emptied) forget_nexthop(n, e);
-  }
-
-  // Routes (of `family`, or all) through `ifname` or through a gateway on a subnet of `gone`.
-  static void forget_routes(NodeSpec& n, const std::string& ifname,
-                            const std::vector<AddressSpec>& gone, std::optional<Family> family) {
-    std::erase_if(n.routes, [&](const RouteSpec& r) {
-      if (family && r.family != *family) return false;
-      if (r.dev && r.dev->value == ifname) return true;
-      return r.via && std::any_of(gone.begin(), gone.end(), [&](const AddressSpec& a) {
-               return a.prefix.contains(r.via->value);
-             });
-    });
+    follow_kernel::interface_deleted(*n, ifname, gone);
   }
 
   void node(Topology& t, NodeSpec& n, const NodeSpec& f) {
-    (void)t;
-    for (const auto& fi : f.interfaces) interface(n, fi);
+    for (const auto& fi : f.interfaces) interface(t, n, fi);
     for (const auto& r : f.routes) route(n, r);
     for (const auto& r : f.rules) rule(n, r);
     for (const auto& x : f.neighbours) neighbour(n, x);
@@ -167,7 +161,7 @@ class ModelChange {
     if (f.forwarding) refuse(f.pos, "forwarding", "set with sysctl net.ipv4.ip_forward");
   }
 
-  void interface(NodeSpec& n, const InterfaceSpec& fi) {
+  void interface(Topology& t, NodeSpec& n, const InterfaceSpec& fi) {
     InterfaceSpec* i = n.interface(fi.name);
     if (!i) {
       n.interfaces.push_back(InterfaceSpec{.name = fi.name, .pos = fi.pos});
@@ -177,8 +171,16 @@ class ModelChange {
       d_.error(fi.ifindex->pos,
                "an interface's ifindex is fixed when it is created: write it in the topology");
     if (op_ == ChangeOp::set) {
-      if (fi.mtu && fi.mtu->value < kMinMtuIpv6) ipv6_gone(n, *i);
+      // At once, not after the check: the validator refuses an MTU below 1280 on an interface
+      // that still has IPv6 addresses.
+      if (fi.mtu && fi.mtu->value < kMinMtuIpv6) follow_kernel::ipv6_disabled(n, *i);
       if (fi.mtu) i->mtu = fi.mtu;
+      if (fi.up && !fi.up->value && i->wanted_up()) {
+        kernel_events_.push_back({KernelEvent::down, n.name, i->name});
+        // A veth's peer loses its carrier with it.
+        if (auto peer = t.veth_peer(n.name, i->name))
+          kernel_events_.push_back({KernelEvent::carrier_lost, peer->node, peer->ifname});
+      }
       if (fi.up) i->up = fi.up;
       if (!fi.addresses.empty())
         refuse(fi.addresses.front().pos, "an address", "add, del or replace");
@@ -196,26 +198,17 @@ class ModelChange {
         if (it == i->addresses.end())
           d_.error(a.pos, fmt::format("interface '{}:{}' has no address {} to delete", n.name,
                                       fi.name, a.prefix.address.str()));
-        else
+        else {
+          AddressSpec gone = *it;
           i->addresses.erase(it);
+          follow_kernel::address_deleted(n, fi.name, gone);
+        }
       } else if (op_ == ChangeOp::replace && it != i->addresses.end()) {
         *it = a;
       } else {
         i->addresses.push_back(a);
       }
     }
-  }
-
-  // Below 1280 the kernel turns IPv6 off on the interface (addrconf_ifdown): its IPv6
-  // addresses go, and the IPv6 routes through it with them.
-  static void ipv6_gone(NodeSpec& n, InterfaceSpec& i) {
-    std::vector<AddressSpec> gone;
-    std::erase_if(i.addresses, [&](const AddressSpec& a) {
-      if (a.prefix.address.family != Family::ipv6) return false;
-      gone.push_back(a);
-      return true;
-    });
-    forget_routes(n, i.name, gone, Family::ipv6);
   }
 
   template <class T, class Same>
@@ -268,7 +261,7 @@ class ModelChange {
       if (!n.nexthop(x.id.value))
         d_.error(x.pos, fmt::format("node '{}' has no nexthop {} to delete", n.name, x.id.value));
       else
-        forget_nexthop(n, x.id.value);
+        follow_kernel::nexthop_deleted(n, x.id.value);
       return;
     }
     identified(
@@ -304,6 +297,13 @@ class ModelChange {
     }
   }
 
+  // What a `set` makes the kernel do on its own, applied once the set itself is found valid
+  // (follow_kernel.hpp).
+  struct KernelEvent {
+    enum What { down, carrier_lost } what;
+    std::string node, ifname;
+  };
+  std::vector<KernelEvent> kernel_events_;
   Topology& m_;
   ChangeOp op_;
   const Topology& f_;
