@@ -8,7 +8,7 @@
 #include <map>
 #include <set>
 
-#include "../build/apply.hpp"
+#include "../lab/apply.hpp"
 #include "execution.hpp"
 #include "nslab/change.hpp"
 #include "nslab/error.hpp"
