@@ -78,4 +78,36 @@ GuestRun run_on_host(const GuestOptions& options);
 // the scenarios depend on.
 nlohmann::ordered_json kernel_facts(const Kernel& kernel);
 
+// The matrix (`nslab matrix`): the same suite on every kernel named.
+struct MatrixOptions {
+  std::vector<std::string> kernels;   // as named, in the table's order
+  std::string baseline;               // the kernel the others are diffed against; empty: first
+  std::vector<std::string> run_args;  // for each kernel's `nslab run`, after its bounds and -j
+  int jobs = 1;
+  double time_scale = 0;  // 0: 1 under KVM and on the host, kTcgTimeScale under emulation
+  std::chrono::seconds boot_bound{60};
+  std::chrono::seconds longest_timeout{60};  // of the selected scenarios: a guest's silence
+};
+
+struct MatrixOutcome {
+  nlohmann::ordered_json runs;  // per kernel: label, kernel facts, times, failure, report
+  std::string baseline;
+  bool any_failed = false;  // a scenario failed on some kernel
+  bool any_setup = false;   // a kernel did not boot or its suite did not report
+};
+
+// Prepares every kernel (each fetched and unpacked before anything boots), then runs the suite
+// on each in turn, its progress and each kernel's line of results on `out`. Throws Error for
+// what stops the matrix before any kernel runs: a kernel named twice or that cannot be had, a
+// baseline that is none of them, no accelerator probe or private work folder.
+MatrixOutcome run_matrix(const MatrixOptions& options, std::FILE* out);
+
+// One row per scenario, one column per kernel; '*' marks rows whose verdicts differ.
+void print_verdict_table(const nlohmann::ordered_json& runs, std::FILE* out);
+// Each kernel's observations against the baseline's (SPEC 8), `ignore` masked too.
+void print_diffs(const nlohmann::ordered_json& runs, const std::string& baseline,
+                 const std::vector<std::string>& ignore, std::FILE* out);
+// JUnit: one testsuite per kernel; a kernel that did not run is one failed testcase.
+std::string matrix_junit(const nlohmann::ordered_json& runs);
+
 }  // namespace nslab::matrix
