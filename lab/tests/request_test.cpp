@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "../src/lab/kernel_values.hpp"
 #include "nslab/rtnl.hpp"
 
 using namespace nslab;
@@ -104,7 +105,7 @@ TEST(LinkRequest, VxlanDfIsAddedInsideItsData) {
                      .port = 4789};
   LinkInfo plain = link_info(req);
   EXPECT_EQ(plain.data.count(IFLA_VXLAN_DF), 0u);
-  req.vxlan_df = 1;
+  req.vxlan_df = kernel_value(apply::kVxlanDfValues, *kVxlanDf.parse("set"));
   LinkInfo l = link_info(req);
   EXPECT_EQ(l.kind, "vxlan");
   EXPECT_EQ(as<std::uint8_t>(l.data[IFLA_VXLAN_DF]), 1);
@@ -175,7 +176,12 @@ TEST(LinkRequest, GeneveCarriesVniRemoteAndPort) {
 }
 
 TEST(LinkRequest, IpvlanAndVlanCarryParentAndSettings) {
-  LinkInfo i = link_info({.kind = "ipvlan", .name = "ipv0", .parent = 4, .mode = "l3s"});
+  // `mode: l3s`, as the model reads it and the builder encodes it.
+  LinkInfo i =
+      link_info({.kind = "ipvlan",
+                 .name = "ipv0",
+                 .parent = 4,
+                 .mode = kernel_value(apply::kIpvlanModeValues, *kIpvlanModes.parse("l3s"))});
   EXPECT_EQ(i.kind, "ipvlan");
   EXPECT_EQ(as<std::uint16_t>(i.data[IFLA_IPVLAN_MODE]), IPVLAN_MODE_L3S);
   EXPECT_EQ(as<std::uint32_t>(i.top[IFLA_LINK]), 4u);
@@ -186,7 +192,11 @@ TEST(LinkRequest, IpvlanAndVlanCarryParentAndSettings) {
 }
 
 TEST(LinkRequest, MacvlanCarriesTheKernelsModeNumber) {
-  LinkInfo l = link_info({.kind = "macvlan", .name = "mv0", .parent = 4, .mode = "private"});
+  LinkInfo l =
+      link_info({.kind = "macvlan",
+                 .name = "mv0",
+                 .parent = 4,
+                 .mode = kernel_value(apply::kMacvlanModeValues, *kMacvlanModes.parse("private"))});
   EXPECT_EQ(as<std::uint32_t>(l.data[IFLA_MACVLAN_MODE]), MACVLAN_MODE_PRIVATE);
 }
 

@@ -38,11 +38,12 @@ struct VirtualRequest {
   std::uint32_t vni = 0;  // vxlan, geneve
   std::optional<IpAddress> local, remote;
   int port = 0;
-  std::string mode;  // macvlan, ipvlan
+  // IFLA_MACVLAN_MODE or IFLA_IPVLAN_MODE, the kernel's number (absent: bridge, l3)
+  std::optional<std::uint32_t> mode;
   int vlan_id = 0;
   std::uint32_t table = 0;      // vrf
   int ttl = 0;                  // tunnels; 0: inherit
-  std::optional<int> vxlan_df;  // IFLA_VXLAN_DF: 0 unset, 1 set, 2 inherit (libnl 3.7 lacks it)
+  std::optional<int> vxlan_df;  // IFLA_VXLAN_DF: VXLAN_DF_* (libnl 3.7 lacks it)
 };
 
 // A nexthop object (RTM_NEWNEXTHOP; libnl 3.7 has none, so the message is built here).

@@ -16,6 +16,13 @@ struct SourcePos {
   std::string line_col() const;  // "LINE:COLUMN", for pointing elsewhere in the same file
 };
 
+// A value and where the user wrote it.
+template <class T>
+struct Located {
+  T value{};
+  SourcePos pos;
+};
+
 struct Diagnostic {
   SourcePos pos;
   std::string message;

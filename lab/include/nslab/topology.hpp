@@ -13,14 +13,17 @@
 
 #include "nslab/ip.hpp"
 #include "nslab/source.hpp"
+#include "nslab/vocabulary.hpp"
 
 namespace nslab {
 
-template <class T>
-struct Located {
-  T value{};
-  SourcePos pos;
-};
+// `flags: [noprefixroute]` (IFA_F_*)
+enum class AddressFlag { nodad, noprefixroute, home, mngtmpaddr };
+inline constexpr auto kAddressFlags =
+    vocabulary<AddressFlag>("address flag", {{"nodad", AddressFlag::nodad},
+                                             {"noprefixroute", AddressFlag::noprefixroute},
+                                             {"home", AddressFlag::home},
+                                             {"mngtmpaddr", AddressFlag::mngtmpaddr}});
 
 struct AddressSpec {
   IpPrefix prefix;
@@ -28,7 +31,7 @@ struct AddressSpec {
   // Lifetimes in whole seconds (absent: forever), as `ip address add ... valid_lft 3
   // preferred_lft 1`; the kernel deletes the address when valid_lft runs out.
   std::optional<Located<std::uint32_t>> valid_lft, preferred_lft;
-  std::vector<Located<std::string>> flags;  // nodad, noprefixroute, home, mngtmpaddr
+  std::vector<Located<AddressFlag>> flags;
   // IPv6 only: `dad: true` lets duplicate address detection run (absent or false: the address
   // is added with NODAD and usable at once). Readiness then waits until DAD has finished.
   std::optional<Located<bool>> dad;
@@ -53,7 +56,14 @@ struct InterfaceSpec {
 inline constexpr std::uint32_t kMainTable = 254;
 
 enum class RouteType { unicast, blackhole, unreachable, prohibit };
-const char* route_type_name(RouteType t);
+inline constexpr auto kRouteTypes =
+    vocabulary<RouteType>("route type", {{"unicast", RouteType::unicast},
+                                         {"blackhole", RouteType::blackhole},
+                                         {"unreachable", RouteType::unreachable},
+                                         {"prohibit", RouteType::prohibit}});
+inline const char* route_type_name(RouteType t) {
+  return kRouteTypes.c_str(t);
+}
 
 struct RouteSpec {
   SourcePos pos;
@@ -105,6 +115,19 @@ struct RuleSpec {
   Action action = Action::table;
   std::optional<Located<std::uint32_t>> table;  // action table: required
 };
+inline constexpr auto kRuleActions =
+    vocabulary<RuleSpec::Action>("rule action", {{"table", RuleSpec::Action::table},
+                                                 {"blackhole", RuleSpec::Action::blackhole},
+                                                 {"unreachable", RuleSpec::Action::unreachable},
+                                                 {"prohibit", RuleSpec::Action::prohibit}});
+
+// A neighbour entry's NUD state.
+enum class NudState { permanent, reachable, stale, noarp };
+inline constexpr auto kNudStates =
+    vocabulary<NudState>("neighbour state", {{"permanent", NudState::permanent},
+                                             {"reachable", NudState::reachable},
+                                             {"stale", NudState::stale},
+                                             {"noarp", NudState::noarp}});
 
 // A static neighbour entry (`ip neigh add ADDRESS lladdr MAC dev DEV nud STATE`); its identity
 // is dev + address.
@@ -112,8 +135,8 @@ struct NeighbourSpec {
   SourcePos pos;
   Located<std::string> dev;
   Located<IpAddress> address;
-  std::optional<Located<std::string>> lladdr;   // "02:00:00:00:00:02"
-  Located<std::string> state{"permanent", {}};  // permanent, reachable, stale, noarp
+  std::optional<Located<std::string>> lladdr;  // "02:00:00:00:00:02"
+  Located<NudState> state{NudState::permanent, {}};
 };
 
 // A nexthop object (`ip nexthop add id 1 via A dev D`, `ip nexthop add id 10 group 1/2,3`,
@@ -147,7 +170,13 @@ struct QdiscSpec {
   std::optional<Located<double>> loss;                              // netem, percent
   std::optional<Located<std::uint32_t>> limit;                      // netem, packets
 };
-const char* qdisc_kind_name(QdiscSpec::Kind k);  // also the feature's name
+inline constexpr auto kQdiscKinds =
+    vocabulary<QdiscSpec::Kind>("qdisc", {{"tbf", QdiscSpec::Kind::tbf},
+                                          {"htb", QdiscSpec::Kind::htb},
+                                          {"netem", QdiscSpec::Kind::netem}});
+inline const char* qdisc_kind_name(QdiscSpec::Kind k) {  // also the feature's name
+  return kQdiscKinds.c_str(k);
+}
 
 struct SysctlSpec {
   std::string key;  // dotted, e.g. net.ipv4.tcp_mtu_probing
@@ -160,6 +189,28 @@ struct SysctlSpec {
 // `ipvlan: {ipv0: {parent: eth0, mode: l3}}`, `vlan: {eth0.10: {parent: eth0, id: 10}}`,
 // `tun: {tun0: {mode: tap}}`, `dummy: {dum0: {}}`, `vrf: {blue: {table: 10, ports: [eth1]}}`,
 // and the IP tunnels under `tunnels: {gre1: {kind: gre, local: A, remote: B}}`.
+// The modes of the interfaces that have one (IFLA_MACVLAN_MODE, IFLA_IPVLAN_MODE, tun's flags),
+// and vxlan's outer DF bit (IFLA_VXLAN_DF).
+enum class MacvlanMode { bridge, private_mode, vepa, passthru };
+inline constexpr auto kMacvlanModes =
+    vocabulary<MacvlanMode>("macvlan mode",
+                            {{"bridge", MacvlanMode::bridge},
+                             {"private", MacvlanMode::private_mode},
+                             {"vepa", MacvlanMode::vepa},
+                             {"passthru", MacvlanMode::passthru}},
+                            Vocabulary<MacvlanMode, 4>::Listing::one_of);
+enum class IpvlanMode { l2, l3, l3s };
+inline constexpr auto kIpvlanModes = vocabulary<IpvlanMode>(
+    "ipvlan mode", {{"l2", IpvlanMode::l2}, {"l3", IpvlanMode::l3}, {"l3s", IpvlanMode::l3s}},
+    Vocabulary<IpvlanMode, 3>::Listing::one_of);
+enum class TunMode { tun, tap };
+inline constexpr auto kTunModes =
+    vocabulary<TunMode>("tun mode", {{"tun", TunMode::tun}, {"tap", TunMode::tap}},
+                        Vocabulary<TunMode, 2>::Listing::one_of);
+enum class VxlanDf { unset, set, inherit };
+inline constexpr auto kVxlanDf = vocabulary<VxlanDf>(
+    "vxlan df", {{"set", VxlanDf::set}, {"unset", VxlanDf::unset}, {"inherit", VxlanDf::inherit}});
+
 struct VirtualSpec {
   // From gre on, the IP tunnels (is_tunnel()).
   enum class Kind {
@@ -183,17 +234,37 @@ struct VirtualSpec {
   std::optional<Located<std::string>> parent;  // vxlan `dev`, macvlan and vlan `parent`
   std::optional<Located<std::uint32_t>> vni;   // vxlan
   std::optional<Located<IpAddress>> local, remote;
-  std::optional<Located<int>> port;        // vxlan UDP port; the kernel's default is 8472
-  std::optional<Located<std::string>> df;  // vxlan: set, unset (the kernel's default), inherit
-  std::optional<Located<int>> id;          // vlan
-  Located<std::string> mode;  // macvlan: bridge, private, vepa, passthru; ipvlan: l2, l3, l3s;
-                              // tun: tun, tap
+  std::optional<Located<int>> port;    // vxlan UDP port; the kernel's default is 8472
+  std::optional<Located<VxlanDf>> df;  // vxlan (absent: the kernel's default, unset)
+  std::optional<Located<int>> id;      // vlan
+  // The mode of a macvlan, an ipvlan or a tun (the others have none); absent: the default.
+  Located<MacvlanMode> macvlan_mode{MacvlanMode::bridge, {}};
+  Located<IpvlanMode> ipvlan_mode{IpvlanMode::l3, {}};
+  Located<TunMode> tun_mode{TunMode::tun, {}};
+  // The word of this kind's mode ("l3s"), or nullptr for a kind without one.
+  const char* mode_name() const;
   std::optional<Located<std::uint32_t>> table;  // vrf
   std::vector<Located<std::string>> ports;      // vrf: the interfaces it enslaves
   std::optional<Located<int>> ttl;              // tunnels
   bool is_tunnel() const { return kind >= Kind::gre; }
 };
-const char* virtual_kind_name(VirtualSpec::Kind k);  // also the feature's name
+inline constexpr auto kVirtualKinds =
+    vocabulary<VirtualSpec::Kind>("interface kind", {{"dummy", VirtualSpec::Kind::dummy},
+                                                     {"vxlan", VirtualSpec::Kind::vxlan},
+                                                     {"macvlan", VirtualSpec::Kind::macvlan},
+                                                     {"ipvlan", VirtualSpec::Kind::ipvlan},
+                                                     {"vlan", VirtualSpec::Kind::vlan},
+                                                     {"tun", VirtualSpec::Kind::tun},
+                                                     {"vrf", VirtualSpec::Kind::vrf},
+                                                     {"gre", VirtualSpec::Kind::gre},
+                                                     {"ip6gre", VirtualSpec::Kind::ip6gre},
+                                                     {"ipip", VirtualSpec::Kind::ipip},
+                                                     {"sit", VirtualSpec::Kind::sit},
+                                                     {"ip6tnl", VirtualSpec::Kind::ip6tnl},
+                                                     {"geneve", VirtualSpec::Kind::geneve}});
+inline const char* virtual_kind_name(VirtualSpec::Kind k) {  // also the feature's name
+  return kVirtualKinds.c_str(k);
+}
 // Kernel features a scenario may require (`requires: [feature vxlan]`): the interface kinds and
 // the qdisc kinds.
 bool is_feature_name(const std::string& name);

@@ -65,7 +65,6 @@ std::optional<std::string> try_feature(const std::string& feature) {
       req.vni = 1;
       req.vlan_id = 1;
       req.table = 1;
-      req.mode = feature == "ipvlan" ? "l3" : "bridge";
       // A tunnel with the same endpoints as the namespace's fallback device (gre0, sit0: no
       // endpoints at all) is EEXIST; with endpoints of its own it is new.
       if (feature == "geneve") req.remote = IpAddress::parse("192.0.2.1");

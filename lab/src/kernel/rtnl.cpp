@@ -320,15 +320,9 @@ LinkRef virtual_link(const VirtualRequest& req) {
   } else {
     if (req.parent) rtnl_link_set_link(l, req.parent);
     // The kernel's mode numbers, not libnl's names: libnl 3.7 does not know ipvlan's l3s.
-    if (k == "macvlan")
-      rtnl_link_macvlan_set_mode(l, req.mode == "private"    ? MACVLAN_MODE_PRIVATE
-                                    : req.mode == "vepa"     ? MACVLAN_MODE_VEPA
-                                    : req.mode == "passthru" ? MACVLAN_MODE_PASSTHRU
-                                                             : MACVLAN_MODE_BRIDGE);
+    if (k == "macvlan") rtnl_link_macvlan_set_mode(l, req.mode.value_or(MACVLAN_MODE_BRIDGE));
     if (k == "ipvlan")
-      rtnl_link_ipvlan_set_mode(l, req.mode == "l2"    ? IPVLAN_MODE_L2
-                                   : req.mode == "l3s" ? IPVLAN_MODE_L3S
-                                                       : IPVLAN_MODE_L3);
+      rtnl_link_ipvlan_set_mode(l, static_cast<std::uint16_t>(req.mode.value_or(IPVLAN_MODE_L3)));
     if (k == "vlan") rtnl_link_vlan_set_id(l, static_cast<std::uint16_t>(req.vlan_id));
   }
   return link;

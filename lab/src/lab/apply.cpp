@@ -2,6 +2,8 @@
 
 #include "apply.hpp"
 
+#include "kernel_values.hpp"
+
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/neighbour.h>
@@ -96,7 +98,7 @@ void virtual_interface(const Lab& lab, LabNode& node, const NodeSpec& model, con
   try {
     if (v.kind == VirtualSpec::Kind::tun) {
       NetnsScope scope(node.netns(), lab.home());
-      create_tun(v.name, node.ifindex(v.name), v.mode.value == "tap");
+      create_tun(v.name, node.ifindex(v.name), v.tun_mode.value == TunMode::tap);
       if (mtu) node.rtnl().change_link(node.ifindex(v.name), {.mtu = mtu});
       return;
     }
@@ -110,11 +112,14 @@ void virtual_interface(const Lab& lab, LabNode& node, const NodeSpec& model, con
     if (v.local) req.local = v.local->value;
     if (v.remote) req.remote = v.remote->value;
     if (v.port) req.port = v.port->value;
-    if (v.df) req.vxlan_df = v.df->value == "unset" ? 0 : v.df->value == "set" ? 1 : 2;
+    if (v.df) req.vxlan_df = kernel_value(kVxlanDfValues, v.df->value);
     if (v.id) req.vlan_id = v.id->value;
     if (v.table) req.table = v.table->value;
     if (v.ttl) req.ttl = v.ttl->value;
-    req.mode = v.mode.value;
+    if (v.kind == VirtualSpec::Kind::macvlan)
+      req.mode = kernel_value(kMacvlanModeValues, v.macvlan_mode.value);
+    if (v.kind == VirtualSpec::Kind::ipvlan)
+      req.mode = kernel_value(kIpvlanModeValues, v.ipvlan_mode.value);
     node.rtnl().add_virtual(req);
     for (const auto& p : v.ports)  // a vrf's
       at(p.pos,
@@ -143,11 +148,7 @@ void address(const Lab& lab, LabNode& node, const std::string& ifname, const Add
       NetnsScope scope(node.netns(), lab.home());
       sysctl::write(fmt::format("net.ipv6.conf.{}.accept_dad", ifname), "1");
     }
-    for (const auto& f : a.flags)
-      o.flags |= f.value == "nodad"           ? IFA_F_NODAD
-                 : f.value == "noprefixroute" ? IFA_F_NOPREFIXROUTE
-                 : f.value == "home"          ? IFA_F_HOMEADDRESS
-                                              : IFA_F_MANAGETEMPADDR;
+    for (const auto& f : a.flags) o.flags |= kernel_value(kAddressFlagBits, f.value);
     node.rtnl().add_address(idx, a.prefix, o);
   });
 }
@@ -251,11 +252,7 @@ void neighbour(LabNode& node, const NeighbourSpec& n, ChangeOp op) {
         mac[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v[i]);
       req.lladdr = mac;
     }
-    const std::string& s = n.state.value;
-    req.state = s == "reachable" ? NUD_REACHABLE
-                : s == "stale"   ? NUD_STALE
-                : s == "noarp"   ? NUD_NOARP
-                                 : NUD_PERMANENT;
+    req.state = kernel_value(kNudStateValues, n.state.value);
     node.rtnl().add_neighbour(req, op == ChangeOp::replace);
   });
 }

@@ -7,20 +7,6 @@
 
 namespace nslab {
 
-const char* route_type_name(RouteType t) {
-  switch (t) {
-    case RouteType::unicast:
-      return "unicast";
-    case RouteType::blackhole:
-      return "blackhole";
-    case RouteType::unreachable:
-      return "unreachable";
-    case RouteType::prohibit:
-      return "prohibit";
-  }
-  return "?";
-}
-
 std::string RouteSpec::str() const {
   std::string s = is_default ? std::string("default") : to.str();
   if (is_default && family == Family::ipv6) s += " (ipv6)";
@@ -29,68 +15,30 @@ std::string RouteSpec::str() const {
   return s;
 }
 
-const char* virtual_kind_name(VirtualSpec::Kind k) {
-  using K = VirtualSpec::Kind;
-  switch (k) {
-    case K::ipvlan:
-      return "ipvlan";
-    case K::vrf:
-      return "vrf";
-    case K::gre:
-      return "gre";
-    case K::ip6gre:
-      return "ip6gre";
-    case K::ipip:
-      return "ipip";
-    case K::sit:
-      return "sit";
-    case K::ip6tnl:
-      return "ip6tnl";
-    case K::geneve:
-      return "geneve";
-    case VirtualSpec::Kind::dummy:
-      return "dummy";
-    case VirtualSpec::Kind::vxlan:
-      return "vxlan";
-    case VirtualSpec::Kind::macvlan:
-      return "macvlan";
-    case VirtualSpec::Kind::vlan:
-      return "vlan";
-    case VirtualSpec::Kind::tun:
-      return "tun";
+const char* VirtualSpec::mode_name() const {
+  switch (kind) {
+    case Kind::macvlan:
+      return kMacvlanModes.c_str(macvlan_mode.value);
+    case Kind::ipvlan:
+      return kIpvlanModes.c_str(ipvlan_mode.value);
+    case Kind::tun:
+      return kTunModes.c_str(tun_mode.value);
+    default:
+      return nullptr;
   }
-  return "?";
-}
-
-const char* qdisc_kind_name(QdiscSpec::Kind k) {
-  switch (k) {
-    case QdiscSpec::Kind::tbf:
-      return "tbf";
-    case QdiscSpec::Kind::htb:
-      return "htb";
-    case QdiscSpec::Kind::netem:
-      return "netem";
-  }
-  return "?";
 }
 
 bool is_feature_name(const std::string& name) {
-  for (int k = 0; k <= static_cast<int>(VirtualSpec::Kind::geneve); ++k)
-    if (name == virtual_kind_name(static_cast<VirtualSpec::Kind>(k))) return true;
-  for (auto k : {QdiscSpec::Kind::tbf, QdiscSpec::Kind::htb, QdiscSpec::Kind::netem})
-    if (name == qdisc_kind_name(k)) return true;
-  return false;
+  return kVirtualKinds.parse(name) || kQdiscKinds.parse(name);
 }
 
 std::string feature_names() {
-  std::vector<std::string> names;
-  for (int k = 0; k <= static_cast<int>(VirtualSpec::Kind::geneve); ++k)
-    names.push_back(virtual_kind_name(static_cast<VirtualSpec::Kind>(k)));
-  for (auto k : {QdiscSpec::Kind::tbf, QdiscSpec::Kind::htb, QdiscSpec::Kind::netem})
-    names.push_back(qdisc_kind_name(k));
+  std::vector<std::string_view> names;
+  for (const auto& w : kVirtualKinds) names.push_back(w.name);
+  for (const auto& w : kQdiscKinds) names.push_back(w.name);
   std::string out;
   for (std::size_t i = 0; i < names.size(); ++i)
-    out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+    out += fmt::format("{}{}", i == 0 ? "" : i + 1 == names.size() ? " or " : ", ", names[i]);
   return out;
 }
 
@@ -142,8 +90,7 @@ const BridgeSpec* NodeSpec::bridge(const std::string& ifname) const {
   return nullptr;
 }
 
-std::optional<Endpoint> Topology::veth_peer(const std::string& n,
-                                            const std::string& ifname) const {
+std::optional<Endpoint> Topology::veth_peer(const std::string& n, const std::string& ifname) const {
   for (const auto& l : links) {
     if (l.a.node == n && l.a.ifname == ifname) return l.b;
     if (l.b.node == n && l.b.ifname == ifname) return l.a;

@@ -126,7 +126,7 @@ class Validator {
       case K::vlan:
         return true;
       case K::tun:
-        return v.mode.value == "tap";
+        return v.tun_mode.value == TunMode::tap;
       default:
         return false;
     }
@@ -412,9 +412,9 @@ class Validator {
         d_.error(x.pos,
                  fmt::format("duplicate neighbour {} on {} (first at {})", x.address.value.str(),
                              x.dev.value, it->second->pos.line_col()));
-      if (!x.lladdr && x.state.value != "noarp")
+      if (!x.lladdr && x.state.value != NudState::noarp)
         d_.error(x.pos, fmt::format("a {} neighbour needs 'lladdr' (only noarp goes without)",
-                                    x.state.value));
+                                    kNudStates.name(x.state.value)));
     }
   }
 

@@ -74,9 +74,7 @@ std::string kind_text(const VirtualSpec& v) {
     s += fmt::format(" {} {}", v.kind == VirtualSpec::Kind::geneve ? "id" : "vni", v.vni->value);
   if (v.id) s += fmt::format(" id {}", v.id->value);
   if (v.table) s += fmt::format(" table {}", v.table->value);
-  if (v.kind == VirtualSpec::Kind::tun || v.kind == VirtualSpec::Kind::macvlan ||
-      v.kind == VirtualSpec::Kind::ipvlan)
-    s += " " + v.mode.value;
+  if (const char* mode = v.mode_name()) s += fmt::format(" {}", mode);
   return "[" + s + "]";
 }
 

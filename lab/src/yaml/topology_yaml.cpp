@@ -210,16 +210,8 @@ class TopologyParser {
           spec.valid_lft && p && p.IsScalar() && p.Scalar() == "forever")
         r_.error(p, "preferred_lft cannot be forever when valid_lft is not (it would be longer)");
       if (auto fl = a["flags"]) {
-        for (const auto& x : r_.scalar_or_list(fl, "flags")) {
-          std::string flag = r_.text(x);
-          static const char* const kFlags[] = {"nodad", "noprefixroute", "home", "mngtmpaddr"};
-          if (std::find(std::begin(kFlags), std::end(kFlags), flag) == std::end(kFlags))
-            r_.error(x, fmt::format("address flag must be nodad, noprefixroute, home or "
-                                    "mngtmpaddr, not '{}'",
-                                    flag));
-          else
-            spec.flags.push_back({flag, r_.pos(x)});
-        }
+        for (const auto& x : r_.scalar_or_list(fl, "flags"))
+          if (auto flag = r_.word(x, "flags", kAddressFlags)) spec.flags.push_back(*flag);
       }
     }
     if (detailed)
@@ -230,7 +222,7 @@ class TopologyParser {
                    "dad: true is IPv6's duplicate address detection; the kernel runs none "
                    "for IPv4");
         for (const auto& fl : spec.flags)
-          if (spec.runs_dad() && fl.value == "nodad")
+          if (spec.runs_dad() && fl.value == AddressFlag::nodad)
             r_.error(d,
                      fmt::format("dad: true contradicts the nodad flag at {}", fl.pos.line_col()));
       }
@@ -265,20 +257,11 @@ class TopologyParser {
       }
       return Located<IpAddress>{*a, r_.pos(x)};
     };
-    auto mode = [&](std::initializer_list<const char*> modes, const char* fallback) {
-      d.mode = {fallback, d.pos};
-      auto x = v["mode"];
-      if (!x) return;
-      auto s = r_.string(x, "mode");
-      if (!s) return;
-      d.mode = {*s, r_.pos(x)};
-      std::string list;
-      for (const char* m : modes) {
-        if (*s == m) return;
-        list += (list.empty() ? "" : ", ") + std::string(m);
-      }
-      r_.error(
-          x, fmt::format("{} mode must be one of {}, not '{}'", virtual_kind_name(kind), list, *s));
+    // Absent, the mode is the kernel's default, at the interface's position.
+    auto mode = [&](auto& field, const auto& modes) {
+      field.pos = d.pos;
+      if (auto x = v["mode"])
+        if (auto m = r_.word(x, "mode", modes)) field = *m;
     };
     const YAML::Node none(YAML::NodeType::Map);
     const YAML::Node& m = v.IsNull() ? none : v;
@@ -301,20 +284,14 @@ class TopologyParser {
           if (auto n = r_.integer(x, "port", 1, 65535))
             d.port = Located<int>{static_cast<int>(*n), r_.pos(x)};
         d.parent = name_of("dev");
-        if (auto x = m["df"]) {  // the outer IPv4 header's DF bit, as `ip link ... df set`
-          if (auto s = r_.string(x, "df")) {
-            if (*s == "set" || *s == "unset" || *s == "inherit")
-              d.df = Located<std::string>{*s, r_.pos(x)};
-            else
-              r_.error(x, fmt::format("vxlan df must be set, unset or inherit, not '{}'", *s));
-          }
-        }
+        if (auto x = m["df"])  // the outer IPv4 header's DF bit, as `ip link ... df set`
+          d.df = r_.word(x, "df", kVxlanDf);
         break;
       case VirtualSpec::Kind::macvlan:
         if (!r_.check_map(m, what, {"parent", "mode"})) break;
         d.parent = name_of("parent");
         if (!d.parent) r_.error(m, what + " needs 'parent'");
-        mode({"bridge", "private", "vepa", "passthru"}, "bridge");
+        mode(d.macvlan_mode, kMacvlanModes);
         break;
       case VirtualSpec::Kind::vlan:
         if (!r_.check_map(m, what, {"parent", "id"})) break;
@@ -327,13 +304,13 @@ class TopologyParser {
         break;
       case VirtualSpec::Kind::tun:
         if (!r_.check_map(m, what, {"mode"})) break;
-        mode({"tun", "tap"}, "tun");
+        mode(d.tun_mode, kTunModes);
         break;
       case VirtualSpec::Kind::ipvlan:
         if (!r_.check_map(m, what, {"parent", "mode"})) break;
         d.parent = name_of("parent");
         if (!d.parent) r_.error(m, what + " needs 'parent'");
-        mode({"l2", "l3", "l3s"}, "l3");
+        mode(d.ipvlan_mode, kIpvlanModes);
         break;
       case VirtualSpec::Kind::vrf:
         if (!r_.check_map(m, what, {"table", "ports"})) break;
@@ -509,22 +486,10 @@ class TopologyParser {
         rt.metric = Located<std::uint32_t>{static_cast<std::uint32_t>(*x), r_.pos(m)};
     if (auto x = v["table"]) rt.table = table(x);
     if (auto x = v["type"]) {
-      auto t = r_.string(x, "type");
-      if (t == "unicast")
-        rt.type = RouteType::unicast;
-      else if (t == "blackhole")
-        rt.type = RouteType::blackhole;
-      else if (t == "unreachable")
-        rt.type = RouteType::unreachable;
-      else if (t == "prohibit")
-        rt.type = RouteType::prohibit;
-      else {
+      if (auto t = r_.word(x, "type", kRouteTypes))
+        rt.type = t->value;
+      else
         ok = false;  // what it needs depends on the type: nothing more to say
-        if (t)
-          r_.error(x, fmt::format("route type must be unicast, blackhole, unreachable or "
-                                  "prohibit, not '{}'",
-                                  *t));
-      }
     }
     // RTAX_ADVMSS and RTAX_INITCWND are u32 metrics; the kernel takes any value and clamps.
     if (auto m = v["advmss"])
@@ -869,22 +834,10 @@ class TopologyParser {
         r.fwmark = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
     bool action_ok = true;
     if (auto x = v["action"]) {
-      auto s = r_.string(x, "action");
-      if (s == "table")
-        r.action = RuleSpec::Action::table;
-      else if (s == "blackhole")
-        r.action = RuleSpec::Action::blackhole;
-      else if (s == "unreachable")
-        r.action = RuleSpec::Action::unreachable;
-      else if (s == "prohibit")
-        r.action = RuleSpec::Action::prohibit;
-      else {
+      if (auto a = r_.word(x, "action", kRuleActions))
+        r.action = a->value;
+      else
         action_ok = false;
-        if (s)
-          r_.error(x, fmt::format("rule action must be table, blackhole, unreachable or "
-                                  "prohibit, not '{}'",
-                                  *s));
-      }
     }
     if (auto x = v["table"]) r.table = table(x);
     if (action_ok && r.action == RuleSpec::Action::table && !r.table && !fragment_del_)
@@ -922,15 +875,8 @@ class TopologyParser {
         n.lladdr = Located<std::string>{*s, r_.pos(x)};
       }
     }
-    if (auto x = v["state"]) {
-      if (auto s = r_.string(x, "state")) {
-        if (*s != "permanent" && *s != "reachable" && *s != "stale" && *s != "noarp")
-          r_.error(x, fmt::format("neighbour state must be permanent, reachable, stale or noarp, "
-                                  "not '{}'",
-                                  *s));
-        n.state = {*s, r_.pos(x)};
-      }
-    }
+    if (auto x = v["state"])
+      if (auto s = r_.word(x, "state", kNudStates)) n.state = *s;
     node.neighbours.push_back(std::move(n));
   }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "nslab/source.hpp"
+#include "nslab/vocabulary.hpp"
 
 namespace nslab::yaml {
 
@@ -104,6 +105,18 @@ class Reader {
                                  const char* expected);
   // DIGITS[.DIGITS] followed by ms, s or m; at least 1 ms and at most 24 hours.
   std::optional<std::chrono::milliseconds> duration(const YAML::Node& n, const std::string& what);
+  // One word of `words`; anything else is "WHAT must be a, b or c, not 'X'". A value known only
+  // when the step runs stands for the first word until then.
+  template <class E, std::size_t N>
+  std::optional<Located<E>> word(const YAML::Node& n, const std::string& what,
+                                 const Vocabulary<E, N>& words) {
+    auto s = string(n, what);
+    if (!s) return std::nullopt;
+    if (is_deferred(n)) return Located<E>{words.begin()->value, pos(n)};
+    if (auto e = words.parse(*s)) return Located<E>{*e, pos(n)};
+    error(n, words.refusal(*s));
+    return std::nullopt;
+  }
   // A scalar or a list of scalars.
   std::vector<YAML::Node> scalar_or_list(const YAML::Node& n, const std::string& what);
 
