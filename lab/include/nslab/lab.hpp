@@ -58,6 +58,15 @@ class Lab {
   const LabNode& node(const std::string& name) const;
   std::vector<const Netns*> namespaces() const;
   std::chrono::microseconds build_time() const { return build_time_; }
+  // The one way a change reaches the kernel (SPEC 7): `op` applied to `fragment`, where `after`
+  // is the model with the change made (change_model accepted it). An add walks the build's
+  // phases over the fragment's objects (links, bridges, the interfaces nodes create, ports, up,
+  // addresses, qdiscs, nexthops, routes, rules, neighbours) and waits until what it created or
+  // addressed is ready, as the build does; a build is that walk over a whole topology on an
+  // empty lab. Returns what was done, for the report; throws Error with the position of what the
+  // kernel refused.
+  std::string apply(ChangeOp op, const Topology& after, const Topology& fragment,
+                    std::chrono::milliseconds ready_timeout);
   // Numbers an interface that a change creates: above every number the lab has given so far
   // (a link deleted and added back comes back on new ifindexes, as the kernel's own numbering
   // would have it, so an event about the old device never names the new one), and none that a
@@ -75,7 +84,7 @@ class Lab {
   }
 
  private:
-  friend class Builder;
+  friend class Applier;
   explicit Lab(Topology t) : topology_(std::move(t)), home_(Netns::current()) {}
 
   Topology topology_;

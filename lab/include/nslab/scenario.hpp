@@ -51,8 +51,6 @@ struct KernelAlternative {
 // fragment is parsed by the topology loader when it is needed, with ${...} templates expanded
 // by the resolver it is given: at validation from the model, when the step runs from the lab.
 // Positions are the scenario file's (for a short form, its target's).
-enum class ChangeOp { add, del, replace, set, flush };
-const char* change_op_name(ChangeOp op);
 
 struct ChangeSpec {
   ChangeOp op = ChangeOp::set;

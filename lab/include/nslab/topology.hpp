@@ -360,6 +360,12 @@ struct Topology {
   bool carrier_expected(const std::string& node, const std::string& ifname) const;
 };
 
+// How a change fragment changes a topology (SPEC 7): add creates, del removes (objects named by
+// their identity), replace swaps or creates, set changes attributes; flush empties kernel state
+// no topology names.
+enum class ChangeOp { add, del, replace, set, flush };
+const char* change_op_name(ChangeOp op);
+
 inline constexpr int kDefaultMtu = 1500;
 inline constexpr int kMinMtuIpv4 = 68;
 inline constexpr int kMinMtuIpv6 = 1280;

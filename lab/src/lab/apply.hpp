@@ -44,6 +44,12 @@ void nexthop(LabNode& node, const NexthopSpec& n, ChangeOp op);
 // kernel lacks is an error naming the feature to require.
 void qdisc(LabNode& node, const QdiscSpec& q, ChangeOp op);
 void sysctls(const Lab& lab, LabNode& node, const std::vector<SysctlSpec>& sysctls);
+// A change that is not an add (Lab::apply): `op` of `fragment`'s objects, `after` the model with
+// the change made. Deleted interfaces (and what the kernel deleted with them) lose their
+// ifindexes; what comes up is waited for. Returns what was done, for the report.
+std::string in_place(Lab& lab, const Topology& after, ChangeOp op, const Topology& fragment,
+                     std::chrono::milliseconds ready_timeout);
+
 // flush: route exceptions (IPv4 and IPv6), the route cache, or neighbours. Returns what it did.
 std::string flush(const Lab& lab, LabNode& node, ChangeSpec::Flush what);
 void nftables(const Lab& lab, LabNode& node, const NftablesSpec& n);

@@ -1,5 +1,8 @@
-// Valid topology -> Lab. The order matters and is the kernel's, not ours:
-//   1. namespaces, each with DAD off and forwarding set before any interface exists (new
+// Valid topology -> Lab, and every later `add` to it: one walk over the phases below, for the
+// whole topology on an empty lab (Lab::build) or for a change fragment's objects on a running one
+// (Lab::apply). The order matters and is the kernel's, not ours:
+//   1. namespaces (a build only), each with DAD off and forwarding set before any interface exists
+//   (new
 //      interfaces inherit conf/default; IPv4 conf would otherwise come from the host),
 //   2. veth pairs, each end born in its own node (IFLA_NET_NS_FD), with fixed ifindexes,
 //   3. bridges, then the interfaces nodes create themselves (vxlan, macvlan, vlan, dummy, tun:
@@ -77,51 +80,122 @@ void checkpoint(const char* phase) {
 
 }  // namespace
 
-class Builder {
+// One `add` of a model's objects to the lab: the whole topology when the lab is empty (a build),
+// a change fragment's objects otherwise. `model` is the topology once they are added; `objects`
+// holds what to add. A phase concerns the objects' interfaces only: those they create, and those
+// they give an IPv6 address (readiness waits for its groups).
+class Applier {
  public:
-  Builder(Lab& lab, const BuildOptions& o) : lab_(lab), t_(lab.topology_), opt_(o) {}
+  Applier(Lab& lab, const Topology& model, const Topology& objects,
+          std::chrono::milliseconds ready_timeout)
+      : lab_(lab),
+        t_(model),
+        objects_(objects),
+        ready_timeout_(ready_timeout),
+        fresh_(lab.nodes_.empty()) {}
 
-  void run() {
-    auto t0 = std::chrono::steady_clock::now();
-    namespaces();
-    checkpoint("namespaces");
+  // What was done, for a change step's report ("add link a:eth5 b:eth5; add vxlan r1:vx0");
+  // nothing for a build.
+  std::string add() {
+    if (fresh_) {
+      namespaces();
+      checkpoint("namespaces");
+    } else {
+      number_new_interfaces();
+    }
+    touched_nodes();
     veths();
-    bridges();
-    for (std::size_t i = 0; i < t_.nodes.size(); ++i)
-      for (const auto& v : t_.nodes[i].virtuals)
-        apply::virtual_interface(lab_, lab_.nodes_[i], t_.nodes[i], v);
+    for (const auto& n : nodes_) bridges(n);
+    for (const auto& n : nodes_)
+      for (const auto& v : n.f->virtuals) {
+        apply::virtual_interface(lab_, *n.node, *n.spec, v);
+        note("add {} {}:{}", virtual_kind_name(v.kind), n.spec->name, v.name);
+      }
     checkpoint("links");
-    const std::size_t n = t_.nodes.size();
-    for (std::size_t i = 0; i < n; ++i) inside(t_.nodes[i], lab_.nodes_[i]);
-    for (std::size_t i = 0; i < n; ++i) bring_up(t_.nodes[i], lab_.nodes_[i]);
-    for (std::size_t i = 0; i < n; ++i) bridges_up(t_.nodes[i], lab_.nodes_[i]);
+    for (const auto& n : nodes_) inside(n);
+    for (const auto& n : nodes_) bring_up(n);
+    for (const auto& n : nodes_) bridges_up(n);
     // Addresses only once the links' queues are active. An IPv6 address added without DAD
     // joins its solicited-node group at once and sends an MLD report; on a veth end whose
     // carrier linkwatch has not processed yet (the end opened first), the queue is still the
     // noop qdisc and drops it (skb:kfree_skb reason QDISC_DROP from mld_sendpack, counted in
     // tx_dropped): the lost first packet of readiness-stress (see kernel-behaviour notes).
-    for (std::size_t i = 0; i < n; ++i)
-      wait_ready(t_.nodes[i], lab_.nodes_[i], Layer::links, /*with_addresses=*/false);
-    for (std::size_t i = 0; i < n; ++i) addresses(t_.nodes[i], lab_.nodes_[i], Layer::links);
+    for (const auto& n : nodes_) wait_ready(n, Layer::links, /*with_addresses=*/false);
+    for (const auto& n : nodes_) addresses(n, Layer::links);
     if (has_virtuals()) {
       // The links under the nodes' own interfaces must carry traffic both ways first (see
       // virtuals_up); then those come up and get their addresses.
-      for (std::size_t i = 0; i < n; ++i) wait_ready(t_.nodes[i], lab_.nodes_[i], Layer::links);
-      for (std::size_t i = 0; i < n; ++i) virtuals_up(t_.nodes[i], lab_.nodes_[i]);
-      for (std::size_t i = 0; i < n; ++i) addresses(t_.nodes[i], lab_.nodes_[i], Layer::virtuals);
+      for (const auto& n : nodes_) wait_ready(n, Layer::links);
+      for (const auto& n : nodes_) virtuals_up(n);
+      for (const auto& n : nodes_) addresses(n, Layer::virtuals);
     }
-    for (std::size_t i = 0; i < n; ++i) routing(t_.nodes[i], lab_.nodes_[i]);
+    for (const auto& n : nodes_) routing(n);
     checkpoint("configured");
-    for (std::size_t i = 0; i < n; ++i)
-      wait_ready(t_.nodes[i], lab_.nodes_[i], has_virtuals() ? Layer::virtuals : Layer::all);
-    lab_.build_time_ = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - t0);
+    for (const auto& n : nodes_) wait_ready(n, has_virtuals() ? Layer::virtuals : Layer::all);
+    std::string out;
+    for (const auto& d : did_) out += (out.empty() ? "" : "; ") + d;
+    return out;
   }
 
  private:
   // Which interfaces a phase concerns: the links (veths, bridges, lo), the interfaces nodes
   // create on top of them (and a bridge with one of those as a port), or all.
   enum class Layer { links, virtuals, all };
+
+  // A node the objects concern: its model, its part of the objects (empty when only a link
+  // reaches it) and the lab's node.
+  struct Touched {
+    const NodeSpec* spec;
+    const NodeSpec* f;
+    LabNode* node;
+  };
+
+  template <class... Args>
+  void note(fmt::format_string<Args...> f, Args&&... args) {
+    if (!fresh_) did_.push_back(fmt::format(f, std::forward<Args>(args)...));
+  }
+
+  // Whether a phase concerns `node:ifname`: in a build every interface does.
+  bool concerns(const std::string& node, const std::string& ifname) const {
+    return fresh_ || created_.count({node, ifname}) || addressed_.count({node, ifname});
+  }
+  bool is_new(const std::string& node, const std::string& ifname) const {
+    return fresh_ || created_.count({node, ifname});
+  }
+
+  void touched_nodes() {
+    static const NodeSpec kNothing;
+    if (fresh_) {  // objects_ is the model: nodes in the lab's order, without lookups
+      for (std::size_t i = 0; i < t_.nodes.size(); ++i)
+        nodes_.push_back({&t_.nodes[i], &t_.nodes[i], &lab_.nodes_[i]});
+      return;
+    }
+    for (const auto& spec : t_.nodes) {
+      const NodeSpec* f = objects_.node(spec.name);
+      bool linked = std::any_of(objects_.links.begin(), objects_.links.end(), [&](const auto& l) {
+        return l.a.node == spec.name || l.b.node == spec.name;
+      });
+      if (f || linked) nodes_.push_back({&spec, f ? f : &kNothing, &lab_.node(spec.name)});
+    }
+  }
+
+  // A change's interfaces are numbered above everything the lab gave so far
+  // (Lab::number_interface).
+  void number_new_interfaces() {
+    auto number = [&](const std::string& node, const std::string& ifname) {
+      lab_.number_interface(node, ifname);
+      created_.insert({node, ifname});
+    };
+    for (const auto& l : objects_.links)
+      for (const Endpoint* e : {&l.a, &l.b}) number(e->node, e->ifname);
+    for (const auto& n : objects_.nodes) {
+      for (const auto& b : n.bridges) number(n.name, b.name);
+      for (const auto& v : n.virtuals) number(n.name, v.name);
+      for (const auto& i : n.interfaces)
+        for (const auto& a : i.addresses)
+          if (a.prefix.address.family == Family::ipv6) addressed_.insert({n.name, i.name});
+    }
+  }
 
   // Namespaces are created on two threads: unshare(CLONE_NEWNET) is ~0.4 ms of kernel work per
   // node and runs in parallel (veth creation, under the rtnl lock, does not). Each thread unshares
@@ -189,41 +263,47 @@ class Builder {
   }
 
   void veths() {
-    for (const auto& l : t_.links) apply::veth(lab_, t_, l);
+    for (const auto& l : objects_.links) {
+      apply::veth(lab_, t_, l);
+      note("add link {} {}", l.a.str(), l.b.str());
+    }
   }
 
-  void bridges() {
-    for (std::size_t i = 0; i < t_.nodes.size(); ++i) {
-      const NodeSpec& spec = t_.nodes[i];
-      LabNode& node = lab_.nodes_[i];
-      for (const auto& br : spec.bridges) {
-        std::optional<int> mtu;
-        if (const auto* ifc = spec.interface(br.name); ifc && ifc->mtu) mtu = ifc->mtu->value;
-        apply::at(br.pos, [&] { node.rtnl().add_bridge(br.name, node.ifindex(br.name), mtu); });
-      }
+  void bridges(const Touched& n) {
+    for (const auto& br : n.f->bridges) {
+      std::optional<int> mtu;
+      if (const auto* ifc = n.spec->interface(br.name); ifc && ifc->mtu) mtu = ifc->mtu->value;
+      apply::at(br.pos, [&] { n.node->rtnl().add_bridge(br.name, n.node->ifindex(br.name), mtu); });
+      note("add bridge {}:{}", n.spec->name, br.name);
     }
   }
 
   // Work that must happen with the thread inside the node: sysctls and nftables.
-  void inside(const NodeSpec& spec, LabNode& node) {
-    apply::sysctls(lab_, node, spec.sysctls);
-    if (spec.nftables) apply::nftables(lab_, node, *spec.nftables);
+  void inside(const Touched& n) {
+    apply::sysctls(lab_, *n.node, n.f->sysctls);
+    if (n.f->nftables) apply::nftables(lab_, *n.node, *n.f->nftables);
   }
 
-  void bring_up(const NodeSpec& spec, LabNode& node) {
-    for (const auto& br : spec.bridges) {
+  // New bridges' ports are enslaved (and come up), then the new interfaces that are neither
+  // ports, bridges nor created by the node come up (lo with its MTU).
+  void bring_up(const Touched& n) {
+    const NodeSpec& spec = *n.spec;
+    LabNode& node = *n.node;
+    for (const auto& br : n.f->bridges) {
       for (const auto& port : br.ports) {
         // A port the node created (a vxlan) is enslaved now and comes up with the other
-        // virtual interfaces (virtuals_up), once the links under it can carry traffic.
+        // virtual interfaces (virtuals_up), once the links under it can carry traffic. A port
+        // that was there before keeps the state it had.
         const bool virtual_port = spec.virtual_interface(port.value) != nullptr;
         apply::at(port.pos, [&] {
           LinkChange c{.master = node.ifindex(br.name)};
-          if (!virtual_port) c.up = true;
+          if (!virtual_port && is_new(spec.name, port.value)) c.up = true;
           node.rtnl().change_link(node.ifindex(port.value), c);
         });
       }
     }
     for (const auto& [ifname, index] : node.ifindexes()) {
+      if (!is_new(spec.name, ifname)) continue;
       if (is_port(spec, ifname) || spec.bridge(ifname) || spec.virtual_interface(ifname)) continue;
       const auto* ifc = spec.interface(ifname);
       std::optional<int> lo_mtu;
@@ -239,22 +319,22 @@ class Builder {
   // opens gets carrier and an active queue at once; one that gains carrier later waits for the
   // kernel's rate-limited linkwatch (up to a second) before it can send.
   // A bridge with a port the node creates comes up after it, in virtuals_up.
-  void bridges_up(const NodeSpec& spec, LabNode& node, Layer layer = Layer::links) {
+  void bridges_up(const Touched& n, Layer layer = Layer::links) {
+    const NodeSpec& spec = *n.spec;
     std::vector<const BridgeSpec*> these;
-    for (const auto& br : spec.bridges)
+    for (const auto& br : n.f->bridges)
       if (in_layer(spec, br.name, layer)) these.push_back(&br);
     if (these.empty()) return;
     std::vector<int> ports;
     for (const auto* br : these)
       for (const auto& p : br->ports)
-        if (t_.carrier_expected(spec.name, p.value)) ports.push_back(node.ifindex(p.value));
-    apply::wait_ready(node, ports, false, opt_.ready_timeout);
-    for (const auto* b : these) {
-      const BridgeSpec& br = *b;
-      const auto* ifc = spec.interface(br.name);
+        if (t_.carrier_expected(spec.name, p.value)) ports.push_back(n.node->ifindex(p.value));
+    apply::wait_ready(*n.node, ports, false, ready_timeout_);
+    for (const auto* br : these) {
+      const auto* ifc = spec.interface(br->name);
       const bool up = !ifc || ifc->wanted_up();
-      apply::at(ifc ? ifc->pos : br.pos,
-                [&] { node.rtnl().change_link(node.ifindex(br.name), {.up = up}); });
+      apply::at(ifc ? ifc->pos : br->pos,
+                [&] { n.node->rtnl().change_link(n.node->ifindex(br->name), {.up = up}); });
     }
   }
 
@@ -265,18 +345,18 @@ class Builder {
   // unanswered, and everything the overlay sends waits for ND's retransmission a second later
   // (seen in pcaps: the gateway's solicitation 800 ms late, the overlay's packets queued
   // behind it; 5 of 540 loaded runs of tunnels/vxlan-pmtu).
-  void virtuals_up(const NodeSpec& spec, LabNode& node) {
-    for (const auto& v : spec.virtuals) {
-      const auto* ifc = spec.interface(v.name);
+  void virtuals_up(const Touched& n) {
+    for (const auto& v : n.f->virtuals) {
+      const auto* ifc = n.spec->interface(v.name);
       const bool up = !ifc || ifc->wanted_up();
       apply::at(ifc ? ifc->pos : v.pos,
-                [&] { node.rtnl().change_link(node.ifindex(v.name), {.up = up}); });
+                [&] { n.node->rtnl().change_link(n.node->ifindex(v.name), {.up = up}); });
     }
-    bridges_up(spec, node, Layer::virtuals);
+    bridges_up(n, Layer::virtuals);
   }
 
   bool has_virtuals() const {
-    for (const auto& n : t_.nodes)
+    for (const auto& n : objects_.nodes)
       if (!n.virtuals.empty()) return true;
     return false;
   }
@@ -299,30 +379,52 @@ class Builder {
     return upper == (layer == Layer::virtuals);
   }
 
-  void addresses(const NodeSpec& spec, LabNode& node, Layer layer) {
-    for (const auto& ifc : spec.interfaces) {
-      if (!in_layer(spec, ifc.name, layer)) continue;
-      for (const auto& a : ifc.addresses) apply::address(lab_, node, ifc.name, a, ChangeOp::add);
+  void addresses(const Touched& n, Layer layer) {
+    for (const auto& ifc : n.f->interfaces) {
+      if (!in_layer(*n.spec, ifc.name, layer)) continue;
+      for (const auto& a : ifc.addresses) {
+        apply::address(lab_, *n.node, ifc.name, a, ChangeOp::add);
+        note("add address {} on {}:{}", a.prefix.str(), n.spec->name, ifc.name);
+      }
     }
   }
 
   // Qdiscs, nexthops (their devices are up and addressed by now), routes (their gateways need
   // connected subnets, their nexthops must exist), then rules and static neighbours.
-  void routing(const NodeSpec& spec, LabNode& node) {
-    for (const auto& q : spec.qdiscs) apply::qdisc(node, q, ChangeOp::add);
-    for (const auto& n : spec.nexthops)
-      if (!n.is_group()) apply::nexthop(node, n, ChangeOp::add);
-    for (const auto& n : spec.nexthops)  // groups name the others
-      if (n.is_group()) apply::nexthop(node, n, ChangeOp::add);
-    for (const auto& r : spec.routes) apply::route(node, spec, r, ChangeOp::add);
-    for (const auto& r : spec.rules) apply::rule(node, r, ChangeOp::add);
-    for (const auto& n : spec.neighbours) apply::neighbour(node, n, ChangeOp::add);
+  void routing(const Touched& t) {
+    const NodeSpec& f = *t.f;
+    LabNode& node = *t.node;
+    const std::string& name = t.spec->name;
+    for (const auto& q : f.qdiscs) {
+      apply::qdisc(node, q, ChangeOp::add);
+      note("add {} qdisc on {}:{}", qdisc_kind_name(q.kind), name, q.dev);
+    }
+    for (bool groups : {false, true})  // groups name the others
+      for (const auto& n : f.nexthops)
+        if (n.is_group() == groups) {
+          apply::nexthop(node, n, ChangeOp::add);
+          note("add nexthop {} in {}", n.id.value, name);
+        }
+    for (const auto& r : f.routes) {
+      apply::route(node, *t.spec, r, ChangeOp::add);
+      note("add route {} in {}", r.str(), name);
+    }
+    for (const auto& r : f.rules) {
+      apply::rule(node, r, ChangeOp::add);
+      note("add rule priority {} in {}", r.priority.value, name);
+    }
+    for (const auto& n : f.neighbours) {
+      apply::neighbour(node, n, ChangeOp::add);
+      note("add neighbour {} on {}:{}", n.address.value.str(), name, n.dev.value);
+    }
   }
 
-  void wait_ready(const NodeSpec& spec, LabNode& node, Layer layer, bool with_addresses = true) {
+  void wait_ready(const Touched& n, Layer layer, bool with_addresses = true) {
+    const NodeSpec& spec = *n.spec;
     std::vector<int> want, without_carrier;
-    for (const auto& [ifname, idx] : node.ifindexes()) {
-      if (ifname == "lo" || !in_layer(spec, ifname, layer)) continue;
+    for (const auto& [ifname, idx] : n.node->ifindexes()) {
+      if (ifname == "lo" || !in_layer(spec, ifname, layer) || !concerns(spec.name, ifname))
+        continue;
       if (const auto* br = spec.bridge(ifname); br && br->ports.empty()) continue;
       // Down, or up without carrier by design (its veth peer is down): ready once the kernel
       // reports it so; its IPv6 addresses join their groups only when carrier comes.
@@ -339,20 +441,34 @@ class Builder {
       }
       want.push_back(idx);
     }
-    apply::wait_ready(node, want, with_addresses, opt_.ready_timeout, without_carrier);
+    apply::wait_ready(*n.node, want, with_addresses, ready_timeout_, without_carrier);
   }
 
   Lab& lab_;
   const Topology& t_;
-  const BuildOptions& opt_;
+  const Topology& objects_;
+  std::chrono::milliseconds ready_timeout_;
+  const bool fresh_;
+  std::vector<Touched> nodes_;
+  std::set<std::pair<std::string, std::string>> created_, addressed_;  // node, ifname
+  std::vector<std::string> did_;
 };
 
 std::unique_ptr<Lab> Lab::build(const Topology& topology, const BuildOptions& options) {
   std::unique_ptr<Lab> lab(new Lab(topology));
   const char* tmp = std::getenv("TMPDIR");
   lab->pids_.emplace(PidNamespace::create(tmp && *tmp ? tmp : "/tmp"));
-  Builder(*lab, options).run();
+  auto t0 = std::chrono::steady_clock::now();
+  Applier(*lab, lab->topology_, lab->topology_, options.ready_timeout).add();
+  lab->build_time_ =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
   return lab;
+}
+
+std::string Lab::apply(ChangeOp op, const Topology& after, const Topology& fragment,
+                       std::chrono::milliseconds ready_timeout) {
+  if (op == ChangeOp::add) return Applier(*this, after, fragment, ready_timeout).add();
+  return apply::in_place(*this, after, op, fragment, ready_timeout);
 }
 
 }  // namespace nslab

@@ -19,9 +19,8 @@ bool through(const std::optional<Located<std::string>>& dev,
              const std::optional<Located<IpAddress>>& via, const std::string& ifname,
              const std::vector<AddressSpec>& addresses) {
   if (dev) return dev->value == ifname;
-  return via && std::any_of(addresses.begin(), addresses.end(), [&](const AddressSpec& a) {
-           return a.prefix.contains(via->value);
-         });
+  return via && std::any_of(addresses.begin(), addresses.end(),
+                            [&](const AddressSpec& a) { return a.prefix.contains(via->value); });
 }
 
 // A route's paths: its multipath list, or itself as one path. A route through a nexthop object
@@ -148,6 +147,22 @@ void interface_deleted(NodeSpec& n, const std::string& ifname,
   neighbours_flushed(n, ifname);
   std::erase_if(n.qdiscs, [&](const QdiscSpec& q) { return q.dev == ifname; });
   nexthops_on_flushed(n, ifname);
+  // br_device_event (NETDEV_UNREGISTER -> br_del_if): a port leaves its bridge, which stays;
+  // a vrf's port leaves it the same way (vrf_device_event).
+  for (auto& br : n.bridges)
+    std::erase_if(br.ports, [&](const Located<std::string>& p) { return p.value == ifname; });
+  for (auto& v : n.virtuals)
+    std::erase_if(v.ports, [&](const Located<std::string>& p) { return p.value == ifname; });
+}
+
+std::vector<std::string> deleted_with(const NodeSpec& n, const std::string& ifname) {
+  using K = VirtualSpec::Kind;
+  std::vector<std::string> out;
+  for (const auto& v : n.virtuals)
+    if (v.parent && v.parent->value == ifname &&
+        (v.kind == K::macvlan || v.kind == K::ipvlan || v.kind == K::vlan || v.kind == K::vxlan))
+      out.push_back(v.name);
+  return out;
 }
 
 void interface_down(NodeSpec& n, InterfaceSpec& i) {

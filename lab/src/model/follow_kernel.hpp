@@ -18,6 +18,11 @@ namespace nslab::follow_kernel {
 void interface_deleted(NodeSpec& n, const std::string& ifname,
                        const std::vector<AddressSpec>& gone);
 
+// The interfaces the kernel deletes with `ifname` (their lower device): macvlan, ipvlan and vlan
+// (each driver's NETDEV_UNREGISTER handler) and a vxlan whose `dev` it is
+// (vxlan_handle_lowerdev_unregister). Not the IP tunnels: they keep a link that is gone.
+std::vector<std::string> deleted_with(const NodeSpec& n, const std::string& ifname);
+
 // The interface, up until now, is set down (NETDEV_DOWN). Its addresses are still in `i`.
 void interface_down(NodeSpec& n, InterfaceSpec& i);
 

@@ -237,6 +237,11 @@ class TopologyParser {
     d.pos = r_.pos(key);
     if (auto e = check_ifname(d.name)) r_.error(key, *e);
     const std::string what = fmt::format("{} '{}:{}'", virtual_kind_name(kind), node.name, d.name);
+    // Named for deletion, an interface needs only its name (a tunnel also its kind).
+    if (fragment_del_ && (v.IsNull() || (v.IsMap() && v.size() == (d.is_tunnel() ? 1u : 0u)))) {
+      node.virtuals.push_back(std::move(d));
+      return;
+    }
     auto name_of = [&](const char* k) -> std::optional<Located<std::string>> {
       auto x = v[k];
       if (!x) return std::nullopt;
@@ -406,6 +411,10 @@ class TopologyParser {
     b.pos = r_.pos(key);
     if (auto e = check_ifname(b.name)) r_.error(key, *e);
     const std::string what = fmt::format("bridge '{}:{}'", node.name, b.name);
+    if (fragment_del_ && (v.IsNull() || (v.IsMap() && v.size() == 0))) {  // named by its name
+      node.bridges.push_back(std::move(b));
+      return;
+    }
     if (r_.check_map(v, what, {"ports"})) {
       if (auto p = v["ports"]; !p) {
         r_.error(v, what + " needs 'ports'");
