@@ -117,45 +117,32 @@ std::string verdict_cell(const Json& scenario) {
                           : "?";
 }
 
-std::string xml(const std::string& s) {
-  return xml_escape(s);
-}
-
-// One testsuite per kernel; a kernel that did not run is one failed testcase.
 }  // namespace
 
+// One testsuite per kernel, by the run's own JUnit writer; a kernel that did not run, or whose
+// report cannot be read, is one failed testcase.
 std::string matrix_junit(const Json& runs) {
   std::string x =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nslab matrix\">\n";
+  auto failed = [&](const std::string& label, const char* what, const std::string& why) {
+    x += fmt::format(
+        "  <testsuite name=\"nslab@{0}\" tests=\"1\" failures=\"1\">\n    <testcase "
+        "classname=\"nslab.{0}\" name=\"{1}\"><failure message=\"{2}\"/></testcase>\n  "
+        "</testsuite>\n",
+        xml_escape(label), what, xml_escape(why));
+  };
   for (const auto& run : runs) {
     std::string label = run.value("label", "");
-    const Json& report = run["report"];
-    if (report.is_null()) {
-      x += fmt::format(
-          "  <testsuite name=\"nslab@{0}\" tests=\"1\" failures=\"1\">\n    <testcase "
-          "classname=\"nslab.{0}\" name=\"boot\"><failure message=\"{1}\"/></testcase>\n  "
-          "</testsuite>\n",
-          xml(label), xml(run.value("failure", "")));
+    if (run["report"].is_null()) {
+      failed(label, "boot", run.value("failure", ""));
       continue;
     }
-    const Json& t = report["totals"];
-    x += fmt::format(
-        "  <testsuite name=\"nslab@{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" "
-        "skipped=\"{}\">\n",
-        xml(label), t.value("scenarios", 0), t.value("failed", 0), t.value("invalid", 0),
-        t.value("skipped", 0));
-    for (const auto& s : report["scenarios"]) {
-      x += fmt::format(
-          "    <testcase classname=\"nslab.{}.{}\" name=\"{}\" file=\"{}\" time=\"{:.3f}\">",
-          xml(label), xml(s.value("family", "")), xml(s.value("name", "")),
-          xml(s.value("file", "")), s.value("ms", 0.0) / 1000);
-      std::string v = s.value("verdict", "");
-      if (v == "failed") x += fmt::format("<failure message=\"{}\"/>", xml(s.value("reason", "")));
-      if (v == "skipped") x += fmt::format("<skipped message=\"{}\"/>", xml(s.value("reason", "")));
-      if (v == "invalid") x += fmt::format("<error message=\"{}\"/>", xml(s.value("reason", "")));
-      x += "</testcase>\n";
+    try {
+      x += junit_testsuite(outcomes_from_json(run["report"]), "nslab@" + label, "nslab." + label,
+                           "  ");
+    } catch (const Error& e) {
+      failed(label, "report", e.what());
     }
-    x += "  </testsuite>\n";
   }
   return x + "</testsuites>\n";
 }

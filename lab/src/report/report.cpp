@@ -5,9 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "nslab/error.hpp"
 #include "nslab/versions.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 namespace nslab {
 
@@ -153,7 +155,8 @@ void print_tap_result(std::FILE* out, std::size_t n, const ScenarioOutcome& o) {
   fmt::print(out, "  ...\n");
 }
 
-std::string junit_xml(const std::vector<ScenarioOutcome>& all) {
+std::string junit_testsuite(const std::vector<ScenarioOutcome>& all, const std::string& name,
+                            const std::string& prefix, const std::string& indent) {
   int failures = 0, skipped = 0, errors = 0;
   double total = 0;
   for (const auto& o : all) {
@@ -162,35 +165,38 @@ std::string junit_xml(const std::vector<ScenarioOutcome>& all) {
     errors += o.verdict == Verdict::invalid;
     total += o.ms;
   }
-  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   // An invalid file is an <error> (the test could not run), which CI dashboards show as red.
-  x += fmt::format(
-      "<testsuite name=\"nslab\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" "
+  std::string x = fmt::format(
+      "{}<testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" "
       "time=\"{:.3f}\">\n",
-      all.size(), failures, errors, skipped, total / 1000);
+      indent, xml(name), all.size(), failures, errors, skipped, total / 1000);
   for (const auto& o : all) {
     // classname: the family, so that Jenkins and GitLab group the scenarios by it.
-    x +=
-        fmt::format("  <testcase classname=\"nslab.{}\" name=\"{}\" file=\"{}\" time=\"{:.3f}\">\n",
-                    xml(family_of(o.file)), xml(o.name), xml(o.file), o.ms / 1000);
+    x += fmt::format("{}  <testcase classname=\"{}.{}\" name=\"{}\" file=\"{}\" time=\"{:.3f}\">\n",
+                     indent, xml(prefix), xml(family_of(o.file)), xml(o.name), xml(o.file),
+                     o.ms / 1000);
     if (o.verdict == Verdict::failed)
-      x += fmt::format("    <failure message=\"{}\"/>\n", xml(o.reason));
+      x += fmt::format("{}    <failure message=\"{}\"/>\n", indent, xml(o.reason));
     if (o.verdict == Verdict::skipped)
-      x += fmt::format("    <skipped message=\"{}\"/>\n", xml(o.reason));
+      x += fmt::format("{}    <skipped message=\"{}\"/>\n", indent, xml(o.reason));
     if (o.verdict == Verdict::invalid) {
       std::string all_errors;
       for (const auto& d : o.diagnostics) all_errors += d + "\n";
-      x += fmt::format("    <error message=\"{}\" type=\"invalid\">{}</error>\n", xml(o.reason),
-                       xml(all_errors));
+      x += fmt::format("{}    <error message=\"{}\" type=\"invalid\">{}</error>\n", indent,
+                       xml(o.reason), xml(all_errors));
     }
     std::string out;
-    for (const auto& s : o.steps) {
-      out += step_line(s, name_width(o)) + "\n";
-      for (const auto& d : s.details) out += "  " + d + "\n";
+    for (const auto& st : o.steps) {
+      out += step_line(st, name_width(o)) + "\n";
+      for (const auto& d : st.details) out += "  " + d + "\n";
     }
-    x += "    <system-out>" + xml(out) + "</system-out>\n  </testcase>\n";
+    x += fmt::format("{0}    <system-out>{1}</system-out>\n{0}  </testcase>\n", indent, xml(out));
   }
-  return x + "</testsuite>\n";
+  return x + indent + "</testsuite>\n";
+}
+
+std::string junit_xml(const std::vector<ScenarioOutcome>& all) {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + junit_testsuite(all, "nslab", "nslab");
 }
 
 nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all,
@@ -257,6 +263,82 @@ nlohmann::ordered_json outcomes_json(const std::vector<ScenarioOutcome>& all,
             {"invalid", invalid},
             {"ms", ms}}},
           {"scenarios", a}};
+}
+
+namespace {
+
+// The JSON report read back: each value must have the type the writer gave it.
+template <class T>
+T field(const nlohmann::ordered_json& j, const char* key, T fallback = {}) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(
+        fmt::format("report: '{}' is {}, not what nslab writes there", key, it->type_name()));
+  }
+}
+
+std::optional<int> signal_of(const std::string& name) {
+  for (int s = 1; s < NSIG; ++s)
+    if (const char* a = sigabbrev_np(s); a && name == fmt::format("SIG{}", a)) return s;
+  int n = 0;
+  auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
+  if (ec == std::errc() && p == name.data() + name.size()) return n;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<ScenarioOutcome> outcomes_from_json(const nlohmann::ordered_json& report) {
+  if (!report.is_object() || !report.contains("scenarios") || !report["scenarios"].is_array())
+    throw Error("report: not an nslab JSON report (no 'scenarios' list)");
+  std::vector<ScenarioOutcome> out;
+  for (const auto& s : report["scenarios"]) {
+    if (!s.is_object()) throw Error("report: a scenario that is not an object");
+    ScenarioOutcome o;
+    o.file = field<std::string>(s, "file");
+    o.name = field<std::string>(s, "name");
+    o.labels = field<std::vector<std::string>>(s, "labels");
+    o.volatile_ = field<std::vector<Json>>(s, "volatile");
+    const auto verdict = field<std::string>(s, "verdict");
+    bool known = false;
+    for (Verdict v : {Verdict::passed, Verdict::failed, Verdict::skipped, Verdict::invalid})
+      if (verdict == verdict_name(v)) {
+        o.verdict = v;
+        known = true;
+      }
+    if (!known) throw Error(fmt::format("report: unknown verdict '{}'", verdict));
+    o.reason = field<std::string>(s, "reason");
+    o.build_ms = field<double>(s, "build_ms");
+    o.ms = field<double>(s, "ms");
+    o.captures = field<std::vector<std::string>>(s, "captures");
+    o.diagnostics = field<std::vector<std::string>>(s, "diagnostics");
+    for (const auto& j : field<std::vector<nlohmann::ordered_json>>(s, "steps")) {
+      if (!j.is_object()) throw Error("report: a step that is not an object");
+      StepOutcome st;
+      st.name = field<std::string>(j, "name");
+      st.kind = field<std::string>(j, "kind");
+      st.node = field<std::string>(j, "node");
+      st.command = field<std::string>(j, "command");
+      st.ran = field<bool>(j, "ran");
+      st.passed = field<bool>(j, "passed", true);
+      st.skipped = field<bool>(j, "skipped");
+      st.reason = field<std::string>(j, "reason");
+      st.details = field<std::vector<std::string>>(j, "details");
+      st.records = field<std::vector<Json>>(j, "records");
+      st.stdout_text = field<std::string>(j, "stdout");
+      st.stderr_text = field<std::string>(j, "stderr");
+      st.expect_kernel = field<std::string>(j, "expect_kernel");
+      st.ms = field<double>(j, "ms");
+      if (j.contains("exit") && !j["exit"].is_null()) st.exit_status = field<int>(j, "exit");
+      if (j.contains("signal")) st.signal = signal_of(field<std::string>(j, "signal"));
+      o.steps.push_back(std::move(st));
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
 }
 
 }  // namespace nslab
