@@ -229,6 +229,35 @@ class TopologyParser {
     ifc.addresses.push_back(std::move(spec));
   }
 
+  // The interfaces a node creates, one reader per kind, and the keys each kind's map may hold
+  // (the loader's "unknown key" list). A new kind is a line here and its reader.
+  using VirtualRead = void (TopologyParser::*)(VirtualSpec&, const YAML::Node&, const std::string&);
+  struct VirtualKeys {
+    VirtualSpec::Kind kind;
+    std::vector<const char*> keys;  // empty: the kind takes no settings
+    VirtualRead read;
+  };
+  static const std::vector<VirtualKeys>& virtual_kinds() {
+    using K = VirtualSpec::Kind;
+    using P = TopologyParser;
+    static const std::vector<VirtualKeys> kinds = {
+        {K::dummy, {}, &P::dummy},
+        {K::vxlan, {"vni", "local", "remote", "port", "dev", "df"}, &P::vxlan},
+        {K::macvlan, {"parent", "mode"}, &P::macvlan},
+        {K::ipvlan, {"parent", "mode"}, &P::ipvlan},
+        {K::vlan, {"parent", "id"}, &P::vlan},
+        {K::tun, {"mode"}, &P::tun},
+        {K::vrf, {"table", "ports"}, &P::vrf},
+        {K::gre, {"kind", "local", "remote", "ttl", "dev"}, &P::ip_tunnel},
+        {K::ip6gre, {"kind", "local", "remote", "ttl", "dev"}, &P::ip_tunnel},
+        {K::ipip, {"kind", "local", "remote", "ttl", "dev"}, &P::ip_tunnel},
+        {K::sit, {"kind", "local", "remote", "ttl", "dev"}, &P::ip_tunnel},
+        {K::ip6tnl, {"kind", "local", "remote", "ttl", "dev"}, &P::ip_tunnel},
+        {K::geneve, {"kind", "id", "remote", "port", "ttl"}, &P::geneve},
+    };
+    return kinds;
+  }
+
   void virtual_interface(NodeSpec& node, VirtualSpec::Kind kind, const YAML::Node& key,
                          const YAML::Node& v) {
     VirtualSpec d;
@@ -242,138 +271,149 @@ class TopologyParser {
       node.virtuals.push_back(std::move(d));
       return;
     }
-    auto name_of = [&](const char* k) -> std::optional<Located<std::string>> {
-      auto x = v[k];
-      if (!x) return std::nullopt;
-      auto s = r_.string(x, k);
-      if (!s) return std::nullopt;
-      if (auto e = check_ifname(*s)) r_.error(x, *e);
-      return Located<std::string>{*s, r_.pos(x)};
-    };
-    auto address = [&](const char* k) -> std::optional<Located<IpAddress>> {
-      auto x = v[k];
-      if (!x) return std::nullopt;
-      auto s = r_.string(x, k);
-      if (!s) return std::nullopt;
-      auto a = IpAddress::parse(*s);
-      if (!a) {
-        r_.error(x, fmt::format("invalid {} address '{}'", k, *s));
-        return std::nullopt;
-      }
-      return Located<IpAddress>{*a, r_.pos(x)};
-    };
-    // Absent, the mode is the kernel's default, at the interface's position.
-    auto mode = [&](auto& field, const auto& modes) {
-      field.pos = d.pos;
-      if (auto x = v["mode"])
-        if (auto m = r_.word(x, "mode", modes)) field = *m;
-    };
     const YAML::Node none(YAML::NodeType::Map);
     const YAML::Node& m = v.IsNull() ? none : v;
-    switch (kind) {
-      case VirtualSpec::Kind::dummy:
-        if (!m.IsMap() || m.size() != 0) r_.error(m, what + " takes no settings: write {}");
-        break;
-      case VirtualSpec::Kind::vxlan:
-        if (!r_.check_map(m, what, {"vni", "local", "remote", "port", "dev", "df"})) break;
-        if (auto x = m["vni"]; !x)
-          r_.error(m, what + " needs 'vni'");
-        else if (auto n = r_.integer(x, "vni", 0, 0xffffff))
-          d.vni = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
-        d.local = address("local");
-        d.remote = address("remote");
-        if (!m["remote"]) r_.error(m, what + " needs 'remote' (the other tunnel end)");
-        if (d.local && d.remote && d.local->value.family != d.remote->value.family)
-          r_.error(m["remote"], "vxlan local and remote must be of one family");
-        if (auto x = m["port"])
-          if (auto n = r_.integer(x, "port", 1, 65535))
-            d.port = Located<int>{static_cast<int>(*n), r_.pos(x)};
-        d.parent = name_of("dev");
-        if (auto x = m["df"])  // the outer IPv4 header's DF bit, as `ip link ... df set`
-          d.df = r_.word(x, "df", kVxlanDf);
-        break;
-      case VirtualSpec::Kind::macvlan:
-        if (!r_.check_map(m, what, {"parent", "mode"})) break;
-        d.parent = name_of("parent");
-        if (!d.parent) r_.error(m, what + " needs 'parent'");
-        mode(d.macvlan_mode, kMacvlanModes);
-        break;
-      case VirtualSpec::Kind::vlan:
-        if (!r_.check_map(m, what, {"parent", "id"})) break;
-        d.parent = name_of("parent");
-        if (!d.parent) r_.error(m, what + " needs 'parent'");
-        if (auto x = m["id"]; !x)
-          r_.error(m, what + " needs 'id'");
-        else if (auto n = r_.integer(x, "vlan id", 1, 4094))
-          d.id = Located<int>{static_cast<int>(*n), r_.pos(x)};
-        break;
-      case VirtualSpec::Kind::tun:
-        if (!r_.check_map(m, what, {"mode"})) break;
-        mode(d.tun_mode, kTunModes);
-        break;
-      case VirtualSpec::Kind::ipvlan:
-        if (!r_.check_map(m, what, {"parent", "mode"})) break;
-        d.parent = name_of("parent");
-        if (!d.parent) r_.error(m, what + " needs 'parent'");
-        mode(d.ipvlan_mode, kIpvlanModes);
-        break;
-      case VirtualSpec::Kind::vrf:
-        if (!r_.check_map(m, what, {"table", "ports"})) break;
-        if (auto x = m["table"]; !x)
-          r_.error(m, what + " needs 'table' (the routing table its ports use)");
-        else
-          d.table = table(x);
-        if (auto p = m["ports"]) {
-          if (!p.IsSequence())
-            r_.error(p, "vrf ports must be a list of interface names");
-          else
-            for (const auto& item : p)
-              if (auto s = r_.string(item, "a vrf port")) {
-                if (auto e = check_ifname(*s)) r_.error(item, *e);
-                d.ports.push_back({*s, r_.pos(item)});
-              }
-        }
-        break;
-      case VirtualSpec::Kind::geneve:
-        if (!r_.check_map(m, what, {"kind", "id", "remote", "port", "ttl"})) break;
-        if (auto x = m["id"]; !x)
-          r_.error(m, what + " needs 'id' (its VNI)");
-        else if (auto n = r_.integer(x, "geneve id", 0, 0xffffff))
-          d.vni = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
-        d.remote = address("remote");
-        if (!m["remote"]) r_.error(m, what + " needs 'remote' (the other tunnel end)");
-        if (auto x = m["port"])
-          if (auto n = r_.integer(x, "port", 1, 65535))
-            d.port = Located<int>{static_cast<int>(*n), r_.pos(x)};
-        ttl(d, m);
-        break;
-      case VirtualSpec::Kind::gre:
-      case VirtualSpec::Kind::ip6gre:
-      case VirtualSpec::Kind::ipip:
-      case VirtualSpec::Kind::sit:
-      case VirtualSpec::Kind::ip6tnl: {
-        if (!r_.check_map(m, what, {"kind", "local", "remote", "ttl", "dev"})) break;
-        d.local = address("local");
-        d.remote = address("remote");
-        if (!m["remote"]) r_.error(m, what + " needs 'remote' (the other tunnel end)");
-        // The outer header's family: IPv6 for ip6gre and ip6tnl, IPv4 for the others (sit
-        // carries IPv6 in IPv4).
-        const Family outer = kind == VirtualSpec::Kind::ip6gre || kind == VirtualSpec::Kind::ip6tnl
-                                 ? Family::ipv6
-                                 : Family::ipv4;
-        for (auto* end : {&d.local, &d.remote})
-          if (*end && (*end)->value.family != outer) {
-            r_.error(m[end == &d.local ? "local" : "remote"],
-                     fmt::format("a {} tunnel's ends are {} addresses, not {}",
-                                 virtual_kind_name(kind), family_name(outer), (*end)->value.str()));
-            end->reset();  // nothing more to say about it
-          }
-        d.parent = name_of("dev");
-        ttl(d, m);
-        break;
-      }
+    for (const auto& k : virtual_kinds()) {
+      if (k.kind != kind) continue;
+      if (k.keys.empty() || r_.check_map(m, what, k.keys)) (this->*k.read)(d, m, what);
     }
     node.virtuals.push_back(std::move(d));
+  }
+
+  std::optional<Located<std::string>> name_of(const YAML::Node& m, const char* k) {
+    auto x = m[k];
+    if (!x) return std::nullopt;
+    auto s = r_.string(x, k);
+    if (!s) return std::nullopt;
+    if (auto e = check_ifname(*s)) r_.error(x, *e);
+    return Located<std::string>{*s, r_.pos(x)};
+  }
+
+  std::optional<Located<IpAddress>> address_of(const YAML::Node& m, const char* k) {
+    auto x = m[k];
+    if (!x) return std::nullopt;
+    auto s = r_.string(x, k);
+    if (!s) return std::nullopt;
+    auto a = IpAddress::parse(*s);
+    if (!a) {
+      r_.error(x, fmt::format("invalid {} address '{}'", k, *s));
+      return std::nullopt;
+    }
+    return Located<IpAddress>{*a, r_.pos(x)};
+  }
+
+  // Absent, the mode is the kernel's default, at the interface's position.
+  template <class E, std::size_t N>
+  void mode_of(const VirtualSpec& d, const YAML::Node& m, Located<E>& field,
+               const Vocabulary<E, N>& modes) {
+    field.pos = d.pos;
+    if (auto x = m["mode"])
+      if (auto w = r_.word(x, "mode", modes)) field = *w;
+  }
+
+  void parent_of(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
+    d.parent = name_of(m, "parent");
+    if (!d.parent) r_.error(m, what + " needs 'parent'");
+  }
+
+  void remote_of(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
+    d.remote = address_of(m, "remote");
+    if (!m["remote"]) r_.error(m, what + " needs 'remote' (the other tunnel end)");
+  }
+
+  void port_of(VirtualSpec& d, const YAML::Node& m) {
+    if (auto x = m["port"])
+      if (auto n = r_.integer(x, "port", 1, 65535))
+        d.port = Located<int>{static_cast<int>(*n), r_.pos(x)};
+  }
+
+  void vni_of(VirtualSpec& d, const YAML::Node& m, const char* key, const char* what,
+              const std::string& needs) {
+    if (auto x = m[key]; !x)
+      r_.error(m, needs);
+    else if (auto n = r_.integer(x, what, 0, 0xffffff))
+      d.vni = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
+  }
+
+  void dummy(VirtualSpec&, const YAML::Node& m, const std::string& what) {
+    if (!m.IsMap() || m.size() != 0) r_.error(m, what + " takes no settings: write {}");
+  }
+
+  void vxlan(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
+    vni_of(d, m, "vni", "vni", what + " needs 'vni'");
+    d.local = address_of(m, "local");
+    remote_of(d, m, what);
+    if (d.local && d.remote && d.local->value.family != d.remote->value.family)
+      r_.error(m["remote"], "vxlan local and remote must be of one family");
+    port_of(d, m);
+    d.parent = name_of(m, "dev");
+    if (auto x = m["df"])  // the outer IPv4 header's DF bit, as `ip link ... df set`
+      d.df = r_.word(x, "df", kVxlanDf);
+  }
+
+  void macvlan(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
+    parent_of(d, m, what);
+    mode_of(d, m, d.macvlan_mode, kMacvlanModes);
+  }
+
+  void ipvlan(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
+    parent_of(d, m, what);
+    mode_of(d, m, d.ipvlan_mode, kIpvlanModes);
+  }
+
+  void vlan(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
+    parent_of(d, m, what);
+    if (auto x = m["id"]; !x)
+      r_.error(m, what + " needs 'id'");
+    else if (auto n = r_.integer(x, "vlan id", 1, 4094))
+      d.id = Located<int>{static_cast<int>(*n), r_.pos(x)};
+  }
+
+  void tun(VirtualSpec& d, const YAML::Node& m, const std::string&) {
+    mode_of(d, m, d.tun_mode, kTunModes);
+  }
+
+  void vrf(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
+    if (auto x = m["table"]; !x)
+      r_.error(m, what + " needs 'table' (the routing table its ports use)");
+    else
+      d.table = table(x);
+    if (auto p = m["ports"]) {
+      if (!p.IsSequence())
+        r_.error(p, "vrf ports must be a list of interface names");
+      else
+        for (const auto& item : p)
+          if (auto s = r_.string(item, "a vrf port")) {
+            if (auto e = check_ifname(*s)) r_.error(item, *e);
+            d.ports.push_back({*s, r_.pos(item)});
+          }
+    }
+  }
+
+  void geneve(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
+    vni_of(d, m, "id", "geneve id", what + " needs 'id' (its VNI)");
+    remote_of(d, m, what);
+    port_of(d, m);
+    ttl(d, m);
+  }
+
+  void ip_tunnel(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
+    d.local = address_of(m, "local");
+    remote_of(d, m, what);
+    // The outer header's family: IPv6 for ip6gre and ip6tnl, IPv4 for the others (sit carries
+    // IPv6 in IPv4).
+    const Family outer = d.kind == VirtualSpec::Kind::ip6gre || d.kind == VirtualSpec::Kind::ip6tnl
+                             ? Family::ipv6
+                             : Family::ipv4;
+    for (auto* end : {&d.local, &d.remote})
+      if (*end && (*end)->value.family != outer) {
+        r_.error(m[end == &d.local ? "local" : "remote"],
+                 fmt::format("a {} tunnel's ends are {} addresses, not {}",
+                             virtual_kind_name(d.kind), family_name(outer), (*end)->value.str()));
+        end->reset();  // nothing more to say about it
+      }
+    d.parent = name_of(m, "dev");
+    ttl(d, m);
   }
 
   void ttl(VirtualSpec& d, const YAML::Node& m) {

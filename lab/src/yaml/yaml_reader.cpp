@@ -161,7 +161,7 @@ static const char* kind(const YAML::Node& n) {
 }
 
 bool Reader::check_map(const YAML::Node& n, const std::string& what,
-                       std::initializer_list<const char*> allowed) {
+                       std::span<const char* const> allowed) {
   if (!n.IsMap()) {
     error(n, fmt::format("{} must be a mapping, not {}", what, kind(n)));
     return false;

@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -88,7 +89,11 @@ class Reader {
   // A mapping whose keys are all scalars, each at most once and each in `allowed` (when given).
   // Reports problems and returns false when `n` is not a mapping. `what` names it in messages.
   bool check_map(const YAML::Node& n, const std::string& what,
-                 std::initializer_list<const char*> allowed = {});
+                 std::initializer_list<const char*> allowed = {}) {
+    return check_map(n, what, std::span<const char* const>(allowed.begin(), allowed.size()));
+  }
+  bool check_map(const YAML::Node& n, const std::string& what,
+                 std::span<const char* const> allowed);
   bool is_map_or_null(const YAML::Node& n) const { return n.IsMap() || n.IsNull(); }
 
   std::optional<std::string> string(const YAML::Node& n, const std::string& what);
