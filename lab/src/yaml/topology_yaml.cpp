@@ -486,43 +486,66 @@ class TopologyParser {
         r_.error(f, fmt::format("family must be ipv4 or ipv6, not '{}'", *s));
     }
     if (auto via = v["via"]) rt.via = gateway(via);
-    // The destination; the other keys are read even when it is wrong, so that every problem
-    // of the route is reported at once.
-    auto destination = [&]() -> bool {
-      auto to = v["to"];
-      if (!to) {
-        r_.error(v, "a route needs 'to' (default or a prefix)");
+    // The other keys are read even when the destination is wrong, so that every problem of the
+    // route is reported at once.
+    bool ok = destination(rt, v, family);
+    if (auto d = v["dev"]) rt.dev = device(d);
+    if (auto x = v["table"]) rt.table = table(x);
+    if (auto x = v["type"]) {
+      if (auto t = r_.word(x, "type", kRouteTypes))
+        rt.type = t->value;
+      else
+        ok = false;  // what it needs depends on the type: nothing more to say
+    }
+    route_metrics(rt, v);
+    if (auto a = v["src"]) {
+      if (auto s2 = r_.string(a, "src")) {
+        if (auto ip = IpAddress::parse(*s2))
+          rt.src = Located<IpAddress>{*ip, r_.pos(a)};
+        else
+          r_.error(a, fmt::format("invalid source address '{}'", *s2));
+      }
+    }
+    route_paths(rt, v);
+    if (ok) node.routes.push_back(std::move(rt));
+  }
+
+  bool destination(RouteSpec& rt, const YAML::Node& v, std::optional<Family> family) {
+    auto to = v["to"];
+    if (!to) {
+      r_.error(v, "a route needs 'to' (default or a prefix)");
+      return false;
+    }
+    auto s = r_.string(to, "to");
+    if (!s) return false;
+    if (*s == "default") {
+      rt.is_default = true;
+      if (rt.via) family = family.value_or(rt.via->value.family);
+      if (!family) {
+        r_.error(to, "a default route without 'via' needs 'family: ipv4' or 'family: ipv6'");
         return false;
       }
-      auto s = r_.string(to, "to");
-      if (!s) return false;
-      if (*s == "default") {
-        rt.is_default = true;
-        if (rt.via) family = family.value_or(rt.via->value.family);
-        if (!family) {
-          r_.error(to, "a default route without 'via' needs 'family: ipv4' or 'family: ipv6'");
-          return false;
-        }
-        rt.family = *family;
-        rt.to = IpPrefix{IpAddress{*family, {}}, 0};
-      } else {
-        auto p = IpPrefix::parse(*s, true);
-        if (!p) {
-          r_.error(
-              to, fmt::format("invalid route destination '{}' (expected default or a prefix)", *s));
-          return false;
-        }
-        rt.to = *p;
-        rt.family = p->address.family;
-        rt.is_default = p->length == 0;
-        if (family && *family != rt.family)
-          r_.error(v["family"], fmt::format("family {} does not match destination {}",
-                                            family_name(*family), *s));
-      }
+      rt.family = *family;
+      rt.to = IpPrefix{IpAddress{*family, {}}, 0};
       return true;
-    };
-    bool ok = destination();
-    if (auto d = v["dev"]) rt.dev = device(d);
+    }
+    auto p = IpPrefix::parse(*s, true);
+    if (!p) {
+      r_.error(to,
+               fmt::format("invalid route destination '{}' (expected default or a prefix)", *s));
+      return false;
+    }
+    rt.to = *p;
+    rt.family = p->address.family;
+    rt.is_default = p->length == 0;
+    if (family && *family != rt.family)
+      r_.error(v["family"],
+               fmt::format("family {} does not match destination {}", family_name(*family), *s));
+    return true;
+  }
+
+  // mtu, lock_mtu, metric and the RTAX_* metrics.
+  void route_metrics(RouteSpec& rt, const YAML::Node& v) {
     if (auto m = v["mtu"])
       if (auto x = r_.integer(m, "route mtu", 0, 1 << 20))
         rt.mtu = Located<int>{static_cast<int>(*x), r_.pos(m)};
@@ -533,13 +556,6 @@ class TopologyParser {
     if (auto m = v["metric"])
       if (auto x = r_.integer(m, "metric", 0, 0xffffffffLL))
         rt.metric = Located<std::uint32_t>{static_cast<std::uint32_t>(*x), r_.pos(m)};
-    if (auto x = v["table"]) rt.table = table(x);
-    if (auto x = v["type"]) {
-      if (auto t = r_.word(x, "type", kRouteTypes))
-        rt.type = t->value;
-      else
-        ok = false;  // what it needs depends on the type: nothing more to say
-    }
     // RTAX_ADVMSS and RTAX_INITCWND are u32 metrics; the kernel takes any value and clamps.
     if (auto m = v["advmss"])
       if (auto x = r_.integer(m, "advmss", 1, 65535))
@@ -550,14 +566,10 @@ class TopologyParser {
     if (auto m = v["rto_min"])
       if (auto d = r_.duration(m, "rto_min"))
         rt.rto_min = Located<std::chrono::milliseconds>{*d, r_.pos(m)};
-    if (auto a = v["src"]) {
-      if (auto s2 = r_.string(a, "src")) {
-        if (auto ip = IpAddress::parse(*s2))
-          rt.src = Located<IpAddress>{*ip, r_.pos(a)};
-        else
-          r_.error(a, fmt::format("invalid source address '{}'", *s2));
-      }
-    }
+  }
+
+  // A route's paths other than its own via/dev: ECMP paths, or a nexthop object.
+  void route_paths(RouteSpec& rt, const YAML::Node& v) {
     if (auto mp = v["multipath"]) {
       if (!mp.IsSequence() || mp.size() == 0)
         r_.error(mp, "multipath must be a list of paths like {via: 10.0.0.2, weight: 1}");
@@ -573,7 +585,6 @@ class TopologyParser {
         if (v[k])
           r_.error(v[k], fmt::format("a route through nexthop {} takes no '{}'", r_.text(x), k));
     }
-    if (ok) node.routes.push_back(std::move(rt));
   }
 
   std::optional<Located<IpAddress>> gateway(const YAML::Node& x) {
@@ -678,6 +689,25 @@ class TopologyParser {
   }
 
   // `eth0: {tbf: {rate: 10mbit, burst: 32kb, latency: 50ms}}`: the root qdisc of eth0.
+  // The root qdisc kinds: the keys each takes, those it needs, and its reader. A new kind is a
+  // line here and its reader.
+  using QdiscRead = void (TopologyParser::*)(QdiscSpec&, const YAML::Node&);
+  struct QdiscKeys {
+    QdiscSpec::Kind kind;
+    std::vector<const char*> keys, required;
+    QdiscRead read;
+  };
+  static const std::vector<QdiscKeys>& qdisc_kinds() {
+    using K = QdiscSpec::Kind;
+    using P = TopologyParser;
+    static const std::vector<QdiscKeys> kinds = {
+        {K::tbf, {"rate", "burst", "latency"}, {"rate", "burst", "latency"}, &P::tbf},
+        {K::htb, {"rate", "ceil", "burst"}, {"rate"}, &P::htb},
+        {K::netem, {"delay", "jitter", "loss", "limit"}, {}, &P::netem},
+    };
+    return kinds;
+  }
+
   void qdisc(NodeSpec& node, const YAML::Node& key, const YAML::Node& v) {
     QdiscSpec q;
     q.dev = key.Scalar();
@@ -697,83 +727,88 @@ class TopologyParser {
     const std::string kind = kv.first.Scalar();
     const YAML::Node m = kv.second;
     q.pos = r_.pos(kv.first);
-    auto rate = [&](const char* k) -> std::optional<Located<std::uint64_t>> {
-      auto x = m[k];
-      if (!x) return std::nullopt;
-      auto bits = r_.quantity(x, k,
-                              {{"bit", 1},
-                               {"kbit", 1e3},
-                               {"mbit", 1e6},
-                               {"gbit", 1e9},
-                               {"bps", 8},
-                               {"kbps", 8e3},
-                               {"mbps", 8e6},
-                               {"gbps", 8e9}},
-                              "a rate like 10mbit, 512kbit or 1gbit (bps: bytes per second)");
-      if (!bits) return std::nullopt;
-      // libnl takes tbf rates as an int of bytes per second, without the 64-bit attributes.
-      if (*bits < 8 || *bits > 16e9) {
-        r_.error(x, fmt::format("{} '{}' must be between 8bit and 16gbit", k, x.Scalar()));
-        return std::nullopt;
-      }
-      return Located<std::uint64_t>{static_cast<std::uint64_t>(*bits), r_.pos(x)};
-    };
-    auto bytes = [&](const char* k) -> std::optional<Located<std::uint32_t>> {
-      auto x = m[k];
-      if (!x) return std::nullopt;
-      auto n = r_.quantity(x, k, {{"b", 1}, {"kb", 1024}, {"mb", 1024 * 1024}},
-                           "a size like 1500b, 32kb or 1mb");
-      if (!n) return std::nullopt;
-      if (*n < 1 || *n > 1 << 30) {
-        r_.error(x, fmt::format("{} '{}' must be between 1b and 1024mb", k, x.Scalar()));
-        return std::nullopt;
-      }
-      return Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
-    };
-    auto time = [&](const char* k) -> std::optional<Located<std::chrono::milliseconds>> {
-      auto x = m[k];
-      if (!x) return std::nullopt;
-      auto d = r_.duration(x, k);
-      if (!d) return std::nullopt;
-      return Located<std::chrono::milliseconds>{*d, r_.pos(x)};
-    };
-    auto needs = [&](const char* k) {
-      if (!m[k]) r_.error(m, fmt::format("{} {} needs '{}'", kind, what, k));
-    };
-    if (kind == "tbf") {
-      q.kind = QdiscSpec::Kind::tbf;
-      if (!r_.check_map(m, "tbf", {"rate", "burst", "latency"})) return;
-      for (const char* k : {"rate", "burst", "latency"}) needs(k);
-      q.rate = rate("rate");
-      q.burst = bytes("burst");
-      q.latency = time("latency");
-    } else if (kind == "htb") {
-      q.kind = QdiscSpec::Kind::htb;
-      if (!r_.check_map(m, "htb", {"rate", "ceil", "burst"})) return;
-      needs("rate");
-      q.rate = rate("rate");
-      q.ceil = rate("ceil");
-      q.burst = bytes("burst");
-      if (q.rate && q.ceil && q.ceil->value < q.rate->value)
-        r_.error(m["ceil"], "htb ceil cannot be below its rate");
-    } else {
-      q.kind = QdiscSpec::Kind::netem;
-      if (!r_.check_map(m, "netem", {"delay", "jitter", "loss", "limit"})) return;
-      q.delay = time("delay");
-      q.jitter = time("jitter");
-      if (q.jitter && !q.delay) r_.error(m["jitter"], "netem jitter needs 'delay'");
-      if (auto x = m["loss"])
-        if (auto p = r_.quantity(x, "loss", {{"%", 1}}, "a percentage like 1% or 0.5%")) {
-          if (*p > 100)
-            r_.error(x, fmt::format("loss '{}' must be at most 100%", x.Scalar()));
-          else
-            q.loss = Located<double>{*p, r_.pos(x)};
-        }
-      if (auto x = m["limit"])
-        if (auto n = r_.integer(x, "limit (packets)", 1, 0xffffffffLL))
-          q.limit = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
+    for (const auto& k : qdisc_kinds()) {
+      if (kind != qdisc_kind_name(k.kind)) continue;
+      q.kind = k.kind;
+      if (!r_.check_map(m, kind, k.keys)) return;
+      for (const char* req : k.required)
+        if (!m[req]) r_.error(m, fmt::format("{} {} needs '{}'", kind, what, req));
+      (this->*k.read)(q, m);
     }
     node.qdiscs.push_back(std::move(q));
+  }
+
+  std::optional<Located<std::uint64_t>> rate_of(const YAML::Node& m, const char* k) {
+    auto x = m[k];
+    if (!x) return std::nullopt;
+    auto bits = r_.quantity(x, k,
+                            {{"bit", 1},
+                             {"kbit", 1e3},
+                             {"mbit", 1e6},
+                             {"gbit", 1e9},
+                             {"bps", 8},
+                             {"kbps", 8e3},
+                             {"mbps", 8e6},
+                             {"gbps", 8e9}},
+                            "a rate like 10mbit, 512kbit or 1gbit (bps: bytes per second)");
+    if (!bits) return std::nullopt;
+    // libnl takes tbf rates as an int of bytes per second, without the 64-bit attributes.
+    if (*bits < 8 || *bits > 16e9) {
+      r_.error(x, fmt::format("{} '{}' must be between 8bit and 16gbit", k, x.Scalar()));
+      return std::nullopt;
+    }
+    return Located<std::uint64_t>{static_cast<std::uint64_t>(*bits), r_.pos(x)};
+  }
+
+  std::optional<Located<std::uint32_t>> bytes_of(const YAML::Node& m, const char* k) {
+    auto x = m[k];
+    if (!x) return std::nullopt;
+    auto n = r_.quantity(x, k, {{"b", 1}, {"kb", 1024}, {"mb", 1024 * 1024}},
+                         "a size like 1500b, 32kb or 1mb");
+    if (!n) return std::nullopt;
+    if (*n < 1 || *n > 1 << 30) {
+      r_.error(x, fmt::format("{} '{}' must be between 1b and 1024mb", k, x.Scalar()));
+      return std::nullopt;
+    }
+    return Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
+  }
+
+  std::optional<Located<std::chrono::milliseconds>> time_of(const YAML::Node& m, const char* k) {
+    auto x = m[k];
+    if (!x) return std::nullopt;
+    auto d = r_.duration(x, k);
+    if (!d) return std::nullopt;
+    return Located<std::chrono::milliseconds>{*d, r_.pos(x)};
+  }
+
+  void tbf(QdiscSpec& q, const YAML::Node& m) {
+    q.rate = rate_of(m, "rate");
+    q.burst = bytes_of(m, "burst");
+    q.latency = time_of(m, "latency");
+  }
+
+  void htb(QdiscSpec& q, const YAML::Node& m) {
+    q.rate = rate_of(m, "rate");
+    q.ceil = rate_of(m, "ceil");
+    q.burst = bytes_of(m, "burst");
+    if (q.rate && q.ceil && q.ceil->value < q.rate->value)
+      r_.error(m["ceil"], "htb ceil cannot be below its rate");
+  }
+
+  void netem(QdiscSpec& q, const YAML::Node& m) {
+    q.delay = time_of(m, "delay");
+    q.jitter = time_of(m, "jitter");
+    if (q.jitter && !q.delay) r_.error(m["jitter"], "netem jitter needs 'delay'");
+    if (auto x = m["loss"])
+      if (auto p = r_.quantity(x, "loss", {{"%", 1}}, "a percentage like 1% or 0.5%")) {
+        if (*p > 100)
+          r_.error(x, fmt::format("loss '{}' must be at most 100%", x.Scalar()));
+        else
+          q.loss = Located<double>{*p, r_.pos(x)};
+      }
+    if (auto x = m["limit"])
+      if (auto n = r_.integer(x, "limit (packets)", 1, 0xffffffffLL))
+        q.limit = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
   }
 
   // A table id: a number in [1, 2^32-1], or main/local/default as `ip` names them.
