@@ -462,98 +462,121 @@ class ScenarioParser {
   }
 
   // The first release's short forms, each the fragment it stands for.
+  // The short forms of a change (`{link: n:if, mtu, up}`, `{address: n:if, add|del}`, ...),
+  // each its own reader, turned into the fragment it stands for.
   void sugar(ChangeSpec& ch, const YAML::Node& c) {
-    struct Target {
-      std::string node, ifname;
-      SourcePos pos;
+    using P = ScenarioParser;
+    static const std::pair<const char*, void (P::*)(ChangeSpec&, const YAML::Node&)> kForms[] = {
+        {"link", &P::link_sugar},     {"address", &P::address_sugar},
+        {"route", &P::route_sugar},   {"nftables", &P::nftables_sugar},
+        {"sysctl", &P::sysctl_sugar},
     };
-    auto target = [&](const char* key, bool with_if) -> std::optional<Target> {
-      const YAML::Node v = c[key];
-      auto s = r_.string(v, "change target");
-      if (!s) return std::nullopt;
-      auto colon = s->find(':');
-      if (with_if && (colon == std::string::npos || colon == 0 || colon + 1 == s->size())) {
-        r_.error(v, fmt::format("'{}' must be node:interface", *s));
-        return std::nullopt;
-      }
-      if (!with_if) return Target{*s, "", r_.pos(v)};
-      return Target{s->substr(0, colon), s->substr(colon + 1), r_.pos(v)};
-    };
-    // {nodes: {NODE: {KEY: value}}}, or with an interface {nodes: {NODE: {interfaces: {IF: ...}}}}
-    auto in_node = [](const Target& t, const char* key, const YAML::Node& value) {
-      YAML::Node n(YAML::NodeType::Map);
-      n[key] = value;
-      YAML::Node nodes(YAML::NodeType::Map);
-      nodes[t.node] = n;
-      YAML::Node root(YAML::NodeType::Map);
-      root["nodes"] = nodes;
-      return root;
-    };
-    auto in_interface = [in_node](const Target& t, const YAML::Node& config) {
-      YAML::Node ifs(YAML::NodeType::Map);
-      ifs[t.ifname] = config;
-      return in_node(t, "interfaces", ifs);
-    };
-    auto add_or_del = [&](ChangeSpec& x) -> std::optional<YAML::Node> {
-      if (c["add"] && c["del"]) {
-        r_.error(c, "a change either adds or deletes, not both");
-        return std::nullopt;
-      }
-      if (!c["add"] && !c["del"]) {
-        r_.error(c, "this change needs 'add' or 'del'");
-        return std::nullopt;
-      }
-      x.op = c["add"] ? ChangeOp::add : ChangeOp::del;
-      return c["add"] ? c["add"] : c["del"];
-    };
-    if (c["link"]) {
-      if (!r_.check_map(c, "a link change", {"link", "mtu", "up"})) return;
-      if (!c["mtu"] && !c["up"]) r_.error(c, "a link change needs 'mtu' or 'up'");
-      auto t = target("link", true);
-      if (!t) return;
-      ch.op = ChangeOp::set;
-      YAML::Node config(YAML::NodeType::Map);
-      if (c["mtu"]) config["mtu"] = c["mtu"];
-      if (c["up"]) config["up"] = c["up"];
-      YAML::Node root = in_interface(*t, config);
-      ch.fragment = fragment(root, false, t->pos, nullptr);
-    } else if (c["address"]) {
-      if (!r_.check_map(c, "an address change", {"address", "add", "del"})) return;
-      auto t = target("address", true);
-      auto v = add_or_del(ch);
-      if (!t || !v) return;
-      YAML::Node value = *v;
-      Target where = *t;
-      ch.fragment = fragment({}, ch.op == ChangeOp::del, t->pos, [=](yaml::Reader& r) {
-        // The family's key is known only once a template in the value is expanded.
-        bool v6 = value.IsScalar() && r.text(value).find(':') != std::string::npos;
-        YAML::Node config(YAML::NodeType::Map);
-        config[v6 ? "ipv6" : "ipv4"] = value;
-        return in_interface(where, config);
-      });
-    } else if (c["route"]) {
-      if (!r_.check_map(c, "a route change", {"route", "add", "del"})) return;
-      auto t = target("route", false);
-      auto v = add_or_del(ch);
-      if (!t || !v) return;
-      YAML::Node list(YAML::NodeType::Sequence);
-      list.push_back(*v);
-      ch.fragment = fragment(in_node(*t, "routes", list), ch.op == ChangeOp::del, t->pos, nullptr);
-    } else if (c["nftables"]) {
-      if (!r_.check_map(c, "an nftables change", {"nftables", "ruleset"})) return;
-      auto t = target("nftables", false);
-      if (!c["ruleset"]) r_.error(c, "an nftables change needs 'ruleset' (nft commands)");
-      if (!t || !c["ruleset"]) return;
-      ch.op = ChangeOp::set;
-      ch.fragment = fragment(in_node(*t, "nftables", c["ruleset"]), false, t->pos, nullptr);
-    } else if (c["sysctl"]) {
-      if (!r_.check_map(c, "a sysctl change", {"sysctl", "set"})) return;
-      auto t = target("sysctl", false);
-      if (!c["set"]) r_.error(c, "a sysctl change needs 'set: {net.key: value}'");
-      if (!t || !c["set"]) return;
-      ch.op = ChangeOp::set;
-      ch.fragment = fragment(in_node(*t, "sysctl", c["set"]), false, t->pos, nullptr);
+    for (const auto& [key, read] : kForms)
+      if (c[key]) return (this->*read)(ch, c);
+  }
+
+  struct Target {
+    std::string node, ifname;
+    SourcePos pos;
+  };
+
+  std::optional<Target> target(const YAML::Node& c, const char* key, bool with_if) {
+    const YAML::Node v = c[key];
+    auto s = r_.string(v, "change target");
+    if (!s) return std::nullopt;
+    auto colon = s->find(':');
+    if (with_if && (colon == std::string::npos || colon == 0 || colon + 1 == s->size())) {
+      r_.error(v, fmt::format("'{}' must be node:interface", *s));
+      return std::nullopt;
     }
+    if (!with_if) return Target{*s, "", r_.pos(v)};
+    return Target{s->substr(0, colon), s->substr(colon + 1), r_.pos(v)};
+  }
+
+  // {nodes: {NODE: {KEY: value}}}, or with an interface {nodes: {NODE: {interfaces: {IF: ...}}}}
+  static YAML::Node in_node(const Target& t, const char* key, const YAML::Node& value) {
+    YAML::Node n(YAML::NodeType::Map);
+    n[key] = value;
+    YAML::Node nodes(YAML::NodeType::Map);
+    nodes[t.node] = n;
+    YAML::Node root(YAML::NodeType::Map);
+    root["nodes"] = nodes;
+    return root;
+  }
+
+  static YAML::Node in_interface(const Target& t, const YAML::Node& config) {
+    YAML::Node ifs(YAML::NodeType::Map);
+    ifs[t.ifname] = config;
+    return in_node(t, "interfaces", ifs);
+  }
+
+  std::optional<YAML::Node> add_or_del(ChangeSpec& x, const YAML::Node& c) {
+    if (c["add"] && c["del"]) {
+      r_.error(c, "a change either adds or deletes, not both");
+      return std::nullopt;
+    }
+    if (!c["add"] && !c["del"]) {
+      r_.error(c, "this change needs 'add' or 'del'");
+      return std::nullopt;
+    }
+    x.op = c["add"] ? ChangeOp::add : ChangeOp::del;
+    return c["add"] ? c["add"] : c["del"];
+  }
+
+  void link_sugar(ChangeSpec& ch, const YAML::Node& c) {
+    if (!r_.check_map(c, "a link change", {"link", "mtu", "up"})) return;
+    if (!c["mtu"] && !c["up"]) r_.error(c, "a link change needs 'mtu' or 'up'");
+    auto t = target(c, "link", true);
+    if (!t) return;
+    ch.op = ChangeOp::set;
+    YAML::Node config(YAML::NodeType::Map);
+    if (c["mtu"]) config["mtu"] = c["mtu"];
+    if (c["up"]) config["up"] = c["up"];
+    ch.fragment = fragment(in_interface(*t, config), false, t->pos, nullptr);
+  }
+
+  void address_sugar(ChangeSpec& ch, const YAML::Node& c) {
+    if (!r_.check_map(c, "an address change", {"address", "add", "del"})) return;
+    auto t = target(c, "address", true);
+    auto v = add_or_del(ch, c);
+    if (!t || !v) return;
+    YAML::Node value = *v;
+    Target where = *t;
+    ch.fragment = fragment({}, ch.op == ChangeOp::del, t->pos, [=](yaml::Reader& r) {
+      // The family's key is known only once a template in the value is expanded.
+      bool v6 = value.IsScalar() && r.text(value).find(':') != std::string::npos;
+      YAML::Node config(YAML::NodeType::Map);
+      config[v6 ? "ipv6" : "ipv4"] = value;
+      return in_interface(where, config);
+    });
+  }
+
+  void route_sugar(ChangeSpec& ch, const YAML::Node& c) {
+    if (!r_.check_map(c, "a route change", {"route", "add", "del"})) return;
+    auto t = target(c, "route", false);
+    auto v = add_or_del(ch, c);
+    if (!t || !v) return;
+    YAML::Node list(YAML::NodeType::Sequence);
+    list.push_back(*v);
+    ch.fragment = fragment(in_node(*t, "routes", list), ch.op == ChangeOp::del, t->pos, nullptr);
+  }
+
+  void nftables_sugar(ChangeSpec& ch, const YAML::Node& c) {
+    if (!r_.check_map(c, "an nftables change", {"nftables", "ruleset"})) return;
+    auto t = target(c, "nftables", false);
+    if (!c["ruleset"]) r_.error(c, "an nftables change needs 'ruleset' (nft commands)");
+    if (!t || !c["ruleset"]) return;
+    ch.op = ChangeOp::set;
+    ch.fragment = fragment(in_node(*t, "nftables", c["ruleset"]), false, t->pos, nullptr);
+  }
+
+  void sysctl_sugar(ChangeSpec& ch, const YAML::Node& c) {
+    if (!r_.check_map(c, "a sysctl change", {"sysctl", "set"})) return;
+    auto t = target(c, "sysctl", false);
+    if (!c["set"]) r_.error(c, "a sysctl change needs 'set: {net.key: value}'");
+    if (!t || !c["set"]) return;
+    ch.op = ChangeOp::set;
+    ch.fragment = fragment(in_node(*t, "sysctl", c["set"]), false, t->pos, nullptr);
   }
 
   void saves(StepSpec& st, const YAML::Node& x) {
