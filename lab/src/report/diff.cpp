@@ -274,16 +274,17 @@ class Differ {
   // So a step of 200,000 records costs a few hundred milliseconds, whatever their order.
   static constexpr std::size_t kPairWindow = 64;
 
+  // Per event, the records (unmasked, by pointer) and their canonical masked forms.
+  struct Side {
+    std::vector<const Json*> records;
+    std::vector<std::string> forms;
+  };
+
   void records(const Json& a, const Json& b, const std::vector<std::string>& extra,
                const std::vector<Json>& drop, std::vector<std::string>& lines, Json& sj) {
     // Filled as locals and moved in at the end: references into an ordered_json would dangle
     // once another key is added.
     Json changed = Json::array(), only_a = Json::array(), only_b = Json::array();
-    // Per event, the records (unmasked, by pointer) and their canonical masked forms.
-    struct Side {
-      std::vector<const Json*> records;
-      std::vector<std::string> forms;
-    };
     std::map<std::string, Side> ga, gb;
     auto group = [&](const Json& list, std::map<std::string, Side>& g) {
       for (const auto& r : list) {
@@ -301,85 +302,96 @@ class Differ {
     for (const auto& [k, v] : ga) events.insert(k);
     for (const auto& [k, v] : gb) events.insert(k);
     for (const auto& ev : events) {
-      // Equal canonical forms cancel; only what is left is masked into records to compare.
       std::vector<Json> ra, rb;
-      {
-        Side &sa = ga[ev], &sb = gb[ev];
-        std::unordered_map<std::string_view, std::vector<std::size_t>> in_b;
-        in_b.reserve(sb.forms.size());
-        std::vector<bool> matched_b(sb.forms.size(), false);
-        for (std::size_t j = sb.forms.size(); j-- > 0;) in_b[sb.forms[j]].push_back(j);
-        for (std::size_t i = 0; i < sa.forms.size(); ++i) {
-          auto it = in_b.find(sa.forms[i]);
-          if (it != in_b.end() && !it->second.empty()) {
-            matched_b[it->second.back()] = true;
-            it->second.pop_back();
-          } else {
-            ra.push_back(mask_record(*sa.records[i], extra));
-          }
-        }
-        for (std::size_t j = 0; j < sb.forms.size(); ++j)
-          if (!matched_b[j]) rb.push_back(mask_record(*sb.records[j], extra));
-      }
-      // What remains is paired by likeness (the most fields equal), so that a dump that gained
-      // one object shows that object, not a shift of every object after it.
+      cancel_equal(ga[ev], gb[ev], extra, ra, rb);
       std::vector<std::map<std::string, Json>> flat_a(ra.size()), flat_b(rb.size());
       for (std::size_t i = 0; i < ra.size(); ++i) flatten(ra[i], "", flat_a[i]);
       for (std::size_t i = 0; i < rb.size(); ++i) flatten(rb[i], "", flat_b[i]);
-      std::vector<Json> left_a, left_b;
       std::vector<bool> taken(rb.size(), false);
-      std::vector<std::pair<std::size_t, std::size_t>> paired;
+      std::vector<std::size_t> left_a;
       std::size_t first_free = 0;  // every j below it is taken
       for (std::size_t i = 0; i < ra.size(); ++i) {
-        std::size_t best = rb.size(), best_score = 0, looked = 0;
         while (first_free < rb.size() && taken[first_free]) ++first_free;
-        for (std::size_t j = first_free; j < rb.size() && looked < kPairWindow; ++j) {
-          if (taken[j]) continue;
-          ++looked;
-          std::size_t score = 0;
-          for (const auto& [k, v] : flat_a[i])
-            if (auto it = flat_b[j].find(k); it != flat_b[j].end() && it->second == v) ++score;
-          if (score > best_score) best = j, best_score = score;
-        }
-        // Less than half the fields alike: not the same object, but one on each side.
-        if (best == rb.size() || best_score * 2 < std::max(flat_a[i].size(), flat_b[best].size())) {
-          left_a.push_back(ra[i]);
+        std::size_t j = likeliest(flat_a[i], flat_b, taken, first_free);
+        if (j == rb.size()) {
+          left_a.push_back(i);
           continue;
         }
-        taken[best] = true;
-        paired.emplace_back(i, best);
+        taken[j] = true;
+        changed.push_back(changed_fields(ev, flat_a[i], flat_b[j], lines));
+      }
+      for (std::size_t i : left_a) {
+        lines.push_back(fmt::format("only in A: {}", show(ra[i])));
+        only_a.push_back(ra[i]);
       }
       for (std::size_t j = 0; j < rb.size(); ++j)
-        if (!taken[j]) left_b.push_back(rb[j]);
-      for (auto [i, j] : paired) {
-        auto& fa = flat_a[i];
-        auto& fb = flat_b[j];
-        std::set<std::string> keys;
-        for (const auto& [k, v] : fa) keys.insert(k);
-        for (const auto& [k, v] : fb) keys.insert(k);
-        std::string all;
-        Json fields = Json::object();
-        for (const auto& k : keys) {
-          Json x = fa.count(k) ? fa[k] : Json(), y = fb.count(k) ? fb[k] : Json();
-          if (x == y) continue;
-          all += fmt::format("{}{}: {} -> {}", all.empty() ? "" : ", ", k, show(x), show(y));
-          fields[k] = {{"a", x}, {"b", y}};
+        if (!taken[j]) {
+          lines.push_back(fmt::format("only in B: {}", show(rb[j])));
+          only_b.push_back(rb[j]);
         }
-        lines.push_back(fmt::format("{{event: {}}} {}", ev, all));
-        changed.push_back({{"event", ev}, {"fields", std::move(fields)}});
-      }
-      for (const auto& r : left_a) {
-        lines.push_back(fmt::format("only in A: {}", show(r)));
-        only_a.push_back(r);
-      }
-      for (const auto& r : left_b) {
-        lines.push_back(fmt::format("only in B: {}", show(r)));
-        only_b.push_back(r);
-      }
     }
     sj["changed"] = std::move(changed);
     sj["only_in_a"] = std::move(only_a);
     sj["only_in_b"] = std::move(only_b);
+  }
+
+  // Equal canonical forms cancel; only what is left is masked into records to compare.
+  static void cancel_equal(const Side& sa, const Side& sb, const std::vector<std::string>& extra,
+                           std::vector<Json>& ra, std::vector<Json>& rb) {
+    std::unordered_map<std::string_view, std::vector<std::size_t>> in_b;
+    in_b.reserve(sb.forms.size());
+    std::vector<bool> matched_b(sb.forms.size(), false);
+    for (std::size_t j = sb.forms.size(); j-- > 0;) in_b[sb.forms[j]].push_back(j);
+    for (std::size_t i = 0; i < sa.forms.size(); ++i) {
+      auto it = in_b.find(sa.forms[i]);
+      if (it != in_b.end() && !it->second.empty()) {
+        matched_b[it->second.back()] = true;
+        it->second.pop_back();
+      } else {
+        ra.push_back(mask_record(*sa.records[i], extra));
+      }
+    }
+    for (std::size_t j = 0; j < sb.forms.size(); ++j)
+      if (!matched_b[j]) rb.push_back(mask_record(*sb.records[j], extra));
+  }
+
+  // What remains is paired by likeness (the most fields equal), so that a dump that gained one
+  // object shows that object, not a shift of every object after it: the untaken record of `bs`
+  // most like `a` among the first kPairWindow untaken ones, or bs.size() when none has at least
+  // half its fields alike (not the same object, but one on each side).
+  static std::size_t likeliest(const std::map<std::string, Json>& a,
+                               const std::vector<std::map<std::string, Json>>& bs,
+                               const std::vector<bool>& taken, std::size_t first_free) {
+    std::size_t best = bs.size(), best_score = 0, looked = 0;
+    for (std::size_t j = first_free; j < bs.size() && looked < kPairWindow; ++j) {
+      if (taken[j]) continue;
+      ++looked;
+      std::size_t score = 0;
+      for (const auto& [k, v] : a)
+        if (auto it = bs[j].find(k); it != bs[j].end() && it->second == v) ++score;
+      if (score > best_score) best = j, best_score = score;
+    }
+    if (best == bs.size() || best_score * 2 < std::max(a.size(), bs[best].size())) return bs.size();
+    return best;
+  }
+
+  static Json changed_fields(const std::string& ev, const std::map<std::string, Json>& fa,
+                             const std::map<std::string, Json>& fb,
+                             std::vector<std::string>& lines) {
+    std::set<std::string> keys;
+    for (const auto& [k, v] : fa) keys.insert(k);
+    for (const auto& [k, v] : fb) keys.insert(k);
+    std::string all;
+    Json fields = Json::object();
+    for (const auto& k : keys) {
+      auto x = fa.find(k), y = fb.find(k);
+      Json vx = x != fa.end() ? x->second : Json(), vy = y != fb.end() ? y->second : Json();
+      if (vx == vy) continue;
+      all += fmt::format("{}{}: {} -> {}", all.empty() ? "" : ", ", k, show(vx), show(vy));
+      fields[k] = {{"a", vx}, {"b", vy}};
+    }
+    lines.push_back(fmt::format("{{event: {}}} {}", ev, all));
+    return {{"event", ev}, {"fields", std::move(fields)}};
   }
 
   const DiffOptions& o_;
