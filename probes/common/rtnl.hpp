@@ -238,6 +238,7 @@ inline Json describe(const nlmsghdr* h) {
         auto st = value_of<rtnl_link_stats64>(at[IFLA_STATS64]);
         j["rx_packets"] = st.rx_packets;
         j["tx_packets"] = st.tx_packets;
+        j["rx_dropped"] = st.rx_dropped;
         j["tx_dropped"] = st.tx_dropped;
       }
       break;

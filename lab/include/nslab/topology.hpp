@@ -188,6 +188,7 @@ struct SysctlSpec {
 // `vxlan: {vx0: {vni: 42, remote: 10.0.0.2, dev: eth0}}`, `macvlan: {mv0: {parent: eth0}}`,
 // `ipvlan: {ipv0: {parent: eth0, mode: l3}}`, `vlan: {eth0.10: {parent: eth0, id: 10}}`,
 // `tun: {tun0: {mode: tap}}`, `dummy: {dum0: {}}`, `vrf: {blue: {table: 10, ports: [eth1]}}`,
+// `ifb: {ifb0: {}}`,
 // and the IP tunnels under `tunnels: {gre1: {kind: gre, local: A, remote: B}}`.
 // The modes of the interfaces that have one (IFLA_MACVLAN_MODE, IFLA_IPVLAN_MODE, tun's flags),
 // and vxlan's outer DF bit (IFLA_VXLAN_DF).
@@ -221,6 +222,7 @@ struct VirtualSpec {
     vlan,
     tun,
     vrf,
+    ifb,
     gre,
     ip6gre,
     ipip,
@@ -246,7 +248,8 @@ struct VirtualSpec {
   std::optional<Located<std::uint32_t>> table;  // vrf
   std::vector<Located<std::string>> ports;      // vrf: the interfaces it enslaves
   std::optional<Located<int>> ttl;              // tunnels
-  bool is_tunnel() const { return kind >= Kind::gre; }
+  bool is_tunnel() const { return is_tunnel_kind(kind); }
+  static bool is_tunnel_kind(Kind k) { return k >= Kind::gre; }
 };
 inline constexpr auto kVirtualKinds =
     vocabulary<VirtualSpec::Kind>("interface kind", {{"dummy", VirtualSpec::Kind::dummy},
@@ -256,6 +259,7 @@ inline constexpr auto kVirtualKinds =
                                                      {"vlan", VirtualSpec::Kind::vlan},
                                                      {"tun", VirtualSpec::Kind::tun},
                                                      {"vrf", VirtualSpec::Kind::vrf},
+                                                     {"ifb", VirtualSpec::Kind::ifb},
                                                      {"gre", VirtualSpec::Kind::gre},
                                                      {"ip6gre", VirtualSpec::Kind::ip6gre},
                                                      {"ipip", VirtualSpec::Kind::ipip},

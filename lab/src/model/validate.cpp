@@ -96,7 +96,7 @@ class Validator {
         if (const auto* v = n.virtual_interface(p.value)) {
           if (!can_be_bridge_port(*v)) {
             d_.error(p.pos, fmt::format("bridge port '{}' is a {}{}, not an Ethernet device (the "
-                                        "kernel bridges dummy, vxlan, geneve, macvlan, vlan and "
+                                        "kernel bridges dummy, ifb, vxlan, geneve, macvlan, vlan and "
                                         "tap devices)",
                                         p.value, virtual_kind_name(v->kind),
                                         v->kind == VirtualSpec::Kind::tun ? " in tun mode" : ""));
@@ -120,6 +120,7 @@ class Validator {
     using K = VirtualSpec::Kind;
     switch (v.kind) {
       case K::dummy:
+      case K::ifb:  // measured: br_add_if takes it (an Ethernet device)
       case K::vxlan:
       case K::geneve:
       case K::macvlan:

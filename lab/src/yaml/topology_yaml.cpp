@@ -77,11 +77,7 @@ class TopologyParser {
     node.pos = r_.pos(key);
     if (auto e = check_node_name(node.name)) r_.error(key, *e);
     const std::string what = fmt::format("node '{}'", node.name);
-    if (!v.IsNull() &&
-        r_.check_map(v, what,
-                     {"interfaces", "routes", "rules", "neighbours", "nexthops", "qdiscs",
-                      "forwarding", "sysctl", "nftables", "bridges", "dummy", "vxlan", "macvlan",
-                      "ipvlan", "vlan", "tun", "vrf", "tunnels"})) {
+    if (!v.IsNull() && r_.check_map(v, what, node_keys())) {
       if (auto f = v["forwarding"]) node.forwarding = r_.boolean(f, "forwarding").value_or(false);
       if (auto i = v["interfaces"]; i && r_.check_map(i, what + " interfaces"))
         for (const auto& kv : i) interface(node, kv.first, kv.second);
@@ -89,11 +85,12 @@ class TopologyParser {
         for (const auto& kv : b) bridge(node, kv.first, kv.second);
       // Interfaces the node creates, in the order their kinds are written.
       for (const auto& kv : v) {
-        using K = VirtualSpec::Kind;
-        for (K kind : {K::dummy, K::vxlan, K::macvlan, K::ipvlan, K::vlan, K::tun, K::vrf}) {
-          const char* name = virtual_kind_name(kind);
-          if (kv.first.Scalar() == name && r_.check_map(kv.second, what + " " + name))
-            for (const auto& dev : kv.second) virtual_interface(node, kind, dev.first, dev.second);
+        for (const auto& k : virtual_kinds()) {
+          const char* name = virtual_kind_name(k.kind);
+          if (!VirtualSpec::is_tunnel_kind(k.kind) && kv.first.Scalar() == name &&
+              r_.check_map(kv.second, what + " " + name))
+            for (const auto& dev : kv.second)
+              virtual_interface(node, k.kind, dev.first, dev.second);
         }
         if (kv.first.Scalar() == "tunnels" && r_.check_map(kv.second, what + " tunnels"))
           for (const auto& dev : kv.second) tunnel(node, dev.first, dev.second);
@@ -241,7 +238,8 @@ class TopologyParser {
     using K = VirtualSpec::Kind;
     using P = TopologyParser;
     static const std::vector<VirtualKeys> kinds = {
-        {K::dummy, {}, &P::dummy},
+        {K::dummy, {}, &P::no_settings},
+        {K::ifb, {}, &P::no_settings},
         {K::vxlan, {"vni", "local", "remote", "port", "dev", "df"}, &P::vxlan},
         {K::macvlan, {"parent", "mode"}, &P::macvlan},
         {K::ipvlan, {"parent", "mode"}, &P::ipvlan},
@@ -256,6 +254,31 @@ class TopologyParser {
         {K::geneve, {"kind", "id", "remote", "port", "ttl"}, &P::geneve},
     };
     return kinds;
+  }
+
+  // "gre, ip6gre, ipip, sit, ip6tnl or geneve"
+  static std::string tunnel_kind_names() {
+    std::vector<const char*> names;
+    for (const auto& k : virtual_kinds())
+      if (VirtualSpec::is_tunnel_kind(k.kind)) names.push_back(virtual_kind_name(k.kind));
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i)
+      out += fmt::format("{}{}", i == 0 ? "" : i + 1 == names.size() ? " or " : ", ", names[i]);
+    return out;
+  }
+
+  // A node's keys: its objects, then one per kind of interface it creates (the tunnels under
+  // one key, `tunnels`).
+  static const std::vector<const char*>& node_keys() {
+    static const std::vector<const char*> keys = [] {
+      std::vector<const char*> k = {"interfaces", "routes",     "rules",  "neighbours", "nexthops",
+                                    "qdiscs",     "forwarding", "sysctl", "nftables",   "bridges"};
+      for (const auto& kind : virtual_kinds())
+        if (!VirtualSpec::is_tunnel_kind(kind.kind)) k.push_back(virtual_kind_name(kind.kind));
+      k.push_back("tunnels");
+      return k;
+    }();
+    return keys;
   }
 
   void virtual_interface(NodeSpec& node, VirtualSpec::Kind kind, const YAML::Node& key,
@@ -335,7 +358,7 @@ class TopologyParser {
       d.vni = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
   }
 
-  void dummy(VirtualSpec&, const YAML::Node& m, const std::string& what) {
+  void no_settings(VirtualSpec&, const YAML::Node& m, const std::string& what) {
     if (!m.IsMap() || m.size() != 0) r_.error(m, what + " takes no settings: write {}");
   }
 
@@ -430,19 +453,16 @@ class TopologyParser {
     }
     auto k = v["kind"];
     if (!k) {
-      r_.error(v, fmt::format("tunnel '{}:{}' needs 'kind' (gre, ip6gre, ipip, sit, ip6tnl or "
-                              "geneve)",
-                              node.name, key.Scalar()));
+      r_.error(v, fmt::format("tunnel '{}:{}' needs 'kind' ({})", node.name, key.Scalar(),
+                              tunnel_kind_names()));
       return;
     }
     auto s = r_.string(k, "kind");
     if (!s) return;
-    using K = VirtualSpec::Kind;
-    for (K kind : {K::gre, K::ip6gre, K::ipip, K::sit, K::ip6tnl, K::geneve})
-      if (*s == virtual_kind_name(kind)) return virtual_interface(node, kind, key, v);
-    r_.error(k, fmt::format("tunnel kind must be gre, ip6gre, ipip, sit, ip6tnl or geneve, not "
-                            "'{}'",
-                            *s));
+    for (const auto& kind : virtual_kinds())
+      if (VirtualSpec::is_tunnel_kind(kind.kind) && *s == virtual_kind_name(kind.kind))
+        return virtual_interface(node, kind.kind, key, v);
+    r_.error(k, fmt::format("tunnel kind must be {}, not '{}'", tunnel_kind_names(), *s));
   }
 
   void bridge(NodeSpec& node, const YAML::Node& key, const YAML::Node& v) {
