@@ -26,6 +26,7 @@
 #include "nslab/scenario.hpp"
 #include "nslab/signals.hpp"
 #include "nslab/suite.hpp"
+#include "nslab/unique_fd.hpp"
 
 namespace fs = std::filesystem;
 
@@ -110,12 +111,11 @@ std::vector<SuiteFile> load_suite_files(const std::vector<std::string>& files) {
 bool touch_shard_status_file() {
   const char* status = std::getenv("TEST_SHARD_STATUS_FILE");
   if (!status || !*status) return true;
-  int fd = open(status, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  UniqueFd fd(open(status, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!fd) {
     fmt::print(stderr, "nslab: TEST_SHARD_STATUS_FILE {}: {}\n", status, std::strerror(errno));
     return false;
   }
-  close(fd);
   return true;
 }
 

@@ -9,6 +9,7 @@
 
 #include "command_line.hpp"
 #include "nslab/topology.hpp"
+#include "nslab/unique_fd.hpp"
 
 namespace nslab {
 class Lab;
@@ -40,9 +41,6 @@ std::string version_text();
 class ReportFile {
  public:
   ReportFile(const char* option, std::string path) : option_(option), path_(std::move(path)) {}
-  ReportFile(const ReportFile&) = delete;
-  ReportFile& operator=(const ReportFile&) = delete;
-  ~ReportFile();
   bool wanted() const { return !path_.empty(); }
   // Opens the unnamed file; false (after saying why) when the report could not be written.
   bool prepare();
@@ -53,8 +51,8 @@ class ReportFile {
   const char* option_;
   std::string path_;
   std::string name_;  // the file's name in its folder
-  int dir_fd_ = -1;   // the folder, held from prepare() on
-  int fd_ = -1;       // the unnamed file (O_TMPFILE); -1 where the filesystem has none
+  UniqueFd dir_fd_;   // the folder, held from prepare() on
+  UniqueFd fd_;       // the unnamed file (O_TMPFILE); none where the filesystem has none
 };
 
 // Shared helpers (common.cpp).

@@ -137,11 +137,6 @@ bool acquire_privileges_or_report() {
   }
 }
 
-ReportFile::~ReportFile() {
-  if (fd_ >= 0) close(fd_);
-  if (dir_fd_ >= 0) close(dir_fd_);
-}
-
 // The report is written into an unnamed file (O_TMPFILE) in the report's folder, opened before
 // anything runs: a run that is killed leaves nothing behind, since the file never had a name.
 // Where the filesystem has no O_TMPFILE, the named temporary file is made only when the report
@@ -157,12 +152,12 @@ bool ReportFile::prepare() {
   if (dir.empty()) dir = ".";
   name_ = p.filename().string();
   if (name_.empty() || name_ == "." || name_ == "..") return fail("names no file");
-  dir_fd_ = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd_ < 0) return fail(std::strerror(errno));
-  fd_ = openat(dir_fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
-  if (fd_ >= 0) return true;
+  dir_fd_.reset(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd_) return fail(std::strerror(errno));
+  fd_.reset(openat(dir_fd_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666));
+  if (fd_) return true;
   if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return fail(std::strerror(errno));
-  if (faccessat(dir_fd_, ".", W_OK | X_OK, 0) < 0) return fail(std::strerror(errno));
+  if (faccessat(dir_fd_.get(), ".", W_OK | X_OK, 0) < 0) return fail(std::strerror(errno));
   return true;
 }
 
@@ -192,35 +187,34 @@ bool with_fresh_name(const std::string& base, std::string& name,
 
 bool ReportFile::write(const std::string& text) {
   std::string tmp;
-  if (fd_ >= 0) {
-    if (!write_all(fd_, text)) return fail(std::strerror(errno));
+  if (fd_) {
+    if (!write_all(fd_.get(), text)) return fail(std::strerror(errno));
     // Named beside the report for a moment, then renamed into place in one step.
-    std::string self = fmt::format("/proc/self/fd/{}", fd_);
+    std::string self = fmt::format("/proc/self/fd/{}", fd_.get());
     if (!with_fresh_name(name_, tmp, [&](const std::string& n) {
-          return linkat(AT_FDCWD, self.c_str(), dir_fd_, n.c_str(), AT_SYMLINK_FOLLOW) == 0;
+          return linkat(AT_FDCWD, self.c_str(), dir_fd_.get(), n.c_str(), AT_SYMLINK_FOLLOW) == 0;
         }))
       return fail(std::strerror(errno));
-    close(fd_);
-    fd_ = -1;
+    fd_.reset();
   } else {
-    int fd = -1;
+    UniqueFd fd;
     if (!with_fresh_name(name_, tmp, [&](const std::string& n) {
-          fd = openat(dir_fd_, n.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0644);
-          return fd >= 0;
+          fd.reset(openat(dir_fd_.get(), n.c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+          return static_cast<bool>(fd);
         }))
       return fail(std::strerror(errno));
-    bool ok = write_all(fd, text);
+    bool ok = write_all(fd.get(), text);
     int err = errno;
-    close(fd);
+    fd.reset();
     if (!ok) {
-      unlinkat(dir_fd_, tmp.c_str(), 0);
+      unlinkat(dir_fd_.get(), tmp.c_str(), 0);
       return fail(std::strerror(err));
     }
   }
-  if (renameat(dir_fd_, tmp.c_str(), dir_fd_, name_.c_str()) < 0) {
+  if (renameat(dir_fd_.get(), tmp.c_str(), dir_fd_.get(), name_.c_str()) < 0) {
     int err = errno;
-    unlinkat(dir_fd_, tmp.c_str(), 0);
+    unlinkat(dir_fd_.get(), tmp.c_str(), 0);
     return fail(std::strerror(err));
   }
   return true;

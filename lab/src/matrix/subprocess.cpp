@@ -44,12 +44,9 @@ std::string clean(const std::string& line) {
 Subprocess::Subprocess(const std::vector<std::string>& argv, const std::string& cwd) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0) throw Error("pipe", errno);
-  int report[2];  // exec's errno, if exec fails
-  if (pipe2(report, O_CLOEXEC) < 0) {
-    close(fds[0]);
-    close(fds[1]);
-    throw Error("pipe", errno);
-  }
+  UniqueFd out(fds[0]), out_w(fds[1]);
+  if (pipe2(fds, O_CLOEXEC) < 0) throw Error("pipe", errno);
+  UniqueFd report(fds[0]), report_w(fds[1]);  // exec's errno, if exec fails
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -62,29 +59,27 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, const std::string& 
     setpgid(0, 0);
     int null = open("/dev/null", O_RDONLY);
     dup2(null, 0);
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
+    dup2(out_w.get(), 1);
+    dup2(out_w.get(), 2);
     if (!cwd.empty() && chdir(cwd.c_str()) < 0) {
       int e = errno;
-      (void)!write(report[1], &e, sizeof e);
+      (void)!write(report_w.get(), &e, sizeof e);
       _exit(127);
     }
     execvp(args[0], args.data());
     int e = errno;
-    (void)!write(report[1], &e, sizeof e);
+    (void)!write(report_w.get(), &e, sizeof e);
     _exit(127);
   }
-  close(fds[1]);
-  close(report[1]);
-  out_ = fds[0];
+  out_w.reset();
+  report_w.reset();
+  out_ = std::move(out);
   int e = 0;
-  ssize_t n = read(report[0], &e, sizeof e);
-  close(report[0]);
+  ssize_t n = read(report.get(), &e, sizeof e);
   if (n == sizeof e) {
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
-    close(out_);
-    out_ = -1;
+    out_.reset();
     throw Error(fmt::format("cannot start {}", argv[0]), e);
   }
 }
@@ -94,7 +89,6 @@ Subprocess::~Subprocess() {
     kill();
     wait();
   }
-  if (out_ >= 0) close(out_);
 }
 
 void Subprocess::kill() {
@@ -121,16 +115,15 @@ bool Subprocess::read_some(char* buf, std::size_t size, Clock::time_point deadli
       kill();
       return false;
     }
-    pollfd p{out_, POLLIN, 0};
+    pollfd p{out_.get(), POLLIN, 0};
     int n = poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw Error("poll", errno);
     if (n == 0) continue;  // the deadline is checked above
-    ssize_t r = read(out_, buf, size);
+    ssize_t r = read(out_.get(), buf, size);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {
-      close(out_);
-      out_ = -1;
+      out_.reset();
       got = 0;
       return true;
     }
@@ -143,7 +136,7 @@ bool Subprocess::read_lines(const std::function<void(const std::string&)>& on_li
                             const std::function<std::chrono::milliseconds()>& bound) {
   char buf[4096];
   auto deadline = Clock::now() + bound();
-  while (out_ >= 0) {
+  while (out_) {
     std::size_t got = 0;
     if (!read_some(buf, sizeof buf, deadline, got)) return false;
     partial_.append(buf, got);
@@ -160,7 +153,7 @@ bool Subprocess::read_lines(const std::function<void(const std::string&)>& on_li
 
 bool Subprocess::read_all(std::string& out, Clock::time_point deadline) {
   char buf[65536];
-  while (out_ >= 0) {
+  while (out_) {
     std::size_t got = 0;
     if (!read_some(buf, sizeof buf, deadline, got)) return false;
     out.append(buf, got);

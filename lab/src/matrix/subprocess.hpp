@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "nslab/unique_fd.hpp"
+
 namespace nslab::matrix {
 
 class Subprocess {
@@ -37,7 +39,7 @@ class Subprocess {
   bool read_some(char* buf, std::size_t size, std::chrono::steady_clock::time_point deadline,
                  std::size_t& got);
   pid_t pid_ = -1;
-  int out_ = -1;
+  UniqueFd out_;  // its stdout and stderr
   std::string partial_;
 };
 

@@ -11,6 +11,7 @@
 #include <initializer_list>
 
 #include "nslab/match.hpp"
+#include "nslab/unique_fd.hpp"
 
 namespace nslab {
 
@@ -20,13 +21,6 @@ namespace {
 
 // A report of 200,000 records is about 40 MB; a gigabyte is no report of nslab's.
 constexpr off_t kMaxReportBytes = off_t{1} << 30;
-
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-};
 
 enum class Type {
   string,
@@ -137,13 +131,13 @@ std::string check(const Json& j, const std::string& where, std::initializer_list
 
 std::optional<Json> read_json_file(const std::string& path, std::string& error) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
-  Fd f{open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
-  if (f.fd < 0) {
+  UniqueFd f(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!f) {
     error = fmt::format("cannot be read: {}", std::strerror(errno));
     return std::nullopt;
   }
   struct stat st {};
-  if (fstat(f.fd, &st) < 0) {
+  if (fstat(f.get(), &st) < 0) {
     error = fmt::format("cannot be read: {}", std::strerror(errno));
     return std::nullopt;
   }
@@ -163,7 +157,7 @@ std::optional<Json> read_json_file(const std::string& path, std::string& error) 
   text.resize(static_cast<std::size_t>(st.st_size));
   std::size_t got = 0;
   while (got < text.size()) {
-    ssize_t n = read(f.fd, text.data() + got, text.size() - got);
+    ssize_t n = read(f.get(), text.data() + got, text.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       error = fmt::format("cannot be read: {}", std::strerror(errno));
