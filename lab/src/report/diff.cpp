@@ -23,15 +23,12 @@ namespace {
 // (counted per uid, so other processes' signals show). Matched by the field's own name at any
 // depth.
 constexpr std::string_view kMaskedNames[] = {
-    "pid",          "tid",        "ppid",           "pgid",
-    "child_pid",    "sender_pid", "netns",          "own_netns",
-    "socket_netns", "ino",        "pidfd_ino",      "inode",
-    "port_id",      "portid",     "nl_pid",         "handle",
-    "lladdr",       "mac",        "source_port",    "src_port",
-    "local_port",   "sport",      "ephemeral_port", "sigpending",
-    "micros",       "elapsed",    "time",           "timestamp",
-    "seq",          "tcp_ext",    "total_retrans",  "retransmits",
-    "probes",       "reord_seen", "dsack_dups",     "reordering"};
+    "pid",         "tid",       "ppid",         "pgid",       "child_pid",      "sender_pid",
+    "netns",       "own_netns", "socket_netns", "ino",        "pidfd_ino",      "inode",
+    "port_id",     "portid",    "nl_pid",       "handle",     "lladdr",         "mac",
+    "source_port", "src_port",  "local_port",   "sport",      "ephemeral_port", "sigpending",
+    "micros",      "elapsed",   "time",         "timestamp",  "tcp_ext",        "total_retrans",
+    "retransmits", "probes",    "reord_seen",   "dsack_dups", "reordering"};
 // Suffixes of durations and prefixes of traffic counters.
 constexpr std::string_view kMaskedSuffixes[] = {"_ms", "_us", "_ns", "_lft"};
 constexpr std::string_view kMaskedPrefixes[] = {"rx_", "tx_"};
