@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -273,6 +274,7 @@ inline const char* virtual_kind_name(VirtualSpec::Kind k) {  // also the feature
 // the qdisc kinds.
 bool is_feature_name(const std::string& name);
 std::string feature_names();  // "dummy, vxlan, ... or netem", for messages
+std::string or_list(const std::vector<std::string_view>& words);  // "a, b or c"
 
 struct BridgeSpec {
   std::string name;

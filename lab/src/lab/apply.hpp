@@ -50,6 +50,9 @@ void sysctls(const Lab& lab, LabNode& node, const std::vector<SysctlSpec>& sysct
 std::string in_place(Lab& lab, const Topology& after, ChangeOp op, const Topology& fragment,
                      std::chrono::milliseconds ready_timeout);
 
+// What a change did, for its report: "add link a:eth5 b:eth5; add route 10.9.0.0/16 in a".
+std::string done_text(const std::vector<std::string>& did);
+
 // flush: route exceptions (IPv4 and IPv6), the route cache, or neighbours. Returns what it did.
 std::string flush(const Lab& lab, LabNode& node, ChangeSpec::Flush what);
 void nftables(const Lab& lab, LabNode& node, const NftablesSpec& n);

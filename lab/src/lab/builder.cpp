@@ -1,9 +1,8 @@
 // Valid topology -> Lab, and every later `add` to it: one walk over the phases below, for the
 // whole topology on an empty lab (Lab::build) or for a change fragment's objects on a running one
 // (Lab::apply). The order matters and is the kernel's, not ours:
-//   1. namespaces (a build only), each with DAD off and forwarding set before any interface exists
-//   (new
-//      interfaces inherit conf/default; IPv4 conf would otherwise come from the host),
+//   1. namespaces (a build only), each with DAD off and forwarding set before any interface
+//      exists (new interfaces inherit conf/default; IPv4 conf would otherwise come from the host),
 //   2. veth pairs, each end born in its own node (IFLA_NET_NS_FD), with fixed ifindexes,
 //   3. bridges, then the interfaces nodes create themselves (vxlan, macvlan, vlan, dummy, tun:
 //   their parents exist by then), 4. sysctls and nftables (before anything is up), 5. ports
@@ -132,9 +131,7 @@ class Applier {
     for (const auto& n : nodes_) routing(n);
     checkpoint("configured");
     for (const auto& n : nodes_) wait_ready(n, has_virtuals() ? Layer::virtuals : Layer::all);
-    std::string out;
-    for (const auto& d : did_) out += (out.empty() ? "" : "; ") + d;
-    return out;
+    return apply::done_text(did_);
   }
 
  private:

@@ -23,9 +23,7 @@ class InPlace {
     for (const auto& f : f_.nodes) node(f);
     forget_what_went();
     wait(ready_timeout);
-    std::string out;
-    for (const auto& d : did_) out += (out.empty() ? "" : "; ") + d;
-    return out;
+    return done_text(did_);
   }
 
  private:
@@ -110,8 +108,7 @@ class InPlace {
 
   void del_interface(LabNode& node, const std::string& name, const std::string& ifname,
                      const char* kind, const SourcePos& pos) {
-    at(pos, [&] { node.rtnl().del_link(node.ifindex(ifname)); });
-    node.forget_ifindex(ifname);
+    at(pos, [&] { node.rtnl().del_link(node.ifindex(ifname)); });  // forgotten below
     did_.push_back(fmt::format("del {} {}:{}", kind, name, ifname));
   }
 
@@ -160,6 +157,12 @@ class InPlace {
 };
 
 }  // namespace
+
+std::string done_text(const std::vector<std::string>& did) {
+  std::string out;
+  for (const auto& d : did) out += (out.empty() ? "" : "; ") + d;
+  return out;
+}
 
 std::string in_place(Lab& lab, const Topology& after, ChangeOp op, const Topology& fragment,
                      std::chrono::milliseconds ready_timeout) {

@@ -36,9 +36,13 @@ std::string feature_names() {
   std::vector<std::string_view> names;
   for (const auto& w : kVirtualKinds) names.push_back(w.name);
   for (const auto& w : kQdiscKinds) names.push_back(w.name);
+  return or_list(names);
+}
+
+std::string or_list(const std::vector<std::string_view>& words) {
   std::string out;
-  for (std::size_t i = 0; i < names.size(); ++i)
-    out += fmt::format("{}{}", i == 0 ? "" : i + 1 == names.size() ? " or " : ", ", names[i]);
+  for (std::size_t i = 0; i < words.size(); ++i)
+    out += fmt::format("{}{}", i == 0 ? "" : i + 1 == words.size() ? " or " : ", ", words[i]);
   return out;
 }
 

@@ -95,11 +95,12 @@ class Validator {
         // layer-3 devices, and masters such as a vrf or a bridge).
         if (const auto* v = n.virtual_interface(p.value)) {
           if (!can_be_bridge_port(*v)) {
-            d_.error(p.pos, fmt::format("bridge port '{}' is a {}{}, not an Ethernet device (the "
-                                        "kernel bridges dummy, ifb, vxlan, geneve, macvlan, vlan and "
-                                        "tap devices)",
-                                        p.value, virtual_kind_name(v->kind),
-                                        v->kind == VirtualSpec::Kind::tun ? " in tun mode" : ""));
+            d_.error(p.pos,
+                     fmt::format("bridge port '{}' is a {}{}, not an Ethernet device (the "
+                                 "kernel bridges dummy, ifb, vxlan, geneve, macvlan, vlan and "
+                                 "tap devices)",
+                                 p.value, virtual_kind_name(v->kind),
+                                 v->kind == VirtualSpec::Kind::tun ? " in tun mode" : ""));
             continue;
           }
         } else if (t_.links_complete && !ends_.count({n.name, p.value})) {

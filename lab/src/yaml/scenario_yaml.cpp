@@ -562,21 +562,22 @@ class ScenarioParser {
   }
 
   void nftables_sugar(ChangeSpec& ch, const YAML::Node& c) {
-    if (!r_.check_map(c, "an nftables change", {"nftables", "ruleset"})) return;
-    auto t = target(c, "nftables", false);
-    if (!c["ruleset"]) r_.error(c, "an nftables change needs 'ruleset' (nft commands)");
-    if (!t || !c["ruleset"]) return;
-    ch.op = ChangeOp::set;
-    ch.fragment = fragment(in_node(*t, "nftables", c["ruleset"]), false, t->pos, nullptr);
+    node_set_sugar(ch, c, "nftables", "ruleset", "an nftables change", "'ruleset' (nft commands)");
   }
 
   void sysctl_sugar(ChangeSpec& ch, const YAML::Node& c) {
-    if (!r_.check_map(c, "a sysctl change", {"sysctl", "set"})) return;
-    auto t = target(c, "sysctl", false);
-    if (!c["set"]) r_.error(c, "a sysctl change needs 'set: {net.key: value}'");
-    if (!t || !c["set"]) return;
+    node_set_sugar(ch, c, "sysctl", "set", "a sysctl change", "'set: {net.key: value}'");
+  }
+
+  // `{KEY: node, VALUE: x}`: a set of the node's KEY to x.
+  void node_set_sugar(ChangeSpec& ch, const YAML::Node& c, const char* key, const char* value,
+                      const char* what, const char* needs) {
+    if (!r_.check_map(c, what, {key, value})) return;
+    auto t = target(c, key, false);
+    if (!c[value]) r_.error(c, fmt::format("{} needs {}", what, needs));
+    if (!t || !c[value]) return;
     ch.op = ChangeOp::set;
-    ch.fragment = fragment(in_node(*t, "sysctl", c["set"]), false, t->pos, nullptr);
+    ch.fragment = fragment(in_node(*t, key, c[value]), false, t->pos, nullptr);
   }
 
   void saves(StepSpec& st, const YAML::Node& x) {

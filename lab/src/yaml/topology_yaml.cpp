@@ -258,13 +258,10 @@ class TopologyParser {
 
   // "gre, ip6gre, ipip, sit, ip6tnl or geneve"
   static std::string tunnel_kind_names() {
-    std::vector<const char*> names;
+    std::vector<std::string_view> names;
     for (const auto& k : virtual_kinds())
       if (VirtualSpec::is_tunnel_kind(k.kind)) names.push_back(virtual_kind_name(k.kind));
-    std::string out;
-    for (std::size_t i = 0; i < names.size(); ++i)
-      out += fmt::format("{}{}", i == 0 ? "" : i + 1 == names.size() ? " or " : ", ", names[i]);
-    return out;
+    return or_list(names);
   }
 
   // A node's keys: its objects, then one per kind of interface it creates (the tunnels under
