@@ -10,6 +10,7 @@
 #include <string>
 
 #include "../src/lab/kernel_values.hpp"
+#include "nslab/interface_kinds.hpp"
 #include "nslab/load.hpp"
 #include "nslab/topology.hpp"
 
@@ -61,6 +62,17 @@ TEST(Vocabulary, EveryWordReadsBackAndPrintsAsItself) {
   expect_round_trip(kVirtualKinds);
 }
 
+// Every interface kind the model names is in the registry exactly once, with its key table.
+TEST(Vocabulary, EveryInterfaceKindIsRegisteredOnce) {
+  std::set<VirtualSpec::Kind> seen;
+  for (const auto* k : interface_kinds()) {
+    EXPECT_TRUE(seen.insert(k->kind).second) << k->name() << " is registered twice";
+    EXPECT_EQ(&interface_kind(k->kind), k);
+    for (const auto& key : k->keys) EXPECT_NE(key.read, nullptr) << k->name() << " " << key.name;
+  }
+  for (const auto& w : kVirtualKinds) EXPECT_TRUE(seen.count(w.value)) << w.name << " has no kind";
+}
+
 TEST(Vocabulary, EveryWordHasOneKernelNumber) {
   expect_complete(kAddressFlags, apply::kAddressFlagBits);
   expect_complete(kNudStates, apply::kNudStateValues);
@@ -100,9 +112,13 @@ TEST(Vocabulary, TheModelHoldsTheValueNotTheWord) {
   EXPECT_EQ(a.neighbours.at(0).state.value, NudState::stale);
   ASSERT_EQ(a.virtuals.size(), 3u);
   EXPECT_EQ(a.virtual_interface("mv0")->macvlan_mode.value, MacvlanMode::vepa);
-  EXPECT_STREQ(a.virtual_interface("mv0")->mode_name(), "vepa");
+  auto label = [&](const char* name) {
+    const VirtualSpec& v = *a.virtual_interface(name);
+    return interface_kind(v.kind).label(v);
+  };
+  EXPECT_EQ(label("mv0"), "vepa");
   // Absent, the kernel's default, and printed as such.
   EXPECT_EQ(a.virtual_interface("ipv0")->ipvlan_mode.value, IpvlanMode::l3);
-  EXPECT_STREQ(a.virtual_interface("ipv0")->mode_name(), "l3");
+  EXPECT_EQ(label("ipv0"), "l3");
   EXPECT_EQ(a.virtual_interface("tap0")->tun_mode.value, TunMode::tap);
 }

@@ -214,7 +214,7 @@ inline constexpr auto kVxlanDf = vocabulary<VxlanDf>(
     "vxlan df", {{"set", VxlanDf::set}, {"unset", VxlanDf::unset}, {"inherit", VxlanDf::inherit}});
 
 struct VirtualSpec {
-  // From gre on, the IP tunnels (is_tunnel()).
+  // What each kind is, reads and checks: nslab/interface_kinds.hpp.
   enum class Kind {
     dummy,
     vxlan,
@@ -244,13 +244,9 @@ struct VirtualSpec {
   Located<MacvlanMode> macvlan_mode{MacvlanMode::bridge, {}};
   Located<IpvlanMode> ipvlan_mode{IpvlanMode::l3, {}};
   Located<TunMode> tun_mode{TunMode::tun, {}};
-  // The word of this kind's mode ("l3s"), or nullptr for a kind without one.
-  const char* mode_name() const;
   std::optional<Located<std::uint32_t>> table;  // vrf
   std::vector<Located<std::string>> ports;      // vrf: the interfaces it enslaves
   std::optional<Located<int>> ttl;              // tunnels
-  bool is_tunnel() const { return is_tunnel_kind(kind); }
-  static bool is_tunnel_kind(Kind k) { return k >= Kind::gre; }
 };
 inline constexpr auto kVirtualKinds =
     vocabulary<VirtualSpec::Kind>("interface kind", {{"dummy", VirtualSpec::Kind::dummy},
@@ -274,7 +270,9 @@ inline const char* virtual_kind_name(VirtualSpec::Kind k) {  // also the feature
 // the qdisc kinds.
 bool is_feature_name(const std::string& name);
 std::string feature_names();  // "dummy, vxlan, ... or netem", for messages
-std::string or_list(const std::vector<std::string_view>& words);  // "a, b or c"
+// "a, b or c" (or "a, b and c" with conjunction "and").
+std::string or_list(const std::vector<std::string_view>& words,
+                    std::string_view conjunction = "or");
 
 struct BridgeSpec {
   std::string name;

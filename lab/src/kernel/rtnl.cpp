@@ -10,18 +10,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
-#include <netlink/route/link/geneve.h>
-#include <netlink/route/link/ip6gre.h>
-#include <netlink/route/link/ip6tnl.h>
-#include <netlink/route/link/ipgre.h>
-#include <netlink/route/link/ipip.h>
-#include <netlink/route/link/ipvlan.h>
-#include <netlink/route/link/macvlan.h>
-#include <netlink/route/link/sit.h>
 #include <netlink/route/link/veth.h>
-#include <netlink/route/link/vlan.h>
-#include <netlink/route/link/vrf.h>
-#include <netlink/route/link/vxlan.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
@@ -37,6 +26,7 @@
 
 #include <fmt/format.h>
 
+#include "kinds/link_kinds.hpp"
 #include "nslab/error.hpp"
 #include "rtnl_libnl.hpp"
 
@@ -188,25 +178,9 @@ void Rtnl::add_bridge(const std::string& name, int ifindex, std::optional<int> m
         fmt::format("create bridge {}", name));
 }
 
-namespace {
-
-std::uint32_t ipv4_of(const std::optional<IpAddress>& a) {
-  std::uint32_t v = 0;
-  if (a) std::memcpy(&v, a->bytes.data(), 4);  // network byte order, as in_addr_t
-  return v;
-}
-
-in6_addr ipv6_of(const std::optional<IpAddress>& a) {
-  in6_addr v{};
-  if (a) std::memcpy(&v, a->bytes.data(), 16);
-  return v;
-}
-
-// Adds attribute `type` (with `payload`) to the attribute `inner` nested in the top-level
-// attribute `outer` of a built request whose family header is `header` bytes: for what libnl
-// 3.7 cannot set (vxlan's DF). The nests' lengths and the message's grow by the new attribute.
-void append_nested(std::vector<std::uint8_t>& m, std::size_t header, int outer, int inner, int type,
-                   const void* payload, std::size_t len) {
+// For what libnl 3.7 cannot set (vxlan's DF): kinds/link_kinds.hpp.
+void rtnl_detail::append_nested(std::vector<std::uint8_t>& m, std::size_t header, int outer,
+                                int inner, int type, const void* payload, std::size_t len) {
   auto attr_at = [&](std::size_t at) {
     nlattr a;
     std::memcpy(&a, m.data() + at, sizeof a);
@@ -247,84 +221,18 @@ void append_nested(std::vector<std::uint8_t>& m, std::size_t header, int outer, 
   std::memcpy(m.data(), &h, sizeof h);
 }
 
-// The link object of a VirtualRequest, in the kind's libnl type.
-LinkRef virtual_link(const VirtualRequest& req) {
-  const std::string& k = req.kind;
-  LinkRef link(k == "vxlan"     ? rtnl_link_vxlan_alloc()
-               : k == "macvlan" ? rtnl_link_macvlan_alloc()
-               : k == "ipvlan"  ? rtnl_link_ipvlan_alloc()
-               : k == "vlan"    ? rtnl_link_vlan_alloc()
-               : k == "vrf"     ? rtnl_link_vrf_alloc()
-               : k == "gre"     ? rtnl_link_ipgre_alloc()
-               : k == "ip6gre"  ? rtnl_link_ip6gre_alloc()
-               : k == "ipip"    ? rtnl_link_ipip_alloc()
-               : k == "sit"     ? rtnl_link_sit_alloc()
-               : k == "ip6tnl"  ? rtnl_link_ip6_tnl_alloc()
-               : k == "geneve"  ? rtnl_link_geneve_alloc()
-                                : rtnl_link_alloc());
+namespace {
+
+// The link object of a VirtualRequest, in the kind's libnl type (kinds/).
+LinkRef virtual_link(const VirtualRequest& req, const LinkKind* kind) {
+  LinkRef link(kind ? kind->alloc() : rtnl_link_alloc());
   if (!link.get()) throw Error("out of memory", ENOMEM);
   rtnl_link* l = link.get();
-  if (!rtnl_link_get_type(l)) rtnl_link_set_type(l, k.c_str());  // dummy: no libnl type
+  if (!kind) rtnl_link_set_type(l, req.kind.c_str());  // dummy, ifb: no libnl type
   rtnl_link_set_name(l, req.name.c_str());
   if (req.ifindex) rtnl_link_set_ifindex(l, req.ifindex);
   if (req.mtu) rtnl_link_set_mtu(l, static_cast<unsigned>(*req.mtu));
-  const auto parent = static_cast<std::uint32_t>(req.parent);
-  const auto ttl = static_cast<std::uint8_t>(req.ttl);
-  in6_addr local6 = ipv6_of(req.local), remote6 = ipv6_of(req.remote);
-  if (k == "vxlan") {
-    rtnl_link_vxlan_set_id(l, req.vni);
-    if (req.remote) {
-      NlAddrRef a(to_nl(*req.remote, req.remote->max_prefix()));
-      rtnl_link_vxlan_set_group(l, a.get());  // unicast: the remote end (as iproute2)
-    }
-    if (req.local) {
-      NlAddrRef a(to_nl(*req.local, req.local->max_prefix()));
-      rtnl_link_vxlan_set_local(l, a.get());
-    }
-    if (req.port) rtnl_link_vxlan_set_port(l, static_cast<std::uint32_t>(req.port));
-    if (req.parent) rtnl_link_vxlan_set_link(l, parent);
-  } else if (k == "geneve") {
-    rtnl_link_geneve_set_id(l, req.vni);
-    if (req.remote) {
-      NlAddrRef a(to_nl(*req.remote, req.remote->max_prefix()));
-      rtnl_link_geneve_set_remote(l, a.get());
-    }
-    if (req.port) rtnl_link_geneve_set_port(l, static_cast<std::uint32_t>(req.port));
-    if (req.ttl) rtnl_link_geneve_set_ttl(l, ttl);
-  } else if (k == "gre" || k == "ipip" || k == "sit") {
-    auto set = k == "gre"    ? std::array{rtnl_link_ipgre_set_local, rtnl_link_ipgre_set_remote}
-               : k == "ipip" ? std::array{rtnl_link_ipip_set_local, rtnl_link_ipip_set_remote}
-                             : std::array{rtnl_link_sit_set_local, rtnl_link_sit_set_remote};
-    if (req.local) set[0](l, ipv4_of(req.local));
-    if (req.remote) set[1](l, ipv4_of(req.remote));
-    auto set_ttl = k == "gre"    ? rtnl_link_ipgre_set_ttl
-                   : k == "ipip" ? rtnl_link_ipip_set_ttl
-                                 : rtnl_link_sit_set_ttl;
-    auto set_link = k == "gre"    ? rtnl_link_ipgre_set_link
-                    : k == "ipip" ? rtnl_link_ipip_set_link
-                                  : rtnl_link_sit_set_link;
-    if (req.ttl) set_ttl(l, ttl);
-    if (req.parent) set_link(l, parent);
-  } else if (k == "ip6gre") {
-    if (req.local) rtnl_link_ip6gre_set_local(l, &local6);
-    if (req.remote) rtnl_link_ip6gre_set_remote(l, &remote6);
-    if (req.ttl) rtnl_link_ip6gre_set_ttl(l, ttl);
-    if (req.parent) rtnl_link_ip6gre_set_link(l, parent);
-  } else if (k == "ip6tnl") {
-    if (req.local) rtnl_link_ip6_tnl_set_local(l, &local6);
-    if (req.remote) rtnl_link_ip6_tnl_set_remote(l, &remote6);
-    if (req.ttl) rtnl_link_ip6_tnl_set_ttl(l, ttl);
-    if (req.parent) rtnl_link_ip6_tnl_set_link(l, parent);
-  } else if (k == "vrf") {
-    rtnl_link_vrf_set_tableid(l, req.table);
-  } else {
-    if (req.parent) rtnl_link_set_link(l, req.parent);
-    // The kernel's mode numbers, not libnl's names: libnl 3.7 does not know ipvlan's l3s.
-    if (k == "macvlan") rtnl_link_macvlan_set_mode(l, req.mode.value_or(MACVLAN_MODE_BRIDGE));
-    if (k == "ipvlan")
-      rtnl_link_ipvlan_set_mode(l, static_cast<std::uint16_t>(req.mode.value_or(IPVLAN_MODE_L3)));
-    if (k == "vlan") rtnl_link_vlan_set_id(l, static_cast<std::uint16_t>(req.vlan_id));
-  }
+  if (kind) kind->fill(l, req);
   return link;
 }
 
@@ -339,17 +247,14 @@ void Rtnl::add_virtual(const VirtualRequest& req) {
 }
 
 std::vector<std::uint8_t> Rtnl::virtual_request(const VirtualRequest& req) {
-  LinkRef link = virtual_link(req);
+  const LinkKind* kind = link_kind(req.kind);
+  LinkRef link = virtual_link(req, kind);
   std::vector<std::uint8_t> bytes = built_request(
       [&](nl_msg** m) {
         return rtnl_link_build_add_request(link.get(), NLM_F_CREATE | NLM_F_EXCL, m);
       },
       req.kind);
-  if (req.kind == "vxlan" && req.vxlan_df) {
-    auto df = static_cast<std::uint8_t>(*req.vxlan_df);
-    append_nested(bytes, sizeof(ifinfomsg), IFLA_LINKINFO, IFLA_INFO_DATA, IFLA_VXLAN_DF, &df,
-                  sizeof df);
-  }
+  if (kind && kind->extend) kind->extend(bytes, req);
   return bytes;
 }
 

@@ -10,7 +10,9 @@
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>

@@ -4,6 +4,8 @@
 
 #include "follow_kernel.hpp"
 
+#include "nslab/interface_kinds.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -156,11 +158,9 @@ void interface_deleted(NodeSpec& n, const std::string& ifname,
 }
 
 std::vector<std::string> deleted_with(const NodeSpec& n, const std::string& ifname) {
-  using K = VirtualSpec::Kind;
   std::vector<std::string> out;
   for (const auto& v : n.virtuals)
-    if (v.parent && v.parent->value == ifname &&
-        (v.kind == K::macvlan || v.kind == K::ipvlan || v.kind == K::vlan || v.kind == K::vxlan))
+    if (v.parent && v.parent->value == ifname && interface_kind(v.kind).goes_with_lower)
       out.push_back(v.name);
   return out;
 }

@@ -15,19 +15,6 @@ std::string RouteSpec::str() const {
   return s;
 }
 
-const char* VirtualSpec::mode_name() const {
-  switch (kind) {
-    case Kind::macvlan:
-      return kMacvlanModes.c_str(macvlan_mode.value);
-    case Kind::ipvlan:
-      return kIpvlanModes.c_str(ipvlan_mode.value);
-    case Kind::tun:
-      return kTunModes.c_str(tun_mode.value);
-    default:
-      return nullptr;
-  }
-}
-
 bool is_feature_name(const std::string& name) {
   return kVirtualKinds.parse(name) || kQdiscKinds.parse(name);
 }
@@ -39,10 +26,12 @@ std::string feature_names() {
   return or_list(names);
 }
 
-std::string or_list(const std::vector<std::string_view>& words) {
+std::string or_list(const std::vector<std::string_view>& words, std::string_view conjunction) {
   std::string out;
   for (std::size_t i = 0; i < words.size(); ++i)
-    out += fmt::format("{}{}", i == 0 ? "" : i + 1 == words.size() ? " or " : ", ", words[i]);
+    out += i == 0                  ? fmt::format("{}", words[i])
+           : i + 1 == words.size() ? fmt::format(" {} {}", conjunction, words[i])
+                                   : fmt::format(", {}", words[i]);
   return out;
 }
 

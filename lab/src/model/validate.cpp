@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "names.hpp"
+#include "nslab/interface_kinds.hpp"
 #include "nslab/validate.hpp"
 
 namespace nslab {
@@ -94,13 +95,15 @@ class Validator {
         // A link endpoint, or an Ethernet device the node creates (br_add_if refuses the rest:
         // layer-3 devices, and masters such as a vrf or a bridge).
         if (const auto* v = n.virtual_interface(p.value)) {
-          if (!can_be_bridge_port(*v)) {
-            d_.error(p.pos,
-                     fmt::format("bridge port '{}' is a {}{}, not an Ethernet device (the "
-                                 "kernel bridges dummy, ifb, vxlan, geneve, macvlan, vlan and "
-                                 "tap devices)",
-                                 p.value, virtual_kind_name(v->kind),
-                                 v->kind == VirtualSpec::Kind::tun ? " in tun mode" : ""));
+          const InterfaceKind& kind = interface_kind(v->kind);
+          if (!kind.bridge_port || !kind.bridge_port(*v)) {
+            const bool vowel =
+                std::string_view("aeiou").find(kind.name()[0]) != std::string_view::npos;
+            d_.error(p.pos, fmt::format("bridge port '{}' is {} {}{}, not an Ethernet device (the "
+                                        "kernel bridges {} devices)",
+                                        p.value, vowel ? "an" : "a", kind.name(),
+                                        kind.bridged_as ? " in " + kind.label(*v) + " mode" : "",
+                                        bridgeable_kind_names()));
             continue;
           }
         } else if (t_.links_complete && !ends_.count({n.name, p.value})) {
@@ -114,23 +117,6 @@ class Validator {
           d_.error(p.pos, fmt::format("interface '{}' is already a port of bridge '{}'", p.value,
                                       it->second->name));
       }
-    }
-  }
-
-  static bool can_be_bridge_port(const VirtualSpec& v) {
-    using K = VirtualSpec::Kind;
-    switch (v.kind) {
-      case K::dummy:
-      case K::ifb:  // measured: br_add_if takes it (an Ethernet device)
-      case K::vxlan:
-      case K::geneve:
-      case K::macvlan:
-      case K::vlan:
-        return true;
-      case K::tun:
-        return v.tun_mode.value == TunMode::tap;
-      default:
-        return false;
     }
   }
 

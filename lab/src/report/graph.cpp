@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "nslab/interface_kinds.hpp"
+
 namespace nslab {
 
 namespace {
@@ -69,13 +71,9 @@ std::string qdisc_text(const QdiscSpec& q) {
 
 // What makes a created interface's kind: "[vxlan vni 42]", "[vrf table 10]", "[gre]".
 std::string kind_text(const VirtualSpec& v) {
-  std::string s = virtual_kind_name(v.kind);
-  if (v.vni)
-    s += fmt::format(" {} {}", v.kind == VirtualSpec::Kind::geneve ? "id" : "vni", v.vni->value);
-  if (v.id) s += fmt::format(" id {}", v.id->value);
-  if (v.table) s += fmt::format(" table {}", v.table->value);
-  if (const char* mode = v.mode_name()) s += fmt::format(" {}", mode);
-  return "[" + s + "]";
+  const InterfaceKind& kind = interface_kind(v.kind);
+  std::string words = kind.label ? kind.label(v) : "";
+  return fmt::format("[{}{}{}]", kind.name(), words.empty() ? "" : " ", words);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "../model/names.hpp"
+#include "nslab/interface_kinds.hpp"
 #include "nslab/load.hpp"
 #include "topology_yaml.hpp"
 #include "yaml_reader.hpp"
@@ -85,12 +86,10 @@ class TopologyParser {
         for (const auto& kv : b) bridge(node, kv.first, kv.second);
       // Interfaces the node creates, in the order their kinds are written.
       for (const auto& kv : v) {
-        for (const auto& k : virtual_kinds()) {
-          const char* name = virtual_kind_name(k.kind);
-          if (!VirtualSpec::is_tunnel_kind(k.kind) && kv.first.Scalar() == name &&
-              r_.check_map(kv.second, what + " " + name))
-            for (const auto& dev : kv.second)
-              virtual_interface(node, k.kind, dev.first, dev.second);
+        for (const auto* k : interface_kinds()) {
+          if (!k->tunnel && kv.first.Scalar() == k->name() &&
+              r_.check_map(kv.second, what + " " + k->name()))
+            for (const auto& dev : kv.second) virtual_interface(node, *k, dev.first, dev.second);
         }
         if (kv.first.Scalar() == "tunnels" && r_.check_map(kv.second, what + " tunnels"))
           for (const auto& dev : kv.second) tunnel(node, dev.first, dev.second);
@@ -226,41 +225,11 @@ class TopologyParser {
     ifc.addresses.push_back(std::move(spec));
   }
 
-  // The interfaces a node creates, one reader per kind, and the keys each kind's map may hold
-  // (the loader's "unknown key" list). A new kind is a line here and its reader.
-  using VirtualRead = void (TopologyParser::*)(VirtualSpec&, const YAML::Node&, const std::string&);
-  struct VirtualKeys {
-    VirtualSpec::Kind kind;
-    std::vector<const char*> keys;  // empty: the kind takes no settings
-    VirtualRead read;
-  };
-  static const std::vector<VirtualKeys>& virtual_kinds() {
-    using K = VirtualSpec::Kind;
-    using P = TopologyParser;
-    static const std::vector<VirtualKeys> kinds = {
-        {K::dummy, {}, &P::no_settings},
-        {K::ifb, {}, &P::no_settings},
-        {K::vxlan, {"vni", "local", "remote", "port", "dev", "df"}, &P::vxlan},
-        {K::macvlan, {"parent", "mode"}, &P::macvlan},
-        {K::ipvlan, {"parent", "mode"}, &P::ipvlan},
-        {K::vlan, {"parent", "id"}, &P::vlan},
-        {K::tun, {"mode"}, &P::tun},
-        {K::vrf, {"table", "ports"}, &P::vrf},
-        {K::gre, {"kind", "local", "remote", "ttl", "dev"}, &P::ip_tunnel},
-        {K::ip6gre, {"kind", "local", "remote", "ttl", "dev"}, &P::ip_tunnel},
-        {K::ipip, {"kind", "local", "remote", "ttl", "dev"}, &P::ip_tunnel},
-        {K::sit, {"kind", "local", "remote", "ttl", "dev"}, &P::ip_tunnel},
-        {K::ip6tnl, {"kind", "local", "remote", "ttl", "dev"}, &P::ip_tunnel},
-        {K::geneve, {"kind", "id", "remote", "port", "ttl"}, &P::geneve},
-    };
-    return kinds;
-  }
-
   // "gre, ip6gre, ipip, sit, ip6tnl or geneve"
   static std::string tunnel_kind_names() {
     std::vector<std::string_view> names;
-    for (const auto& k : virtual_kinds())
-      if (VirtualSpec::is_tunnel_kind(k.kind)) names.push_back(virtual_kind_name(k.kind));
+    for (const auto* k : interface_kinds())
+      if (k->tunnel) names.push_back(k->name());
     return or_list(names);
   }
 
@@ -270,177 +239,83 @@ class TopologyParser {
     static const std::vector<const char*> keys = [] {
       std::vector<const char*> k = {"interfaces", "routes",     "rules",  "neighbours", "nexthops",
                                     "qdiscs",     "forwarding", "sysctl", "nftables",   "bridges"};
-      for (const auto& kind : virtual_kinds())
-        if (!VirtualSpec::is_tunnel_kind(kind.kind)) k.push_back(virtual_kind_name(kind.kind));
+      for (const auto* kind : interface_kinds())
+        if (!kind->tunnel) k.push_back(kind->name());
       k.push_back("tunnels");
       return k;
     }();
     return keys;
   }
 
-  void virtual_interface(NodeSpec& node, VirtualSpec::Kind kind, const YAML::Node& key,
+  // The keys a kind's map may hold: its key table's (a tunnel's `kind` first).
+  static std::vector<const char*> allowed_keys(const InterfaceKind& kind) {
+    std::vector<const char*> keys;
+    if (kind.tunnel) keys.push_back("kind");
+    for (const auto& k : kind.keys) keys.push_back(k.name);
+    return keys;
+  }
+
+  void virtual_interface(NodeSpec& node, const InterfaceKind& kind, const YAML::Node& key,
                          const YAML::Node& v) {
     VirtualSpec d;
-    d.kind = kind;
+    d.kind = kind.kind;
     d.name = key.Scalar();
     d.pos = r_.pos(key);
     if (auto e = check_ifname(d.name)) r_.error(key, *e);
-    const std::string what = fmt::format("{} '{}:{}'", virtual_kind_name(kind), node.name, d.name);
+    const std::string what = fmt::format("{} '{}:{}'", kind.name(), node.name, d.name);
     // Named for deletion, an interface needs only its name (a tunnel also its kind).
-    if (fragment_del_ && (v.IsNull() || (v.IsMap() && v.size() == (d.is_tunnel() ? 1u : 0u)))) {
+    if (fragment_del_ && (v.IsNull() || (v.IsMap() && v.size() == (kind.tunnel ? 1u : 0u)))) {
       node.virtuals.push_back(std::move(d));
       return;
     }
     const YAML::Node none(YAML::NodeType::Map);
     const YAML::Node& m = v.IsNull() ? none : v;
-    for (const auto& k : virtual_kinds()) {
-      if (k.kind != kind) continue;
-      if (k.keys.empty() || r_.check_map(m, what, k.keys)) (this->*k.read)(d, m, what);
+    if (kind.keys.empty()) {
+      if (!m.IsMap() || m.size() != 0) r_.error(m, what + " takes no settings: write {}");
+    } else if (r_.check_map(m, what, allowed_keys(kind))) {
+      for (const auto& k : kind.keys) {
+        if (auto x = m[k.name]) {
+          NodeValue value(*this, x);
+          k.read(d, value);
+        } else if (k.needs) {
+          r_.error(m, fmt::format("{} needs {}", what, k.needs));
+        }
+      }
+      if (kind.finish) kind.finish(d, r_.diags());
     }
     node.virtuals.push_back(std::move(d));
   }
 
-  std::optional<Located<std::string>> name_of(const YAML::Node& m, const char* k) {
-    auto x = m[k];
-    if (!x) return std::nullopt;
-    auto s = r_.string(x, k);
-    if (!s) return std::nullopt;
-    if (auto e = check_ifname(*s)) r_.error(x, *e);
-    return Located<std::string>{*s, r_.pos(x)};
-  }
-
-  std::optional<Located<IpAddress>> address_of(const YAML::Node& m, const char* k) {
-    auto x = m[k];
-    if (!x) return std::nullopt;
-    auto s = r_.string(x, k);
-    if (!s) return std::nullopt;
-    auto a = IpAddress::parse(*s);
-    if (!a) {
-      r_.error(x, fmt::format("invalid {} address '{}'", k, *s));
-      return std::nullopt;
+  // One value of a kind's key, read for the kind (nslab/interface_kinds.hpp) by this loader.
+  class NodeValue final : public KeyValue {
+   public:
+    NodeValue(TopologyParser& p, YAML::Node n) : p_(p), n_(std::move(n)) {}
+    SourcePos pos() const override { return p_.r_.pos(n_); }
+    void error(std::string message) override { p_.r_.error(n_, std::move(message)); }
+    bool deferred() const override { return p_.r_.is_deferred(n_); }
+    std::optional<std::string> string(const std::string& what) override {
+      return p_.r_.string(n_, what);
     }
-    return Located<IpAddress>{*a, r_.pos(x)};
-  }
-
-  // Absent, the mode is the kernel's default, at the interface's position.
-  template <class E, std::size_t N>
-  void mode_of(const VirtualSpec& d, const YAML::Node& m, Located<E>& field,
-               const Vocabulary<E, N>& modes) {
-    field.pos = d.pos;
-    if (auto x = m["mode"])
-      if (auto w = r_.word(x, "mode", modes)) field = *w;
-  }
-
-  void parent_of(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
-    d.parent = name_of(m, "parent");
-    if (!d.parent) r_.error(m, what + " needs 'parent'");
-  }
-
-  void remote_of(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
-    d.remote = address_of(m, "remote");
-    if (!m["remote"]) r_.error(m, what + " needs 'remote' (the other tunnel end)");
-  }
-
-  void port_of(VirtualSpec& d, const YAML::Node& m) {
-    if (auto x = m["port"])
-      if (auto n = r_.integer(x, "port", 1, 65535))
-        d.port = Located<int>{static_cast<int>(*n), r_.pos(x)};
-  }
-
-  void vni_of(VirtualSpec& d, const YAML::Node& m, const char* key, const char* what,
-              const std::string& needs) {
-    if (auto x = m[key]; !x)
-      r_.error(m, needs);
-    else if (auto n = r_.integer(x, what, 0, 0xffffff))
-      d.vni = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
-  }
-
-  void no_settings(VirtualSpec&, const YAML::Node& m, const std::string& what) {
-    if (!m.IsMap() || m.size() != 0) r_.error(m, what + " takes no settings: write {}");
-  }
-
-  void vxlan(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
-    vni_of(d, m, "vni", "vni", what + " needs 'vni'");
-    d.local = address_of(m, "local");
-    remote_of(d, m, what);
-    if (d.local && d.remote && d.local->value.family != d.remote->value.family)
-      r_.error(m["remote"], "vxlan local and remote must be of one family");
-    port_of(d, m);
-    d.parent = name_of(m, "dev");
-    if (auto x = m["df"])  // the outer IPv4 header's DF bit, as `ip link ... df set`
-      d.df = r_.word(x, "df", kVxlanDf);
-  }
-
-  void macvlan(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
-    parent_of(d, m, what);
-    mode_of(d, m, d.macvlan_mode, kMacvlanModes);
-  }
-
-  void ipvlan(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
-    parent_of(d, m, what);
-    mode_of(d, m, d.ipvlan_mode, kIpvlanModes);
-  }
-
-  void vlan(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
-    parent_of(d, m, what);
-    if (auto x = m["id"]; !x)
-      r_.error(m, what + " needs 'id'");
-    else if (auto n = r_.integer(x, "vlan id", 1, 4094))
-      d.id = Located<int>{static_cast<int>(*n), r_.pos(x)};
-  }
-
-  void tun(VirtualSpec& d, const YAML::Node& m, const std::string&) {
-    mode_of(d, m, d.tun_mode, kTunModes);
-  }
-
-  void vrf(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
-    if (auto x = m["table"]; !x)
-      r_.error(m, what + " needs 'table' (the routing table its ports use)");
-    else
-      d.table = table(x);
-    if (auto p = m["ports"]) {
-      if (!p.IsSequence())
-        r_.error(p, "vrf ports must be a list of interface names");
-      else
-        for (const auto& item : p)
-          if (auto s = r_.string(item, "a vrf port")) {
-            if (auto e = check_ifname(*s)) r_.error(item, *e);
-            d.ports.push_back({*s, r_.pos(item)});
-          }
+    std::optional<std::int64_t> integer(const std::string& what, std::int64_t min,
+                                        std::int64_t max) override {
+      return p_.r_.integer(n_, what, min, max);
     }
-  }
-
-  void geneve(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
-    vni_of(d, m, "id", "geneve id", what + " needs 'id' (its VNI)");
-    remote_of(d, m, what);
-    port_of(d, m);
-    ttl(d, m);
-  }
-
-  void ip_tunnel(VirtualSpec& d, const YAML::Node& m, const std::string& what) {
-    d.local = address_of(m, "local");
-    remote_of(d, m, what);
-    // The outer header's family: IPv6 for ip6gre and ip6tnl, IPv4 for the others (sit carries
-    // IPv6 in IPv4).
-    const Family outer = d.kind == VirtualSpec::Kind::ip6gre || d.kind == VirtualSpec::Kind::ip6tnl
-                             ? Family::ipv6
-                             : Family::ipv4;
-    for (auto* end : {&d.local, &d.remote})
-      if (*end && (*end)->value.family != outer) {
-        r_.error(m[end == &d.local ? "local" : "remote"],
-                 fmt::format("a {} tunnel's ends are {} addresses, not {}",
-                             virtual_kind_name(d.kind), family_name(outer), (*end)->value.str()));
-        end->reset();  // nothing more to say about it
+    std::optional<Located<std::uint32_t>> table() override { return p_.table(n_); }
+    std::optional<std::vector<std::unique_ptr<KeyValue>>> items(
+        const std::string& not_a_list) override {
+      if (!n_.IsSequence()) {
+        error(not_a_list);
+        return std::nullopt;
       }
-    d.parent = name_of(m, "dev");
-    ttl(d, m);
-  }
+      std::vector<std::unique_ptr<KeyValue>> out;
+      for (const auto& item : n_) out.push_back(std::make_unique<NodeValue>(p_, item));
+      return out;
+    }
 
-  void ttl(VirtualSpec& d, const YAML::Node& m) {
-    if (auto x = m["ttl"])
-      if (auto n = r_.integer(x, "ttl", 1, 255))
-        d.ttl = Located<int>{static_cast<int>(*n), r_.pos(x)};
-  }
+   private:
+    TopologyParser& p_;
+    YAML::Node n_;
+  };
 
   // `tunnels: {gre1: {kind: gre, local: A, remote: B}}`: the IP tunnels, one map per tunnel.
   void tunnel(NodeSpec& node, const YAML::Node& key, const YAML::Node& v) {
@@ -456,9 +331,8 @@ class TopologyParser {
     }
     auto s = r_.string(k, "kind");
     if (!s) return;
-    for (const auto& kind : virtual_kinds())
-      if (VirtualSpec::is_tunnel_kind(kind.kind) && *s == virtual_kind_name(kind.kind))
-        return virtual_interface(node, kind.kind, key, v);
+    for (const auto* kind : interface_kinds())
+      if (kind->tunnel && *s == kind->name()) return virtual_interface(node, *kind, key, v);
     r_.error(k, fmt::format("tunnel kind must be {}, not '{}'", tunnel_kind_names(), *s));
   }
 

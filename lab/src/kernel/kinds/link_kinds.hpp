@@ -1,0 +1,39 @@
+#pragma once
+// Internal: the kernel half of the interface kinds (the model half: nslab/interface_kinds.hpp),
+// the rtnetlink request that creates one. One file per kind here, one line in kinds.cpp.
+
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "../rtnl_libnl.hpp"
+
+namespace nslab::rtnl_detail {
+
+struct LinkKind {
+  const char* name;       // IFLA_INFO_KIND, the model's word
+  rtnl_link* (*alloc)();  // the link object of libnl's type for it
+  // Its IFLA_INFO_DATA, from the request (the name, ifindex and MTU are set for every kind).
+  void (*fill)(rtnl_link* link, const VirtualRequest& req);
+  // What libnl 3.7 cannot set, added to the built request's bytes (vxlan's DF); may be null.
+  void (*extend)(std::vector<std::uint8_t>& bytes, const VirtualRequest& req) = nullptr;
+};
+
+// The kind's half, or nullptr for a kind without attributes (dummy, ifb: a plain link of that
+// IFLA_INFO_KIND).
+const LinkKind* link_kind(std::string_view name);
+
+// Addresses in the forms libnl's tunnel setters take (zero when absent).
+std::uint32_t ipv4_of(const std::optional<IpAddress>& a);
+in6_addr ipv6_of(const std::optional<IpAddress>& a);
+
+// Adds attribute `type` (with `payload`) to the attribute `inner` nested in the top-level
+// attribute `outer` of a built request whose family header is `header` bytes. The nests'
+// lengths and the message's grow by the new attribute.
+void append_nested(std::vector<std::uint8_t>& m, std::size_t header, int outer, int inner, int type,
+                   const void* payload, std::size_t len);
+
+}  // namespace nslab::rtnl_detail

@@ -1,0 +1,35 @@
+#pragma once
+// Internal: the keys several interface kinds share, each a reader for InterfaceKind::Key.
+
+#include "nslab/interface_kinds.hpp"
+
+namespace nslab::kinds {
+
+// `parent`: the lower device of a macvlan, an ipvlan, a vlan.
+inline void parent(VirtualSpec& d, KeyValue& v) {
+  d.parent = ifname_value(v, "parent");
+}
+// `dev`: the device a vxlan or a tunnel sends through.
+inline void dev(VirtualSpec& d, KeyValue& v) {
+  d.parent = ifname_value(v, "dev");
+}
+inline void local(VirtualSpec& d, KeyValue& v) {
+  d.local = address_value(v, "local");
+}
+inline void remote(VirtualSpec& d, KeyValue& v) {
+  d.remote = address_value(v, "remote");
+}
+inline constexpr const char* kNeedsRemote = "'remote' (the other tunnel end)";
+inline void port(VirtualSpec& d, KeyValue& v) {
+  d.port = integer_value<int>(v, "port", 1, 65535);
+}
+inline void ttl(VirtualSpec& d, KeyValue& v) {
+  d.ttl = integer_value<int>(v, "ttl", 1, 255);
+}
+// Absent or refused, a mode is the kernel's default, at the interface's position.
+template <class E>
+void default_pos(Located<E>& mode, const VirtualSpec& d) {
+  if (mode.pos.file.empty()) mode.pos = d.pos;
+}
+
+}  // namespace nslab::kinds

@@ -1,0 +1,76 @@
+// The registry of interface kinds, and the typed reads the kinds share.
+
+#include <fmt/format.h>
+
+#include <array>
+
+#include "../names.hpp"
+#include "nslab/interface_kinds.hpp"
+
+namespace nslab {
+
+namespace kinds {
+// One line per kind, in the order a node's keys list them; KIND_kind() is in KIND.cpp (the IP
+// tunnels' in ip_tunnels.cpp).
+#define NSLAB_INTERFACE_KINDS(X) \
+  X(dummy)                       \
+  X(ifb)                         \
+  X(vxlan)                       \
+  X(macvlan)                     \
+  X(ipvlan)                      \
+  X(vlan)                        \
+  X(tun)                         \
+  X(vrf)                         \
+  X(gre)                         \
+  X(ip6gre)                      \
+  X(ipip)                        \
+  X(sit)                         \
+  X(ip6tnl)                      \
+  X(geneve)
+#define NSLAB_DECLARE(k) const InterfaceKind& k##_kind();
+NSLAB_INTERFACE_KINDS(NSLAB_DECLARE)
+#undef NSLAB_DECLARE
+}  // namespace kinds
+
+const std::vector<const InterfaceKind*>& interface_kinds() {
+#define NSLAB_ENTRY(k) &kinds::k##_kind(),
+  static const std::vector<const InterfaceKind*> all = {NSLAB_INTERFACE_KINDS(NSLAB_ENTRY)};
+#undef NSLAB_ENTRY
+  return all;
+}
+
+const InterfaceKind& interface_kind(VirtualSpec::Kind kind) {
+  static const auto by_kind = [] {
+    std::array<const InterfaceKind*, kVirtualKinds.size()> table{};
+    for (const auto* k : interface_kinds()) table.at(static_cast<std::size_t>(k->kind)) = k;
+    return table;
+  }();
+  return *by_kind.at(static_cast<std::size_t>(kind));  // vocabulary_test: each has one
+}
+
+std::string bridgeable_kind_names() {
+  std::vector<std::string_view> names;
+  for (const auto* k : interface_kinds())
+    if (k->bridge_port) names.push_back(k->bridged_as ? k->bridged_as : k->name());
+  return or_list(names, "and");
+}
+
+std::optional<Located<std::string>> ifname_value(KeyValue& v, const std::string& what) {
+  auto s = v.string(what);
+  if (!s) return std::nullopt;
+  if (auto e = check_ifname(*s)) v.error(*e);
+  return Located<std::string>{*s, v.pos()};
+}
+
+std::optional<Located<IpAddress>> address_value(KeyValue& v, const std::string& key) {
+  auto s = v.string(key);
+  if (!s) return std::nullopt;
+  auto a = IpAddress::parse(*s);
+  if (!a) {
+    v.error(fmt::format("invalid {} address '{}'", key, *s));
+    return std::nullopt;
+  }
+  return Located<IpAddress>{*a, v.pos()};
+}
+
+}  // namespace nslab
