@@ -138,6 +138,35 @@ TEST(LinkRequest, GreCarriesItsEndsAndTtl) {
   EXPECT_EQ(as<std::uint32_t>(l.data[IFLA_GRE_LINK]), 3u);
 }
 
+// gretap: gre's attributes in a link of its own kind (an Ethernet device).
+TEST(LinkRequest, GretapCarriesGresAttributesUnderItsOwnKind) {
+  LinkInfo l = link_info({.kind = "gretap",
+                          .name = "gt1",
+                          .parent = 3,
+                          .local = ip("10.0.0.1"),
+                          .remote = ip("10.0.0.2"),
+                          .ttl = 64});
+  EXPECT_EQ(l.kind, "gretap");
+  EXPECT_EQ(l.data[IFLA_GRE_LOCAL], bytes_of(ip("10.0.0.1")));
+  EXPECT_EQ(l.data[IFLA_GRE_REMOTE], bytes_of(ip("10.0.0.2")));
+  EXPECT_EQ(as<std::uint8_t>(l.data[IFLA_GRE_TTL]), 64);
+  EXPECT_EQ(as<std::uint32_t>(l.data[IFLA_GRE_LINK]), 3u);
+}
+
+// `requires: [feature KIND]` creates a sample of the kind: a tunnel with ends of its own (the
+// fallback device has none), a vlan with an id and a lower device.
+TEST(LinkRequest, FeatureSamplesCarryWhatTheKernelNeeds) {
+  VirtualRequest gretap{.kind = "gretap", .name = "nslab-probe0"};
+  EXPECT_FALSE(sample_virtual_request(gretap));
+  EXPECT_EQ(link_info(gretap).data[IFLA_GRE_REMOTE], bytes_of(ip("192.0.2.1")));
+  VirtualRequest vlan{.kind = "vlan", .name = "nslab-probe0"};
+  EXPECT_TRUE(sample_virtual_request(vlan));
+  EXPECT_EQ(vlan.vlan_id, 1);
+  VirtualRequest dummy{.kind = "dummy", .name = "nslab-probe0"};
+  EXPECT_FALSE(sample_virtual_request(dummy));
+  EXPECT_EQ(link_info(dummy).kind, "dummy");
+}
+
 TEST(LinkRequest, Ip6greCarriesIpv6Ends) {
   LinkInfo l =
       link_info({.kind = "ip6gre", .name = "g6", .local = ip("fd00::1"), .remote = ip("fd00::2")});

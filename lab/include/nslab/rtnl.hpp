@@ -46,6 +46,11 @@ struct VirtualRequest {
   std::optional<int> vxlan_df;  // IFLA_VXLAN_DF: VXLAN_DF_* (libnl 3.7 lacks it)
 };
 
+// For `requires: [feature KIND]`: fills what a request of `req.kind` needs besides its name for
+// the kernel to accept it in a fresh namespace (each kind's own, lab/src/kernel/kinds/); returns
+// whether it also needs a lower device as `parent`.
+bool sample_virtual_request(VirtualRequest& req);
+
 // A nexthop object (RTM_NEWNEXTHOP; libnl 3.7 has none, so the message is built here).
 struct NexthopRequest {
   std::uint32_t id = 0;

@@ -229,7 +229,8 @@ struct VirtualSpec {
     ipip,
     sit,
     ip6tnl,
-    geneve
+    geneve,
+    gretap
   };
   Kind kind = Kind::dummy;
   std::string name;
@@ -262,7 +263,8 @@ inline constexpr auto kVirtualKinds =
                                                      {"ipip", VirtualSpec::Kind::ipip},
                                                      {"sit", VirtualSpec::Kind::sit},
                                                      {"ip6tnl", VirtualSpec::Kind::ip6tnl},
-                                                     {"geneve", VirtualSpec::Kind::geneve}});
+                                                     {"geneve", VirtualSpec::Kind::geneve},
+                                                     {"gretap", VirtualSpec::Kind::gretap}});
 inline const char* virtual_kind_name(VirtualSpec::Kind k) {  // also the feature's name
   return kVirtualKinds.c_str(k);
 }

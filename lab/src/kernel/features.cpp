@@ -62,21 +62,7 @@ std::optional<std::string> try_feature(const std::string& feature) {
       VirtualRequest req;
       req.kind = feature;
       req.name = "nslab-probe0";
-      req.vni = 1;
-      req.vlan_id = 1;
-      req.table = 1;
-      // A tunnel with the same endpoints as the namespace's fallback device (gre0, sit0: no
-      // endpoints at all) is EEXIST; with endpoints of its own it is new.
-      if (feature == "geneve") req.remote = IpAddress::parse("192.0.2.1");
-      if (feature == "gre" || feature == "ipip" || feature == "sit") {
-        req.remote = IpAddress::parse("192.0.2.1");
-        req.local = IpAddress::parse("192.0.2.2");
-      }
-      if (feature == "ip6gre" || feature == "ip6tnl") {
-        req.remote = IpAddress::parse("2001:db8::1");
-        req.local = IpAddress::parse("2001:db8::2");
-      }
-      if (feature == "macvlan" || feature == "vlan" || feature == "ipvlan") {
+      if (sample_virtual_request(req)) {  // it needs a lower device
         rtnl.add_veth({.name = "nslab-probe1", .peer_name = "nslab-probe2"});
         for (const auto& l : rtnl.links())
           if (l.name == "nslab-probe1") req.parent = l.ifindex;

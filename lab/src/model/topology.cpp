@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "nslab/interface_kinds.hpp"
+
 namespace nslab {
 
 std::string RouteSpec::str() const {
@@ -21,7 +23,7 @@ bool is_feature_name(const std::string& name) {
 
 std::string feature_names() {
   std::vector<std::string_view> names;
-  for (const auto& w : kVirtualKinds) names.push_back(w.name);
+  for (const auto* k : interface_kinds()) names.push_back(k->name());  // the registry's order
   for (const auto& w : kQdiscKinds) names.push_back(w.name);
   return or_list(names);
 }

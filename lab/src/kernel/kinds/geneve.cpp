@@ -19,6 +19,11 @@ extern const LinkKind kGeneveLink{
           if (req.port) rtnl_link_geneve_set_port(l, static_cast<std::uint32_t>(req.port));
           if (req.ttl) rtnl_link_geneve_set_ttl(l, static_cast<std::uint8_t>(req.ttl));
         },
+    .sample =
+        [](VirtualRequest& req) {
+          req.vni = 1;
+          req.remote = IpAddress::parse("192.0.2.1");
+        },
 };
 
 }  // namespace nslab::rtnl_detail

@@ -39,15 +39,17 @@ void fill_tunnel(rtnl_link* l, const VirtualRequest& req, const Setters<in6_addr
 
 }  // namespace
 
+void fill_gre(rtnl_link* l, const VirtualRequest& req) {
+  fill_tunnel(l, req,
+              Setters<std::uint32_t>{rtnl_link_ipgre_set_local, rtnl_link_ipgre_set_remote,
+                                     rtnl_link_ipgre_set_ttl, rtnl_link_ipgre_set_link});
+}
+
 extern const LinkKind kGreLink{
     .name = "gre",
     .alloc = rtnl_link_ipgre_alloc,
-    .fill =
-        [](rtnl_link* l, const VirtualRequest& req) {
-          fill_tunnel(l, req,
-                      Setters<std::uint32_t>{rtnl_link_ipgre_set_local, rtnl_link_ipgre_set_remote,
-                                             rtnl_link_ipgre_set_ttl, rtnl_link_ipgre_set_link});
-        },
+    .fill = fill_gre,
+    .sample = ipv4_ends_sample,
 };
 
 extern const LinkKind kIpipLink{
@@ -59,6 +61,7 @@ extern const LinkKind kIpipLink{
                       Setters<std::uint32_t>{rtnl_link_ipip_set_local, rtnl_link_ipip_set_remote,
                                              rtnl_link_ipip_set_ttl, rtnl_link_ipip_set_link});
         },
+    .sample = ipv4_ends_sample,
 };
 
 extern const LinkKind kSitLink{
@@ -70,6 +73,7 @@ extern const LinkKind kSitLink{
                       Setters<std::uint32_t>{rtnl_link_sit_set_local, rtnl_link_sit_set_remote,
                                              rtnl_link_sit_set_ttl, rtnl_link_sit_set_link});
         },
+    .sample = ipv4_ends_sample,
 };
 
 extern const LinkKind kIp6greLink{
@@ -81,6 +85,7 @@ extern const LinkKind kIp6greLink{
                       Setters<in6_addr*>{rtnl_link_ip6gre_set_local, rtnl_link_ip6gre_set_remote,
                                          rtnl_link_ip6gre_set_ttl, rtnl_link_ip6gre_set_link});
         },
+    .sample = ipv6_ends_sample,
 };
 
 extern const LinkKind kIp6tnlLink{
@@ -92,6 +97,7 @@ extern const LinkKind kIp6tnlLink{
                       Setters<in6_addr*>{rtnl_link_ip6_tnl_set_local, rtnl_link_ip6_tnl_set_remote,
                                          rtnl_link_ip6_tnl_set_ttl, rtnl_link_ip6_tnl_set_link});
         },
+    .sample = ipv6_ends_sample,
 };
 
 }  // namespace nslab::rtnl_detail

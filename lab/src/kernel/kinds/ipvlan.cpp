@@ -17,6 +17,7 @@ extern const LinkKind kIpvlanLink{
           rtnl_link_ipvlan_set_mode(l,
                                     static_cast<std::uint16_t>(req.mode.value_or(IPVLAN_MODE_L3)));
         },
+    .needs_lower = true,
 };
 
 }  // namespace nslab::rtnl_detail

@@ -9,16 +9,30 @@ namespace nslab::rtnl_detail {
 
 // One line per kind with attributes, each defined (extern) in its own file.
 extern const LinkKind kVxlanLink, kGeneveLink, kMacvlanLink, kIpvlanLink, kVlanLink, kVrfLink,
-    kGreLink, kIpipLink, kSitLink, kIp6greLink, kIp6tnlLink;
+    kGreLink, kGretapLink, kIpipLink, kSitLink, kIp6greLink, kIp6tnlLink;
 static const std::array kLinkKinds = {&kVxlanLink, &kGeneveLink, &kMacvlanLink, &kIpvlanLink,
-                                      &kVlanLink,  &kVrfLink,    &kGreLink,     &kIpipLink,
-                                      &kSitLink,   &kIp6greLink, &kIp6tnlLink};
+                                      &kVlanLink,  &kVrfLink,    &kGreLink,     &kGretapLink,
+                                      &kIpipLink,  &kSitLink,    &kIp6greLink,  &kIp6tnlLink};
 
 const LinkKind* link_kind(std::string_view name) {
   for (const auto* k : kLinkKinds)
     if (name == k->name) return k;
   return nullptr;
 }
+
+}  // namespace nslab::rtnl_detail
+
+namespace nslab {
+
+bool sample_virtual_request(VirtualRequest& req) {
+  const rtnl_detail::LinkKind* kind = rtnl_detail::link_kind(req.kind);
+  if (kind && kind->sample) kind->sample(req);
+  return kind && kind->needs_lower;
+}
+
+}  // namespace nslab
+
+namespace nslab::rtnl_detail {
 
 std::uint32_t ipv4_of(const std::optional<IpAddress>& a) {
   std::uint32_t v = 0;

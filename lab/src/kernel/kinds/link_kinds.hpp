@@ -20,7 +20,26 @@ struct LinkKind {
   void (*fill)(rtnl_link* link, const VirtualRequest& req);
   // What libnl 3.7 cannot set, added to the built request's bytes (vxlan's DF); may be null.
   void (*extend)(std::vector<std::uint8_t>& bytes, const VirtualRequest& req) = nullptr;
+  // For `requires: [feature KIND]`: what a request that the kernel accepts in a fresh
+  // namespace needs besides a name (a VNI, tunnel ends unlike the fallback device's), and
+  // whether it needs a lower device (`parent`).
+  void (*sample)(VirtualRequest& req) = nullptr;
+  bool needs_lower = false;
 };
+
+// A tunnel's sample: ends of its own (the namespace's fallback device, gre0 or sit0, has none,
+// and a second tunnel with the same ends is EEXIST).
+inline void ipv4_ends_sample(VirtualRequest& req) {
+  req.local = IpAddress::parse("192.0.2.2");
+  req.remote = IpAddress::parse("192.0.2.1");
+}
+inline void ipv6_ends_sample(VirtualRequest& req) {
+  req.local = IpAddress::parse("2001:db8::2");
+  req.remote = IpAddress::parse("2001:db8::1");
+}
+
+// libnl's gre setters (gre and gretap share them): the ends, TTL and underlay of `req`.
+void fill_gre(rtnl_link* l, const VirtualRequest& req);
 
 // The kind's half, or nullptr for a kind without attributes (dummy, ifb: a plain link of that
 // IFLA_INFO_KIND).

@@ -15,6 +15,7 @@ extern const LinkKind kMacvlanLink{
           if (req.parent) rtnl_link_set_link(l, req.parent);
           rtnl_link_macvlan_set_mode(l, req.mode.value_or(MACVLAN_MODE_BRIDGE));
         },
+    .needs_lower = true,
 };
 
 }  // namespace nslab::rtnl_detail

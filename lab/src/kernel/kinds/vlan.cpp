@@ -14,6 +14,8 @@ extern const LinkKind kVlanLink{
           if (req.parent) rtnl_link_set_link(l, req.parent);
           rtnl_link_vlan_set_id(l, static_cast<std::uint16_t>(req.vlan_id));
         },
+    .sample = [](VirtualRequest& req) { req.vlan_id = 1; },
+    .needs_lower = true,
 };
 
 }  // namespace nslab::rtnl_detail

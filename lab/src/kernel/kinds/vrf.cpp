@@ -11,6 +11,7 @@ extern const LinkKind kVrfLink{
     .alloc = rtnl_link_vrf_alloc,
     .fill = [](rtnl_link* l,
                const VirtualRequest& req) { rtnl_link_vrf_set_tableid(l, req.table); },
+    .sample = [](VirtualRequest& req) { req.table = 1; },
 };
 
 }  // namespace nslab::rtnl_detail

@@ -33,6 +33,7 @@ extern const LinkKind kVxlanLink{
           append_nested(bytes, sizeof(ifinfomsg), IFLA_LINKINFO, IFLA_INFO_DATA, IFLA_VXLAN_DF, &df,
                         sizeof df);
         },
+    .sample = [](VirtualRequest& req) { req.vni = 1; },
 };
 
 }  // namespace nslab::rtnl_detail

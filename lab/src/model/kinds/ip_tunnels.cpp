@@ -26,7 +26,9 @@ void check_ends(VirtualSpec& d, Diagnostics& diags) {
     }
 }
 
-InterfaceKind ip_tunnel(VirtualSpec::Kind k) {
+}  // namespace
+
+InterfaceKind ip_tunnel_kind(VirtualSpec::Kind k) {
   return {.kind = k,
           .keys = {{"local", nullptr, local},
                    {"remote", kNeedsRemote, remote},
@@ -36,26 +38,24 @@ InterfaceKind ip_tunnel(VirtualSpec::Kind k) {
           .finish = check_ends};
 }
 
-}  // namespace
-
 const InterfaceKind& gre_kind() {
-  static const InterfaceKind kind = ip_tunnel(VirtualSpec::Kind::gre);
+  static const InterfaceKind kind = ip_tunnel_kind(VirtualSpec::Kind::gre);
   return kind;
 }
 const InterfaceKind& ip6gre_kind() {
-  static const InterfaceKind kind = ip_tunnel(VirtualSpec::Kind::ip6gre);
+  static const InterfaceKind kind = ip_tunnel_kind(VirtualSpec::Kind::ip6gre);
   return kind;
 }
 const InterfaceKind& ipip_kind() {
-  static const InterfaceKind kind = ip_tunnel(VirtualSpec::Kind::ipip);
+  static const InterfaceKind kind = ip_tunnel_kind(VirtualSpec::Kind::ipip);
   return kind;
 }
 const InterfaceKind& sit_kind() {
-  static const InterfaceKind kind = ip_tunnel(VirtualSpec::Kind::sit);
+  static const InterfaceKind kind = ip_tunnel_kind(VirtualSpec::Kind::sit);
   return kind;
 }
 const InterfaceKind& ip6tnl_kind() {
-  static const InterfaceKind kind = ip_tunnel(VirtualSpec::Kind::ip6tnl);
+  static const InterfaceKind kind = ip_tunnel_kind(VirtualSpec::Kind::ip6tnl);
   return kind;
 }
 

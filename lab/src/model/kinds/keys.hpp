@@ -26,6 +26,10 @@ inline void port(VirtualSpec& d, KeyValue& v) {
 inline void ttl(VirtualSpec& d, KeyValue& v) {
   d.ttl = integer_value<int>(v, "ttl", 1, 255);
 }
+// The key table and checks of the IP tunnels (ip_tunnels.cpp): local, remote, ttl, dev, and
+// ends of the outer header's family.
+InterfaceKind ip_tunnel_kind(VirtualSpec::Kind kind);
+
 // Absent or refused, a mode is the kernel's default, at the interface's position.
 template <class E>
 void default_pos(Located<E>& mode, const VirtualSpec& d) {

@@ -22,6 +22,7 @@ namespace kinds {
   X(tun)                         \
   X(vrf)                         \
   X(gre)                         \
+  X(gretap)                      \
   X(ip6gre)                      \
   X(ipip)                        \
   X(sit)                         \
