@@ -8,6 +8,8 @@
 
 #include "commands.hpp"
 #include "nslab/diff.hpp"
+#include "nslab/error.hpp"
+#include "nslab/report.hpp"
 #include "nslab/report_file.hpp"
 
 namespace nslab::cli {
@@ -89,7 +91,16 @@ int run_diff(const DiffArgs& args) {
     fmt::print(stderr, "nslab: diff: {}\n", !error_a.empty() ? error_a : error_b);
     return kSetup;
   }
-  ReportDiff d = diff_reports(a, b, DiffOptions{.ignore = args.ignore});
+  // Shaped as nslab writes reports (checked above), each is read by the report's one reader.
+  std::vector<ScenarioOutcome> oa, ob;
+  try {
+    oa = outcomes_from_json(a);
+    ob = outcomes_from_json(b);
+  } catch (const Error& e) {
+    fmt::print(stderr, "nslab: diff: {}\n", e.what());
+    return kSetup;
+  }
+  ReportDiff d = diff_reports(oa, ob, DiffOptions{.ignore = args.ignore});
   if (json.wanted() && !json.write(Json{{"schema_version", 1},
                                         {"nslab", NSLAB_VERSION},
                                         {"a", args.a},
@@ -105,7 +116,7 @@ int run_diff(const DiffArgs& args) {
   fmt::print("A: {}\nB: {}\n", ta, tb);
   for (const auto& l : d.lines) fmt::print("{}\n", l);
   if (!d.changed()) {
-    fmt::print("no changes ({} scenarios compared)\n", a["scenarios"].size());
+    fmt::print("no changes ({} scenarios compared)\n", oa.size());
     return kOk;
   }
   fmt::print("{} verdicts changed, {} steps differ, {} only in one report\n", d.verdicts_changed,

@@ -3,11 +3,17 @@
 #include <gtest/gtest.h>
 
 #include "nslab/diff.hpp"
+#include "nslab/report.hpp"
 
 namespace nslab {
 namespace {
 
 using Json = nlohmann::ordered_json;
+
+// Two JSON reports, read by the report's reader as `nslab diff` reads them, compared.
+ReportDiff diff_json(const Json& a, const Json& b, const DiffOptions& o = {}) {
+  return diff_reports(outcomes_from_json(a), outcomes_from_json(b), o);
+}
 
 Json report(Json records, const std::string& verdict = "passed", Json volatile_ = Json::array()) {
   Json step = {{"name", "s1"},   {"kind", "run"}, {"ran", true},
@@ -41,7 +47,7 @@ TEST(Diff, TwoRunsThatDifferOnlyInVolatileValuesCompareClean) {
                                // the same records in another order
                                {{"event", "b"}, {"n", 2}},
                                {{"event", "b"}, {"n", 1}}}));
-  ReportDiff d = diff_reports(a, b);
+  ReportDiff d = diff_json(a, b);
   EXPECT_FALSE(d.changed());
   EXPECT_TRUE(d.lines.empty());
 }
@@ -49,7 +55,7 @@ TEST(Diff, TwoRunsThatDifferOnlyInVolatileValuesCompareClean) {
 TEST(Diff, AChangedFieldIsNamedWithBothValues) {
   Json a = report(Json::array({{{"event", "error"}, {"error", "EEXIST"}, {"extack", "x"}}}));
   Json b = report(Json::array({{{"event", "error"}, {"error", "EEXIST"}}}));
-  ReportDiff d = diff_reports(a, b);
+  ReportDiff d = diff_json(a, b);
   ASSERT_TRUE(d.changed());
   EXPECT_EQ(d.steps_changed, 1u);
   std::string all;
@@ -64,7 +70,7 @@ TEST(Diff, AnErrorNamingAnotherDatagramIsAChange) {
       {{{"event", "errqueue"}, {"seq", 2}, {"ee_errno", "EMSGSIZE"}, {"seq_from", "payload"}}}));
   Json b = report(Json::array(
       {{{"event", "errqueue"}, {"seq", 4}, {"ee_errno", "EMSGSIZE"}, {"seq_from", "payload"}}}));
-  ReportDiff d = diff_reports(a, b);
+  ReportDiff d = diff_json(a, b);
   ASSERT_TRUE(d.changed());
   std::string all;
   for (const auto& l : d.lines) all += l + "\n";
@@ -80,8 +86,8 @@ TEST(Diff, ManyRecordsInAnotherOrderCompareCleanAndChangesArePaired) {
     changed.push_back({{"event", "x"}, {"n", i}, {"result", i % 100 == 7 ? "EPERM" : "ok"}});
   }
   for (int i = 2999; i >= 0; --i) reversed.push_back({{"result", "ok"}, {"n", i}, {"event", "x"}});
-  EXPECT_FALSE(diff_reports(report(many), report(reversed)).changed());
-  ReportDiff d = diff_reports(report(many), report(changed));
+  EXPECT_FALSE(diff_json(report(many), report(reversed)).changed());
+  ReportDiff d = diff_json(report(many), report(changed));
   ASSERT_TRUE(d.changed());
   const auto& step = d.scenarios[0]["steps"][0];
   EXPECT_EQ(step["changed"].size(), 30u) << step.dump();
@@ -91,21 +97,21 @@ TEST(Diff, ManyRecordsInAnotherOrderCompareCleanAndChangesArePaired) {
 
 TEST(Diff, AChangedVerdictCounts) {
   Json a = report(Json::array()), b = report(Json::array(), "failed");
-  EXPECT_EQ(diff_reports(a, b).verdicts_changed, 1u);
+  EXPECT_EQ(diff_json(a, b).verdicts_changed, 1u);
 }
 
 TEST(Diff, IgnoreAndTheScenarioVolatileListMaskMore) {
   Json a =
       report(Json::array({{{"event", "x"}, {"snd_mss", 1199}}, {{"event", "noise"}, {"k", 1}}}));
   Json b = report(Json::array({{{"event", "x"}, {"snd_mss", 1205}}}));
-  EXPECT_TRUE(diff_reports(a, b).changed());
+  EXPECT_TRUE(diff_json(a, b).changed());
   DiffOptions o;
   o.ignore = {"snd_mss"};
-  EXPECT_TRUE(diff_reports(a, b, o).changed());  // the noise record is still only in A
+  EXPECT_TRUE(diff_json(a, b, o).changed());  // the noise record is still only in A
   Json vol = Json::array({"snd_mss", {{"event", "noise"}}});
   a = report(a["scenarios"][0]["steps"][0]["records"], "passed", vol);
   b = report(b["scenarios"][0]["steps"][0]["records"], "passed", vol);
-  EXPECT_FALSE(diff_reports(a, b).changed());
+  EXPECT_FALSE(diff_json(a, b).changed());
 }
 
 TEST(Diff, AnExtraRecordIsShownAsItselfNotAsAShiftOfTheOthers) {
@@ -114,7 +120,7 @@ TEST(Diff, AnExtraRecordIsShownAsItselfNotAsAShiftOfTheOthers) {
   Json b = report(Json::array({{{"event", "object"}, {"ifname", "gre0"}, {"mtu", 1476}},
                                {{"event", "object"}, {"ifname", "eth0"}, {"mtu", 1500}},
                                {{"event", "object"}, {"ifname", "eth1"}, {"mtu", 1280}}}));
-  ReportDiff d = diff_reports(a, b);
+  ReportDiff d = diff_json(a, b);
   ASSERT_EQ(d.lines.size(), 3u);
   EXPECT_NE(d.lines[2].find("only in B: {\"event\":\"object\",\"ifname\":\"gre0\""),
             std::string::npos)
@@ -131,7 +137,7 @@ TEST(Diff, TheStructuredFormHoldsEveryChangeWithBothSides) {
                   "failed");
   b["scenarios"][0]["reason"] = "step 's1': no record matches";
   b["scenarios"].push_back({{"file", "new.yaml"}, {"verdict", "passed"}});
-  ReportDiff d = diff_reports(a, b);
+  ReportDiff d = diff_json(a, b);
   ASSERT_EQ(d.scenarios.size(), 2u) << d.scenarios.dump(2);
   const Json& f = d.scenarios[0];
   EXPECT_EQ(f["file"], "f.yaml");
@@ -149,7 +155,7 @@ TEST(Diff, TheStructuredFormHoldsEveryChangeWithBothSides) {
   EXPECT_FALSE(st.contains("exit"));
   EXPECT_EQ(d.scenarios[1], Json({{"file", "new.yaml"}, {"only_in", "B"}}));
   // Nothing changed: nothing listed.
-  EXPECT_TRUE(diff_reports(a, a).scenarios.empty());
+  EXPECT_TRUE(diff_json(a, a).scenarios.empty());
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "nslab/runner.hpp"
+
 namespace nslab {
 
 struct DiffOptions {
@@ -38,7 +40,8 @@ std::string default_masks_text();
 nlohmann::ordered_json mask_record(const nlohmann::ordered_json& record,
                                    const std::vector<std::string>& extra);
 
-ReportDiff diff_reports(const nlohmann::ordered_json& a, const nlohmann::ordered_json& b,
-                        const DiffOptions& options = {});
+// Two reports as the report's one reader gives them (outcomes_from_json, nslab/report.hpp).
+ReportDiff diff_reports(const std::vector<ScenarioOutcome>& a,
+                        const std::vector<ScenarioOutcome>& b, const DiffOptions& options = {});
 
 }  // namespace nslab

@@ -217,7 +217,8 @@ void print_diffs(const Json& runs, const std::string& baseline,
   for (const auto& run : runs) {
     if (&run == &*base || run["report"].is_null()) continue;
     fmt::print(out, "\n== diff {} -> {}\n", baseline, run.value("label", ""));
-    ReportDiff r = diff_reports((*base)["report"], run["report"], d);
+    ReportDiff r =
+        diff_reports(outcomes_from_json((*base)["report"]), outcomes_from_json(run["report"]), d);
     for (const auto& l : r.lines) fmt::print(out, "{}\n", l);
     if (!r.changed())
       fmt::print(out, "no changes\n");

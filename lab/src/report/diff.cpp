@@ -106,14 +106,6 @@ std::string label_of(const Json& r) {
   return ev;
 }
 
-// j[key] when it is an array, else an empty one: a reference, so pointers into it stay valid.
-const Json& list(const Json& j, const char* key) {
-  static const Json empty = Json::array();
-  if (!j.is_object()) return empty;
-  auto it = j.find(key);
-  return it != j.end() && it->is_array() ? *it : empty;
-}
-
 // A masked record as one string whatever the order of its keys: JSON with every object's keys
 // sorted. (Records nest at most kMaxReportDepth levels, so the recursion is bounded.)
 // Masked as it is written (as mask_record would, without building the masked copy).
@@ -157,23 +149,27 @@ std::string show(const Json& j) {
   return j.is_null() ? "(absent)" : j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+std::string show(const std::optional<int>& v) {
+  return v ? std::to_string(*v) : "(absent)";
+}
+
+// Two reports read by the report's one reader (outcomes_from_json), compared.
 class Differ {
  public:
   Differ(const DiffOptions& o, ReportDiff& d) : o_(o), d_(d) {}
 
-  void scenarios(const Json& a, const Json& b) {
-    std::map<std::string, const Json*> in_b;
-    for (const auto& s : list(b, "scenarios")) in_b[s.value("file", "")] = &s;
+  void scenarios(const std::vector<ScenarioOutcome>& a, const std::vector<ScenarioOutcome>& b) {
+    std::map<std::string, const ScenarioOutcome*> in_b;
+    for (const auto& s : b) in_b[s.file] = &s;
     std::set<std::string> seen;
-    for (const auto& sa : list(a, "scenarios")) {
-      std::string file = sa.value("file", "");
-      seen.insert(file);
-      auto it = in_b.find(file);
+    for (const auto& sa : a) {
+      seen.insert(sa.file);
+      auto it = in_b.find(sa.file);
       if (it == in_b.end()) {
-        only_in(file, "A");
+        only_in(sa.file, "A");
         continue;
       }
-      scenario(file, sa, *it->second);
+      scenario(sa, *it->second);
     }
     for (const auto& [file, sb] : in_b)
       if (!seen.count(file)) only_in(file, "B");
@@ -186,78 +182,79 @@ class Differ {
     d_.scenarios.push_back({{"file", file}, {"only_in", side}});
   }
 
-  void scenario(const std::string& file, const Json& a, const Json& b) {
-    std::string va = a.value("verdict", ""), vb = b.value("verdict", "");
-    std::vector<std::string> lines;
-    Json out = {{"file", file}};
-    if (va != vb) {
-      ++d_.verdicts_changed;
-      lines.push_back(fmt::format("  verdict: {} -> {}", va, vb));
-      Json v = {{"a", va}, {"b", vb}};
-      if (vb != "passed" && !b.value("reason", "").empty()) {
-        lines.push_back(fmt::format("    B: {}", b.value("reason", "")));
-        v["reason_b"] = b.value("reason", "");
-      }
-      if (va != "passed" && !a.value("reason", "").empty()) {
-        lines.push_back(fmt::format("    A: {}", a.value("reason", "")));
-        v["reason_a"] = a.value("reason", "");
-      }
-      out["verdict"] = std::move(v);
+  void verdicts(const ScenarioOutcome& a, const ScenarioOutcome& b, std::vector<std::string>& lines,
+                Json& out) {
+    const std::string va = verdict_name(a.verdict), vb = verdict_name(b.verdict);
+    ++d_.verdicts_changed;
+    lines.push_back(fmt::format("  verdict: {} -> {}", va, vb));
+    Json v = {{"a", va}, {"b", vb}};
+    if (b.verdict != Verdict::passed && !b.reason.empty()) {
+      lines.push_back(fmt::format("    B: {}", b.reason));
+      v["reason_b"] = b.reason;
     }
+    if (a.verdict != Verdict::passed && !a.reason.empty()) {
+      lines.push_back(fmt::format("    A: {}", a.reason));
+      v["reason_a"] = a.reason;
+    }
+    out["verdict"] = std::move(v);
+  }
+
+  void scenario(const ScenarioOutcome& a, const ScenarioOutcome& b) {
+    std::vector<std::string> lines;
+    Json out = {{"file", a.file}};
+    if (a.verdict != b.verdict) verdicts(a, b, lines, out);
     Json steps = Json::array();
     // Both skipped, or one side never ran its steps: there is nothing more to compare.
-    if (va != "skipped" && vb != "skipped") {
+    if (a.verdict != Verdict::skipped && b.verdict != Verdict::skipped) {
       std::vector<std::string> extra = o_.ignore;
       std::vector<Json> drop;
-      for (const Json* s : {&a, &b})
-        for (const auto& v : list(*s, "volatile")) {
+      for (const ScenarioOutcome* s : {&a, &b})
+        for (const auto& v : s->volatile_) {
           if (v.is_string()) extra.push_back(v.get<std::string>());
           if (v.is_object()) drop.push_back(v);
         }
-      std::map<std::string, const Json*> steps_b;
-      for (const auto& st : list(b, "steps")) steps_b[st.value("name", "")] = &st;
-      for (const auto& st : list(a, "steps")) {
-        auto it = steps_b.find(st.value("name", ""));
+      std::map<std::string, const StepOutcome*> steps_b;
+      for (const auto& st : b.steps) steps_b[st.name] = &st;
+      for (const auto& st : a.steps) {
+        auto it = steps_b.find(st.name);
         if (it == steps_b.end()) continue;
         step(st, *it->second, extra, drop, lines, steps);
       }
     }
     if (lines.empty()) return;
-    d_.lines.push_back(file + ":");
+    d_.lines.push_back(a.file + ":");
     d_.lines.insert(d_.lines.end(), lines.begin(), lines.end());
     out["steps"] = std::move(steps);
     d_.scenarios.push_back(std::move(out));
   }
 
-  void step(const Json& a, const Json& b, const std::vector<std::string>& extra,
+  void step(const StepOutcome& a, const StepOutcome& b, const std::vector<std::string>& extra,
             const std::vector<Json>& drop, std::vector<std::string>& out, Json& steps) {
     std::vector<std::string> lines;
-    std::string name = a.value("name", "");
     // A step one side never ran (an earlier step failed) is told by the verdict already.
-    if (!a.value("ran", false) || !b.value("ran", false)) return;
-    Json sj = {{"name", name}};
-    if (bool pa = a.value("passed", true), pb = b.value("passed", true); pa != pb) {
-      lines.push_back(fmt::format("passed {} -> {}", pa, pb));
-      sj["passed"] = {{"a", pa}, {"b", pb}};
+    if (!a.ran || !b.ran) return;
+    Json sj = {{"name", a.name}};
+    if (a.passed != b.passed) {
+      lines.push_back(fmt::format("passed {} -> {}", a.passed, b.passed));
+      sj["passed"] = {{"a", a.passed}, {"b", b.passed}};
     }
-    std::string ka = a.value("expect_kernel", ""), kb = b.value("expect_kernel", "");
-    if (ka != kb) {
-      lines.push_back(fmt::format("expectation for kernel '{}' -> '{}'", ka, kb));
-      sj["expect_kernel"] = {{"a", ka}, {"b", kb}};
+    if (a.expect_kernel != b.expect_kernel) {
+      lines.push_back(
+          fmt::format("expectation for kernel '{}' -> '{}'", a.expect_kernel, b.expect_kernel));
+      sj["expect_kernel"] = {{"a", a.expect_kernel}, {"b", b.expect_kernel}};
     }
-    Json ea = a.value("exit", Json()), eb = b.value("exit", Json());
     // A background step still running at the scenario's end is stopped by nslab (143); one
     // that ended first has its own status: which came first is timing, not behaviour.
-    bool background = a.value("kind", "") == "background";
-    if (ea != eb && !background) {
-      lines.push_back(fmt::format("exit {} -> {}", show(ea), show(eb)));
-      sj["exit"] = {{"a", ea}, {"b", eb}};
+    if (a.exit_status != b.exit_status && a.kind != "background") {
+      lines.push_back(fmt::format("exit {} -> {}", show(a.exit_status), show(b.exit_status)));
+      auto value = [](const std::optional<int>& v) { return v ? Json(*v) : Json(); };
+      sj["exit"] = {{"a", value(a.exit_status)}, {"b", value(b.exit_status)}};
     }
-    records(list(a, "records"), list(b, "records"), extra, drop, lines, sj);
+    records(a.records, b.records, extra, drop, lines, sj);
     if (lines.empty()) return;
     steps.push_back(std::move(sj));
     ++d_.steps_changed;
-    out.push_back(fmt::format("  step '{}':", name));
+    out.push_back(fmt::format("  step '{}':", a.name));
     std::size_t shown = std::min(lines.size(), o_.max_per_step);
     for (std::size_t i = 0; i < shown; ++i) out.push_back("    " + lines[i]);
     if (lines.size() > shown)
@@ -277,13 +274,14 @@ class Differ {
     std::vector<std::string> forms;
   };
 
-  void records(const Json& a, const Json& b, const std::vector<std::string>& extra,
-               const std::vector<Json>& drop, std::vector<std::string>& lines, Json& sj) {
+  void records(const std::vector<Json>& a, const std::vector<Json>& b,
+               const std::vector<std::string>& extra, const std::vector<Json>& drop,
+               std::vector<std::string>& lines, Json& sj) {
     // Filled as locals and moved in at the end: references into an ordered_json would dangle
     // once another key is added.
     Json changed = Json::array(), only_a = Json::array(), only_b = Json::array();
     std::map<std::string, Side> ga, gb;
-    auto group = [&](const Json& list, std::map<std::string, Side>& g) {
+    auto group = [&](const std::vector<Json>& list, std::map<std::string, Side>& g) {
       for (const auto& r : list) {
         if (std::any_of(drop.begin(), drop.end(),
                         [&](const Json& p) { return record_matches(p, r); }))
@@ -413,7 +411,8 @@ Json mask_record(const Json& record, const std::vector<std::string>& extra) {
   return out;
 }
 
-ReportDiff diff_reports(const Json& a, const Json& b, const DiffOptions& options) {
+ReportDiff diff_reports(const std::vector<ScenarioOutcome>& a,
+                        const std::vector<ScenarioOutcome>& b, const DiffOptions& options) {
   ReportDiff d;
   Differ(options, d).scenarios(a, b);
   return d;
