@@ -76,6 +76,9 @@ struct SaveSpec {
 };
 
 struct StepSpec {
+  // A kind is a line in the loader's table of step kinds (its key, the keys only it takes, its
+  // reader: scenario_yaml.cpp), a case in the validator's and the runner's switch (-Wswitch
+  // names each one a new kind misses) and its own file run/KIND_step.cpp.
   enum class Kind { run, change, wait };
   std::string name;
   SourcePos pos;

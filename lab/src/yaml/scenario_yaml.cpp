@@ -187,13 +187,49 @@ class ScenarioParser {
 
   Pattern pattern(const YAML::Node& n) { return {to_json(n), r_.pos(n)}; }
 
+  // The kinds of step: the key that makes a step one (`run: ...`), the keys only that kind
+  // takes beside it, and its reader. A step's map may hold `name`, `timeout` and one kind's.
+  using StepRead = void (ScenarioParser::*)(StepSpec&, const YAML::Node& step);
+  struct StepKind {
+    StepSpec::Kind kind;
+    const char* key;
+    std::vector<const char*> own_keys;
+    StepRead read;
+  };
+  static const std::vector<StepKind>& step_kinds() {
+    using K = StepSpec::Kind;
+    using P = ScenarioParser;
+    static const std::vector<StepKind> kinds = {
+        {K::run, "run", {"on", "background", "ready", "expect", "save"}, &P::run_kind},
+        {K::change, "change", {}, &P::change_kind},
+        {K::wait, "wait", {}, &P::wait_kind},
+    };
+    return kinds;
+  }
+  static const std::vector<const char*>& step_keys() {
+    static const std::vector<const char*> keys = [] {
+      std::vector<const char*> k = {"name", "timeout"};
+      for (const auto& kind : step_kinds()) {
+        k.push_back(kind.key);
+        k.insert(k.end(), kind.own_keys.begin(), kind.own_keys.end());
+      }
+      return k;
+    }();
+    return keys;
+  }
+
+  void run_kind(StepSpec& st, const YAML::Node& n) {
+    run(st, n);
+    if (auto x = n["save"]) saves(st, x);
+  }
+  void change_kind(StepSpec& st, const YAML::Node& n) { change(st, n["change"]); }
+  void wait_kind(StepSpec& st, const YAML::Node& n) { wait(st, n["wait"]); }
+
   void step(Scenario& s, const YAML::Node& n) {
     StepSpec st;
     st.pos = r_.pos(n);
     st.name = fmt::format("step-{}", s.steps.size() + 1);
-    if (!r_.check_map(n, "a step",
-                      {"name", "on", "run", "background", "ready", "timeout", "expect", "save",
-                       "change", "wait"})) {
+    if (!r_.check_map(n, "a step", step_keys())) {
       s.steps.push_back(st);
       return;
     }
@@ -206,9 +242,15 @@ class ScenarioParser {
         else
           st.name = *v;
       }
-    int kinds = (n["run"] ? 1 : 0) + (n["change"] ? 1 : 0) + (n["wait"] ? 1 : 0);
+    const StepKind* kind = nullptr;
+    std::vector<std::string_view> names;
+    int kinds = 0;
+    for (const auto& k : step_kinds()) {
+      names.push_back(k.key);
+      if (n[k.key]) ++kinds, kind = &k;
+    }
     if (kinds != 1) {
-      r_.error(n, fmt::format("step '{}' needs exactly one of run, change or wait", st.name));
+      r_.error(n, fmt::format("step '{}' needs exactly one of {}", st.name, or_list(names)));
       st.parsed = false;
       s.steps.push_back(st);
       return;
@@ -216,15 +258,11 @@ class ScenarioParser {
     if (auto x = n["timeout"])
       if (auto d = duration(x, "timeout"))
         st.timeout = Located<std::chrono::milliseconds>{*d, r_.pos(x)};
-    if (n["run"]) {
-      run(st, n);
-      if (auto x = n["save"]) saves(st, x);
-    } else {
-      for (const char* k : {"on", "background", "ready", "expect", "save"})
-        if (n[k]) r_.error(n[k], fmt::format("'{}' belongs to run steps", k));
-      if (n["change"]) change(st, n["change"]);
-      if (n["wait"]) wait(st, n["wait"]);
-    }
+    for (const auto& other : step_kinds())
+      if (&other != kind)
+        for (const char* k : other.own_keys)
+          if (n[k]) r_.error(n[k], fmt::format("'{}' belongs to {} steps", k, other.key));
+    (this->*kind->read)(st, n);
     s.steps.push_back(std::move(st));
   }
 
