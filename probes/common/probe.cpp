@@ -1,5 +1,6 @@
 #include "probe.hpp"
 
+#include <fcntl.h>
 #include <time.h>
 
 #include <arpa/inet.h>
@@ -189,13 +190,13 @@ int port_of(const sockaddr* sa) {
   return 0;
 }
 
-int termination_signals() {
+nslab::UniqueFd termination_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigprocmask(SIG_BLOCK, &set, nullptr);
-  return signalfd(-1, &set, SFD_CLOEXEC);
+  return nslab::UniqueFd(signalfd(-1, &set, SFD_CLOEXEC));
 }
 
 Wake wait_readable(int fd, int signal_fd, std::chrono::milliseconds idle) {
@@ -218,10 +219,11 @@ sockaddr_un unix_path(const std::string& path, socklen_t& length) {
   return a;
 }
 
-int tcp_listener(const std::string& address, int port, bool v6only) {
+nslab::UniqueFd tcp_listener(const std::string& address, int port, bool v6only) {
   auto addr = parse_address(address, port);
-  int ls = socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (ls < 0) fail("socket", errno);
+  nslab::UniqueFd owner(socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!owner) fail("socket", errno);
+  const int ls = owner.get();
   int one = 1, only = v6only ? 1 : 0;
   setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (addr.family() == AF_INET6 &&
@@ -229,31 +231,51 @@ int tcp_listener(const std::string& address, int port, bool v6only) {
     fail("IPV6_V6ONLY", errno);
   if (bind(ls, addr.get(), addr.length) < 0) fail("bind", errno);
   if (listen(ls, 8) < 0) fail("listen", errno);
-  return ls;
+  return owner;
 }
 
-int unix_listener(const std::string& path) {
+nslab::UniqueFd unix_listener(const std::string& path) {
   socklen_t len;
   sockaddr_un a = unix_path(path, len);
   unlink(a.sun_path);
-  int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  nslab::UniqueFd owner(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!owner) fail("socket", errno);
+  const int ls = owner.get();
   if (bind(ls, reinterpret_cast<sockaddr*>(&a), len) < 0) fail("bind " + path, errno);
   if (listen(ls, 4) < 0) fail("listen " + path, errno);
-  return ls;
+  return owner;
+}
+
+FdPair FdPair::socketpair(int type) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, type, 0, fds) < 0) fail("socketpair", errno);
+  FdPair p;
+  p.ends_[0].reset(fds[0]);
+  p.ends_[1].reset(fds[1]);
+  return p;
+}
+
+FdPair FdPair::pipe() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) fail("pipe", errno);
+  FdPair p;
+  p.ends_[0].reset(fds[0]);
+  p.ends_[1].reset(fds[1]);
+  return p;
 }
 
 Connected tcp_connect(const SocketAddress& dst, const Deadline& deadline) {
   Connected c;
-  c.fd = socket(dst.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (c.fd < 0) fail("socket", errno);
-  int err = connect(c.fd, dst.get(), dst.length) < 0 ? errno : 0;
+  c.fd.reset(socket(dst.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!c.fd) fail("socket", errno);
+  int err = connect(c.fd.get(), dst.get(), dst.length) < 0 ? errno : 0;
   if (err == EINPROGRESS) {
-    if (!wait_fd(c.fd, POLLOUT, deadline)) {
+    if (!wait_fd(c.fd.get(), POLLOUT, deadline)) {
       c.result = "timeout";
       return c;
     }
     socklen_t len = sizeof err;
-    getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    getsockopt(c.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
   }
   c.result = err ? errno_name(err) : "ok";
   return c;

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "nslab/unique_fd.hpp"
+
 namespace probe {
 
 using Json = nlohmann::ordered_json;
@@ -93,7 +95,7 @@ class Deadline {
 
 // SIGTERM and SIGINT as events: blocked, and readable on the returned signalfd, so that a probe
 // ends its loop in order (with a last record) when the lab stops it.
-int termination_signals();
+nslab::UniqueFd termination_signals();
 
 // What ended a wait for `fd` to become readable: data, a termination signal on `signal_fd`
 // (from termination_signals()), or `idle` passing without either.
@@ -105,18 +107,33 @@ sockaddr_un unix_path(const std::string& path, socklen_t& length);
 
 // A bound, listening TCP socket on `address`:`port` (an IPv6 one accepts IPv4 too unless
 // v6only). Exits through fail() when it cannot.
-int tcp_listener(const std::string& address, int port, bool v6only = false);
+nslab::UniqueFd tcp_listener(const std::string& address, int port, bool v6only = false);
 
 // A stream Unix socket listening on `path` (a stale socket file there is removed first).
-int unix_listener(const std::string& path);
+nslab::UniqueFd unix_listener(const std::string& path);
 
 // SO_EE_ORIGIN_* as the names records use: "local", "icmp", "icmp6", ...
 const char* ee_origin_name(int origin);
 
+// Two descriptors made together, each owned: both ends of a socketpair(2) or a pipe. p[0] and
+// p[1] read as the descriptors; p.close(i) closes one end early (a forked child's copy of the
+// other side, or to give the peer its EOF). Exits through fail() when they cannot be made.
+class FdPair {
+ public:
+  static FdPair socketpair(int type);  // AF_UNIX; `type` with its SOCK_* flags
+  static FdPair pipe();                // O_CLOEXEC
+  int operator[](int i) const { return ends_[i].get(); }
+  void close(int i) { ends_[i].reset(); }
+  nslab::UniqueFd take(int i) { return std::move(ends_[i]); }  // the end, to its next owner
+
+ private:
+  nslab::UniqueFd ends_[2];
+};
+
 // A non-blocking TCP connect to `dst`, bounded by `deadline`. `result` is "ok", an errno name
 // (from connect or SO_ERROR), or "timeout"; the socket stays open (non-blocking) either way.
 struct Connected {
-  int fd = -1;
+  nslab::UniqueFd fd;
   std::string result;
 };
 Connected tcp_connect(const SocketAddress& dst, const Deadline& deadline);

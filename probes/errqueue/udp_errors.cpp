@@ -103,7 +103,8 @@ int main(int argc, char** argv) {
   }
   int family = dsts.front().family();
   bool v6 = family == AF_INET6;
-  int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  nslab::UniqueFd fd_owner(socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const int fd = fd_owner.get();
   if (fd < 0) probe::fail("socket", errno);
   if (o.on("recverr")) {
     int one = 1;
@@ -174,7 +175,6 @@ int main(int argc, char** argv) {
     send_one();  // the error was taken by the one before
     wait_err();
     send_one();
-    close(fd);
     return probe::kRan;
   }
   for (const auto& d : dsts) {
@@ -195,6 +195,5 @@ int main(int argc, char** argv) {
   // Whatever the options, what the error queue still holds (with IP_RECVERR off the kernel
   // queues nothing: an observation, not an assumption).
   probe::emit("errqueue_left", {{"entries", read_errqueue(fd)}});
-  close(fd);
   return probe::kRan;
 }

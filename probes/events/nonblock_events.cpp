@@ -52,13 +52,14 @@ short wait_and_report(int fd, short events, const probe::Deadline& d, const std:
     probe::emit_timeout(what);
     return 0;
   }
-  int ep = epoll_create1(EPOLL_CLOEXEC);
+  nslab::UniqueFd ep_owner(epoll_create1(EPOLL_CLOEXEC));
+  const int ep = ep_owner.get();
   epoll_event e{};
   e.events = EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP;
   epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
   epoll_event got{};
   int n = epoll_wait(ep, &got, 1, 0);
-  close(ep);
+  ep_owner.reset();
   probe::emit("events", {{"waiting_for", what},
                          {"poll", poll_flags(ev)},
                          {"epoll", n == 1 ? epoll_flags(got.events) : probe::Json::array()}});
@@ -77,34 +78,38 @@ std::string result(ssize_t r) {
 }
 
 int server(const probe::Options& o) {
-  int sfd = probe::termination_signals();
-  int ls = probe::tcp_listener(o.str("bind"), static_cast<int>(o.integer("port")));
+  nslab::UniqueFd sfd_owner = probe::termination_signals();
+  const int sfd = sfd_owner.get();
+  nslab::UniqueFd ls_owner =
+      probe::tcp_listener(o.str("bind"), static_cast<int>(o.integer("port")));
+  const int ls = ls_owner.get();
   probe::emit("ready", {{"port", o.integer("port")}, {"action", o.str("action")}});
   probe::Deadline deadline(o.duration("timeout"));
-  std::vector<int> held;
+  std::vector<nslab::UniqueFd> held;
   for (;;) {
     pollfd p[2] = {{ls, POLLIN, 0}, {sfd, POLLIN, 0}};
     if (poll(p, 2, deadline.ms_left()) <= 0 || (p[1].revents & POLLIN)) break;
-    int c = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    nslab::UniqueFd c_owner(accept4(ls, nullptr, nullptr, SOCK_CLOEXEC));
+    const int c = c_owner.get();
     if (c < 0) continue;
     const std::string& a = o.str("action");
     // The record first: a client that sees the action's effect (EOF, urgent data) then knows
     // the record is already written, so a run always has it.
     probe::emit("accepted", {{"action", a}});
     if (a == "close") {
-      close(c);
+      c_owner.reset();
     } else if (a == "shutdown-write") {
       shutdown(c, SHUT_WR);
-      held.push_back(c);
+      held.push_back(std::move(c_owner));
     } else if (a == "urgent") {
       send(c, "ab", 2, 0);
       send(c, "!", 1, MSG_OOB);
-      held.push_back(c);
+      held.push_back(std::move(c_owner));
     } else {
-      held.push_back(c);
+      held.push_back(std::move(c_owner));
     }
   }
-  for (int c : held) close(c);
+  held.clear();
   return probe::kRan;
 }
 
@@ -114,37 +119,39 @@ int server(const probe::Options& o) {
 int full_buffer(const probe::Options& o) {
   probe::Deadline d(o.duration("timeout"));
   int port = static_cast<int>(o.integer("port"));
-  int ls = probe::tcp_listener(o.str("dst"), port);
+  nslab::UniqueFd ls_owner = probe::tcp_listener(o.str("dst"), port);
+  const int ls = ls_owner.get();
   auto dst = probe::parse_address(o.str("dst"), port);
   probe::Connected c = probe::tcp_connect(dst, d);
   if (c.result != "ok") probe::fail("connect: " + c.result);
-  int peer = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  nslab::UniqueFd peer_owner(accept4(ls, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+  const int peer = peer_owner.get();
   std::vector<char> chunk(65536, 'x');
   long queued = 0;
   ssize_t n;
-  while ((n = send(c.fd, chunk.data(), chunk.size(), MSG_NOSIGNAL)) > 0) queued += n;
+  while ((n = send(c.fd.get(), chunk.data(), chunk.size(), MSG_NOSIGNAL)) > 0) queued += n;
   std::string last = result(n);
-  pollfd now{c.fd, POLLOUT, 0};
+  pollfd now{c.fd.get(), POLLOUT, 0};
   poll(&now, 1, 0);
   probe::emit("full", {{"queued", queued}, {"send", last}, {"poll", poll_flags(now.revents)}});
   // Nothing reads: POLLOUT must not come while --idle passes.
   probe::Deadline idle(o.duration("idle"));
-  short early = probe::wait_fd(c.fd, POLLOUT, idle);
+  short early = probe::wait_fd(c.fd.get(), POLLOUT, idle);
   probe::emit("while_peer_idle",
               {{"idle_ms", o.duration("idle").count()}, {"poll", poll_flags(early)}});
   long drained = 0;
   char buf[65536];
   short ev = 0;
-  while (!(ev = probe::wait_fd(c.fd, POLLOUT, probe::Deadline(std::chrono::milliseconds(0))))) {
+  while (
+      !(ev = probe::wait_fd(c.fd.get(), POLLOUT, probe::Deadline(std::chrono::milliseconds(0))))) {
     if (!probe::wait_fd(peer, POLLIN, d)) break;
     while ((n = recv(peer, buf, sizeof buf, 0)) > 0) drained += n;
   }
   probe::emit("after_drain", {{"drained_before_pollout", drained > 0},
                               {"poll", poll_flags(ev)},
-                              {"send", result(send(c.fd, "x", 1, MSG_NOSIGNAL))}});
-  close(peer);
-  close(c.fd);
-  close(ls);
+                              {"send", result(send(c.fd.get(), "x", 1, MSG_NOSIGNAL))}});
+  peer_owner.reset();
+  c.fd.reset();
   return probe::kRan;
 }
 
@@ -152,8 +159,10 @@ int client(const probe::Options& o) {
   const std::string& c = o.str("case");
   if (c == "full-buffer") return full_buffer(o);
   auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
-  int fd = socket(dst.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  const nslab::UniqueFd sock(socket(dst.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  const int fd = sock.get();
   probe::Deadline d(o.duration("timeout"));
+  nslab::UniqueFd urgent_signals;  // SIGURG, for the urgent case
   int sfd = -1;
   if (c == "urgent") {
     // SIGURG to this process when urgent data arrives (F_SETOWN), read from a signalfd.
@@ -161,7 +170,8 @@ int client(const probe::Options& o) {
     sigemptyset(&set);
     sigaddset(&set, SIGURG);
     sigprocmask(SIG_BLOCK, &set, nullptr);
-    sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    urgent_signals.reset(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+    sfd = urgent_signals.get();
     fcntl(fd, F_SETOWN, getpid());
   }
   int r = connect(fd, dst.get(), dst.length);
@@ -200,7 +210,8 @@ int client(const probe::Options& o) {
     sigemptyset(&pipe_set);
     sigaddset(&pipe_set, SIGPIPE);
     sigprocmask(SIG_BLOCK, &pipe_set, nullptr);  // SIGPIPE stays pending: seen on a signalfd
-    int pipe_fd = signalfd(-1, &pipe_set, SFD_CLOEXEC | SFD_NONBLOCK);
+    nslab::UniqueFd pipe_fd_owner(signalfd(-1, &pipe_set, SFD_CLOEXEC | SFD_NONBLOCK));
+    const int pipe_fd = pipe_fd_owner.get();
     auto sigpipe_pending = [&] {
       signalfd_siginfo si;
       return read(pipe_fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si);
@@ -219,7 +230,6 @@ int client(const probe::Options& o) {
     wait_and_report(fd, POLLERR, d, "reset");
     send_one(2, MSG_NOSIGNAL);
     send_one(3, 0);
-    close(pipe_fd);
     return probe::kRan;
   }
   if (c == "urgent") {

@@ -65,7 +65,8 @@ std::string signal_name(int sig) {
 int sender(const probe::Options& o) {
   auto ports = parse_ports(o.str("ports"));
   auto first = probe::parse_address(o.str("dst"), ports.front());
-  int fd = socket(first.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  nslab::UniqueFd fd_owner(socket(first.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const int fd = fd_owner.get();
   long sent = 0;
   for (long round = 0; round < o.integer("rounds"); ++round)
     for (int port : ports) {
@@ -77,11 +78,11 @@ int sender(const probe::Options& o) {
 }
 
 struct Receiver {
-  std::vector<int> fds;
+  std::vector<nslab::UniqueFd> fds;
   std::vector<int> ports;
   int index_of(int fd) const {
     for (std::size_t i = 0; i < fds.size(); ++i)
-      if (fds[i] == fd) return static_cast<int>(i);
+      if (fds[i].get() == fd) return static_cast<int>(i);
     return -1;
   }
 };
@@ -92,7 +93,8 @@ Receiver open_sockets(const probe::Options& o, int sig, pid_t tid = 0) {
   r.ports = parse_ports(o.str("ports"));
   for (int port : r.ports) {
     auto a = probe::parse_address(o.str("bind"), port);
-    int fd = socket(a.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    const int fd =
+        r.fds.emplace_back(socket(a.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)).get();
     if (bind(fd, a.get(), a.length) < 0) probe::fail("bind", errno);
     if (tid) {
       f_owner_ex owner{F_OWNER_TID, tid};
@@ -102,7 +104,6 @@ Receiver open_sockets(const probe::Options& o, int sig, pid_t tid = 0) {
     }
     fcntl(fd, F_SETSIG, sig);
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC);
-    r.fds.push_back(fd);
   }
   return r;
 }
@@ -120,7 +121,7 @@ long collect_by_poll(const Receiver& r, long want, const probe::Deadline& d) {
   long got = 0;
   while (got < want) {
     std::vector<pollfd> p;
-    for (int fd : r.fds) p.push_back({fd, POLLIN, 0});
+    for (const auto& fd : r.fds) p.push_back({fd.get(), POLLIN, 0});
     if (poll(p.data(), p.size(), d.ms_left()) <= 0) break;
     for (const auto& x : p)
       if (x.revents & POLLIN) got += drain(x.fd);
@@ -144,22 +145,24 @@ std::pair<bool, bool> pending_in(pid_t tid, int sig) {
 // the legacy F_SETOWN and the thread's id (SIGRTMIN+2). Once both datagrams are in, the worker's
 // thread-pending and the process's shared-pending sets say where each signal went.
 int thread_case(const probe::Options& o, const probe::Deadline& d) {
-  int wake[2];
-  if (pipe2(wake, O_CLOEXEC) < 0) probe::fail("pipe", errno);
+  int wake_pipe[2];
+  if (pipe2(wake_pipe, O_CLOEXEC) < 0) probe::fail("pipe", errno);
+  const nslab::UniqueFd wake[2] = {nslab::UniqueFd(wake_pipe[0]), nslab::UniqueFd(wake_pipe[1])};
   std::promise<pid_t> tid_promise;
   std::thread worker([&] {
     tid_promise.set_value(static_cast<pid_t>(syscall(SYS_gettid)));
     char c;
-    (void)!read(wake[0], &c, 1);  // held here, signals blocked, until the main thread is done
+    (void)!read(wake[0].get(), &c, 1);  // held here, signals blocked, until the main thread is done
   });
   pid_t tid = tid_promise.get_future().get();
   auto ports = parse_ports(o.str("ports"));
   if (ports.size() < 2) probe::fail("--case thread needs two --ports", EINVAL);
   int sigs[2] = {SIGRTMIN + 1, SIGRTMIN + 2};
-  std::vector<int> fds;
+  Receiver r;
   for (int i = 0; i < 2; ++i) {
     auto a = probe::parse_address(o.str("bind"), ports[static_cast<std::size_t>(i)]);
-    int fd = socket(a.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    const int fd =
+        r.fds.emplace_back(socket(a.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)).get();
     if (bind(fd, a.get(), a.length) < 0) probe::fail("bind", errno);
     if (i == 0) {
       f_owner_ex owner{F_OWNER_TID, tid};
@@ -169,11 +172,8 @@ int thread_case(const probe::Options& o, const probe::Deadline& d) {
     }
     fcntl(fd, F_SETSIG, sigs[i]);
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC);
-    fds.push_back(fd);
   }
   probe::emit("ready", {{"ports", {ports[0], ports[1]}}, {"owner_tid", tid}});
-  Receiver r;
-  r.fds = fds;
   long got = collect_by_poll(r, 2, d);
   probe::emit("datagrams", {{"count", got}});
   const char* how[2] = {"F_SETOWN_EX F_OWNER_TID", "F_SETOWN tid"};
@@ -184,7 +184,7 @@ int thread_case(const probe::Options& o, const probe::Deadline& d) {
                             {"thread_pending", thread_pending},
                             {"process_pending", process_pending}});
   }
-  (void)!write(wake[1], "x", 1);
+  (void)!write(wake[1].get(), "x", 1);
   worker.join();
   return probe::kRan;
 }
@@ -222,20 +222,23 @@ probe::Json signal_record(const siginfo_t& si, int fd) {
 // the client shuts its sending side, the server closes, and the client gets POLL_HUP.
 int tcp_codes(const probe::Options& o, const probe::Deadline& d) {
   int sig = SIGRTMIN + 1;
-  int ls = probe::tcp_listener("127.0.0.1", static_cast<int>(o.integer("tcp-port")));
+  nslab::UniqueFd ls_owner =
+      probe::tcp_listener("127.0.0.1", static_cast<int>(o.integer("tcp-port")));
+  const int ls = ls_owner.get();
   auto dst = probe::parse_address("127.0.0.1", static_cast<int>(o.integer("tcp-port")));
   int sndbuf = 4096;
   probe::Connected c = probe::tcp_connect(dst, d);
   if (c.result != "ok") probe::fail("connect over loopback: " + c.result);
-  int srv = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-  setsockopt(c.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-  fcntl(c.fd, F_SETOWN, getpid());
-  fcntl(c.fd, F_SETSIG, sig);
-  fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_ASYNC);
+  nslab::UniqueFd srv_owner(accept4(ls, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+  const int srv = srv_owner.get();
+  setsockopt(c.fd.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  fcntl(c.fd.get(), F_SETOWN, getpid());
+  fcntl(c.fd.get(), F_SETSIG, sig);
+  fcntl(c.fd.get(), F_SETFL, fcntl(c.fd.get(), F_GETFL) | O_ASYNC);
   std::vector<char> chunk(65536, 'x');
   long queued = 0;
   ssize_t n;
-  while ((n = send(c.fd, chunk.data(), chunk.size(), MSG_NOSIGNAL)) > 0) queued += n;
+  while ((n = send(c.fd.get(), chunk.data(), chunk.size(), MSG_NOSIGNAL)) > 0) queued += n;
   int last_errno = errno;
   int before = flush(sig);  // whatever the connection's setup raised
   probe::emit("buffer_full", {{"queued", queued},
@@ -248,19 +251,18 @@ int tcp_codes(const probe::Options& o, const probe::Deadline& d) {
     if (!probe::wait_fd(srv, POLLIN, d)) break;
     while ((n = recv(srv, buf, sizeof buf, 0)) > 0) drained += n;
   }
-  probe::emit("space", {{"drained", drained}, {"signal", signal_record(take(sig, d), c.fd)}});
+  probe::emit("space", {{"drained", drained}, {"signal", signal_record(take(sig, d), c.fd.get())}});
   flush(sig);
-  shutdown(c.fd, SHUT_WR);
+  shutdown(c.fd.get(), SHUT_WR);
   // The server sees our FIN, then closes: its FIN shuts the client's receiving side too.
   probe::wait_fd(srv, POLLRDHUP, d);
-  close(srv);
+  srv_owner.reset();
   siginfo_t si{};
   // A FIN that leaves the socket half open is POLL_IN; the one that closes it fully, POLL_HUP.
   while ((si = take(sig, d)).si_signo && si.si_code != POLL_HUP) {
   }
-  probe::emit("hangup", {{"signal", signal_record(si, c.fd)}});
-  close(c.fd);
-  close(ls);
+  probe::emit("hangup", {{"signal", signal_record(si, c.fd.get())}});
+  c.fd.reset();
   return probe::kRan;
 }
 
@@ -270,7 +272,8 @@ int group(const probe::Options& o, const probe::Deadline& d) {
   int sig = SIGRTMIN + 1;
   if (setpgid(0, 0) < 0) probe::fail("setpgid", errno);
   auto a = probe::parse_address("127.0.0.1", static_cast<int>(o.integer("tcp-port")));
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  nslab::UniqueFd fd_owner(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  const int fd = fd_owner.get();
   if (bind(fd, a.get(), a.length) < 0) probe::fail("bind", errno);
   fcntl(fd, F_SETOWN, -getpgrp());
   fcntl(fd, F_SETSIG, sig);
@@ -292,7 +295,6 @@ int group(const probe::Options& o, const probe::Deadline& d) {
   int owner = fcntl(fd, F_GETOWN);
   probe::emit("owner",
               {{"f_getown", owner}, {"pgid", getpgrp()}, {"is_minus_pgid", owner == -getpgrp()}});
-  close(fd);
   return probe::kRan;
 }
 
@@ -396,7 +398,7 @@ int receive(const probe::Options& o) {
     if (s != SIGIO)
       recovered += drain(si.si_fd);
     else  // an overflow again: the queue no longer says which sockets; read them all
-      for (int fd : r.fds) recovered += drain(fd);
+      for (const auto& fd : r.fds) recovered += drain(fd.get());
   }
   if (recover)
     probe::emit("recovered", {{"datagrams", recovered}, {"rt", rt_after}, {"sigio", sigio_after}});

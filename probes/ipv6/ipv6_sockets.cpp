@@ -46,7 +46,8 @@ int basics() {
               {{"in", "fd00::1::2"}, {"parsed", inet_pton(AF_INET6, "fd00::1::2", &bad) == 1}});
   // What the kernel hands back for a socket bound to [::1]:9000: getsockname() into a buffer
   // as large as any address, with the length, family, port bytes and scope id it wrote.
-  int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  nslab::UniqueFd fd_owner(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const int fd = fd_owner.get();
   sa.sin6_addr = in6addr_loopback;
   if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0)
     probe::fail("bind [::1]:9000", errno);
@@ -60,13 +61,15 @@ int basics() {
                                {"family", back->sin6_family},
                                {"port_bytes", {port[0], port[1]}},
                                {"scope_id", back->sin6_scope_id}});
-  close(fd);
   return probe::kRan;
 }
 
 int server(const probe::Options& o) {
-  int sfd = probe::termination_signals();
-  int ls = probe::tcp_listener("::", static_cast<int>(o.integer("port")), o.on("v6only"));
+  nslab::UniqueFd sfd_owner = probe::termination_signals();
+  const int sfd = sfd_owner.get();
+  nslab::UniqueFd ls_owner =
+      probe::tcp_listener("::", static_cast<int>(o.integer("port")), o.on("v6only"));
+  const int ls = ls_owner.get();
   probe::emit("ready", {{"port", o.integer("port")}, {"v6only", o.on("v6only")}});
   probe::Deadline deadline(o.duration("timeout"));
   for (;;) {
@@ -79,20 +82,22 @@ int server(const probe::Options& o) {
     if (n < 0 || (p[1].revents & POLLIN)) break;
     probe::SocketAddress peer;
     peer.length = sizeof peer.storage;
-    int c = accept4(ls, peer.get(), &peer.length, SOCK_CLOEXEC);
+    nslab::UniqueFd c_owner(accept4(ls, peer.get(), &peer.length, SOCK_CLOEXEC));
+    const int c = c_owner.get();
     if (c < 0) continue;
     probe::emit("accepted", {{"peer", probe::address_text(peer.get())},
                              {"family", family_name(peer.family())},
                              {"v4_mapped", v4_mapped(peer.get())},
                              {"addrlen", peer.length}});
-    close(c);
+    c_owner.reset();
   }
   return probe::kRan;
 }
 
 int connect_case(const probe::Options& o) {
   auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
-  auto [fd, result] = probe::tcp_connect(dst, probe::Deadline(o.duration("timeout")));
+  auto [sock, result] = probe::tcp_connect(dst, probe::Deadline(o.duration("timeout")));
+  const int fd = sock.get();
   probe::Json rec = {{"result", result}};
   if (result == "ok") {
     probe::SocketAddress local;
@@ -102,13 +107,13 @@ int connect_case(const probe::Options& o) {
     rec["family"] = family_name(local.family());
   }
   probe::emit("connect", rec);
-  close(fd);
   return probe::kRan;
 }
 
 int udp_send(const probe::Options& o) {
   auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
-  int fd = socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  nslab::UniqueFd fd_owner(socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const int fd = fd_owner.get();
   int v6only = o.on("v6only");
   if (dst.family() == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
   const char msg[] = "nslab";
@@ -118,21 +123,20 @@ int udp_send(const probe::Options& o) {
   if (dst.family() == AF_INET6)
     rec["scope_id"] = reinterpret_cast<const sockaddr_in6*>(dst.get())->sin6_scope_id;
   probe::emit("sendto", rec);
-  close(fd);
   return probe::kRan;
 }
 
 // bind() of a UDP socket to --dst (an address of this node, with or without %scope).
 int bind_case(const probe::Options& o) {
   auto a = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
-  int fd = socket(a.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  nslab::UniqueFd fd_owner(socket(a.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const int fd = fd_owner.get();
   int r = bind(fd, a.get(), a.length);
   probe::Json rec = {{"address", o.str("dst")},
                      {"result", r < 0 ? probe::errno_name(errno) : "ok"}};
   if (a.family() == AF_INET6)
     rec["scope_id"] = reinterpret_cast<const sockaddr_in6*>(a.get())->sin6_scope_id;
   probe::emit("bind", rec);
-  close(fd);
   return probe::kRan;
 }
 

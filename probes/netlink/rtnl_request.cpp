@@ -204,7 +204,7 @@ int main(int argc, char** argv) {
       probe::emit("burst",
                   {{"requests", count}, {"acked", acked}, {"failed", failed}, {"errors", errors}});
       if (!o.str("touch").empty())
-        close(open(o.str("touch").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+        nslab::UniqueFd(open(o.str("touch").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
       return probe::kRan;
     }
     replies(s, seqs.back(), d, !o.on("no-ack"));

@@ -51,7 +51,8 @@ std::set<std::string> dump_routes() {
 // Waits (bounded) until `path` exists, on inotify events for its folder.
 bool wait_for_file(const std::string& path, const probe::Deadline& d) {
   namespace fs = std::filesystem;
-  int in = inotify_init1(IN_CLOEXEC);
+  nslab::UniqueFd in_owner(inotify_init1(IN_CLOEXEC));
+  const int in = in_owner.get();
   inotify_add_watch(in, fs::path(path).parent_path().c_str(),
                     IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE);
   bool ok = fs::exists(path);
@@ -60,7 +61,7 @@ bool wait_for_file(const std::string& path, const probe::Deadline& d) {
     (void)!read(in, buf, sizeof buf);
     ok = fs::exists(path);
   }
-  close(in);
+  in_owner.reset();
   return ok;
 }
 
@@ -74,7 +75,8 @@ int main(int argc, char** argv) {
       .optional("hold-until", "start reading only once this file exists")
       .value("timeout", "stop after this long", "30s");
   o.parse(argc, argv);
-  int sfd = probe::termination_signals();
+  nslab::UniqueFd sfd_owner = probe::termination_signals();
+  const int sfd = sfd_owner.get();
 
   probe::rtnl::Socket s(0, static_cast<int>(o.integer("rcvbuf")));
   if (o.on("no-enobufs")) s.enable(NETLINK_NO_ENOBUFS);

@@ -141,7 +141,8 @@ int main(int argc, char** argv) {
   auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
   bool v6 = dst.family() == AF_INET6;
   int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
-  int fd = socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  nslab::UniqueFd fd_owner(socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const int fd = fd_owner.get();
   if (fd < 0) probe::fail("socket", errno);
   int on = !o.on("no-recverr");
   if (setsockopt(fd, level, v6 ? IPV6_RECVERR : IP_RECVERR, &on, sizeof on) < 0)
@@ -215,7 +216,8 @@ int main(int argc, char** argv) {
     int before = path_mtu(fd, v6);
     auto t0 = std::chrono::steady_clock::now();
     probe::Deadline deadline(watch);
-    int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    nslab::UniqueFd tfd_owner(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
+    const int tfd = tfd_owner.get();
     itimerspec every{{0, 50'000'000}, {0, 50'000'000}};
     timerfd_settime(tfd, 0, &every, nullptr);
     int now = before;
@@ -224,7 +226,7 @@ int main(int argc, char** argv) {
       (void)!read(tfd, &ticks, sizeof ticks);
       now = path_mtu(fd, v6);
     }
-    close(tfd);
+    tfd_owner.reset();
     if (now != before)
       probe::emit("ip_mtu_changed",
                   {{"from", before}, {"to", now}, {"after_ms", probe::micros_since(t0) / 1000}});
@@ -238,6 +240,5 @@ int main(int argc, char** argv) {
     probe::emit("sent_again",
                 {{"result", r < 0 ? probe::errno_name(errno) : "ok"}, {"mtu", path_mtu(fd, v6)}});
   }
-  close(fd);
   return probe::kRan;
 }

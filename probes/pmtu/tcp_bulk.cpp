@@ -70,8 +70,11 @@ probe::Json moved(const std::map<std::string, long>& before,
 }
 
 int server(const probe::Options& o) {
-  int sfd = probe::termination_signals();
-  int ls = probe::tcp_listener(o.str("bind"), static_cast<int>(o.integer("port")));
+  nslab::UniqueFd sfd_owner = probe::termination_signals();
+  const int sfd = sfd_owner.get();
+  nslab::UniqueFd ls_owner =
+      probe::tcp_listener(o.str("bind"), static_cast<int>(o.integer("port")));
+  const int ls = ls_owner.get();
   probe::emit("ready", {{"port", o.integer("port")}});
   probe::Deadline deadline(o.duration("timeout"));
   pollfd p[2] = {{ls, POLLIN, 0}, {sfd, POLLIN, 0}};
@@ -81,7 +84,8 @@ int server(const probe::Options& o) {
   }
   probe::SocketAddress peer;
   peer.length = sizeof peer.storage;
-  int c = accept4(ls, peer.get(), &peer.length, SOCK_CLOEXEC);
+  nslab::UniqueFd c_owner(accept4(ls, peer.get(), &peer.length, SOCK_CLOEXEC));
+  const int c = c_owner.get();
   if (c < 0) probe::fail("accept", errno);
   probe::emit("accepted", {{"peer", probe::address_text(peer.get())}});
   auto t0 = std::chrono::steady_clock::now();
@@ -105,7 +109,6 @@ int server(const probe::Options& o) {
     }
     total += n;
   }
-  close(c);
   return probe::kRan;
 }
 
@@ -114,7 +117,8 @@ int client(const probe::Options& o) {
   probe::Deadline deadline(o.duration("timeout"));
   auto counters = tcp_ext();
   auto t0 = std::chrono::steady_clock::now();
-  auto [fd, result] = probe::tcp_connect(dst, deadline);
+  auto [sock, result] = probe::tcp_connect(dst, deadline);
+  const int fd = sock.get();
   if (result == "timeout") {
     probe::emit("connect", {{"result", "timeout"}});
     return probe::kRan;
@@ -171,7 +175,7 @@ int client(const probe::Options& o) {
     linger abort{1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
   }
-  close(fd);
+  sock.reset();  // with SO_LINGER 0 when it gave up: a reset
   return probe::kRan;
 }
 

@@ -70,11 +70,13 @@ int main(int argc, char** argv) {
       .value("timeout", "bound on waiting for the datagrams of one send", "2s");
   o.parse(argc, argv);
   auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
-  int rx = socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  nslab::UniqueFd rx_owner(socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  const int rx = rx_owner.get();
   int big = 4 << 20;
   setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
   if (bind(rx, dst.get(), dst.length) < 0) probe::fail("bind " + o.str("dst"), errno);
-  int tx = socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  nslab::UniqueFd tx_owner(socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const int tx = tx_owner.get();
   if (connect(tx, dst.get(), dst.length) < 0) probe::fail("connect " + o.str("dst"), errno);
   std::vector<char> buf(65536);
   for (const Case& c : parse_cases(o.str("cases"))) {
@@ -101,7 +103,5 @@ int main(int argc, char** argv) {
                  {"first_size", first},
                  {"last_size", last}});
   }
-  close(tx);
-  close(rx);
   return probe::kRan;
 }

@@ -19,10 +19,12 @@ int main(int argc, char** argv) {
   o.parse(argc, argv);
 
   // Termination signals as events on a signalfd, so the sink ends with a summary line.
-  int sfd = probe::termination_signals();
+  nslab::UniqueFd sfd_owner = probe::termination_signals();
+  const int sfd = sfd_owner.get();
 
   auto addr = probe::parse_address(o.str("bind"), static_cast<int>(o.integer("port")));
-  int fd = socket(addr.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  nslab::UniqueFd fd_owner(socket(addr.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const int fd = fd_owner.get();
   if (fd < 0) probe::fail("socket", errno);
   int off = 0;
   if (addr.family() == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);

@@ -62,9 +62,11 @@ int main(int argc, char** argv) {
       .value("count", "stop after this many packets (0: no limit)", "0")
       .value("timeout", "stop after this long without a packet", "10s");
   o.parse(argc, argv);
-  int sfd = probe::termination_signals();
+  nslab::UniqueFd sfd_owner = probe::termination_signals();
+  const int sfd = sfd_owner.get();
 
-  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  nslab::UniqueFd fd_owner(open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+  const int fd = fd_owner.get();
   if (fd < 0) {
     if (errno == EACCES || errno == EPERM || errno == ENOENT)
       probe::skip(std::string("cannot open /dev/net/tun: ") + std::strerror(errno));
@@ -91,7 +93,7 @@ int main(int argc, char** argv) {
     ++got;
     if (count && got >= count) break;
   }
-  close(fd);
+  fd_owner.reset();
   probe::emit("done", {{"packets", got}});
   return probe::kRan;
 }

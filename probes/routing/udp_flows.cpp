@@ -27,14 +27,13 @@ int main(int argc, char** argv) {
   auto dst = probe::parse_address(o.str("dst"), static_cast<int>(o.integer("port")));
   std::vector<char> payload(static_cast<std::size_t>(o.integer("size")), 'f');
   // Every socket stays open until all have sent, so no two flows share a source port.
-  std::vector<int> fds;
+  std::vector<nslab::UniqueFd> fds;
   std::set<int> ports;
   std::map<std::string, long> errors;
   long sent = 0;
   for (long i = 0; i < flows; ++i) {
-    int fd = socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const int fd = fds.emplace_back(socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0)).get();
     if (fd < 0) probe::fail("socket", errno);
-    fds.push_back(fd);
     if (sendto(fd, payload.data(), payload.size(), 0, dst.get(), dst.length) < 0) {
       ++errors[probe::errno_name(errno)];
       continue;
@@ -44,7 +43,7 @@ int main(int argc, char** argv) {
     local.length = sizeof local.storage;
     if (getsockname(fd, local.get(), &local.length) == 0) ports.insert(probe::port_of(local.get()));
   }
-  for (int fd : fds) close(fd);
+  fds.clear();  // every socket closed once all have sent
   probe::emit(
       "done",
       {{"flows", flows}, {"sent", sent}, {"source_ports", ports.size()}, {"errors", errors}});

@@ -92,15 +92,19 @@ std::string result(int r) {
   return r < 0 ? probe::errno_name(errno) : "ok";
 }
 
-int bound_socket(int type, const UnixAddress& a) {
-  int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&a.sun), a.len) < 0) {
+// A socket bound to `a`, or none with errno saying why.
+nslab::UniqueFd bound_socket(int type, const UnixAddress& a) {
+  nslab::UniqueFd fd(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+  if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&a.sun), a.len) < 0) {
     int e = errno;
-    close(fd);
+    fd.reset();
     errno = e;
-    return -1;
   }
   return fd;
+}
+
+std::string result(const nslab::UniqueFd& fd) {
+  return fd ? "ok" : probe::errno_name(errno);
 }
 
 int local(const probe::Options& o) {
@@ -108,49 +112,52 @@ int local(const probe::Options& o) {
   for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
     const char* t = type == SOCK_STREAM ? "stream" : "dgram";
     UnixAddress a = abstract(name);
-    int first = bound_socket(type, a);
+    nslab::UniqueFd first = bound_socket(type, a);
     probe::emit("bind", {{"type", t}, {"name", "@" + name}, {"result", result(first)}});
-    if (first < 0) continue;
+    if (!first) continue;
     struct stat st {};
     probe::emit("filesystem",
                 {{"type", t}, {"path", name}, {"exists", stat(name.c_str(), &st) == 0}});
-    int second = bound_socket(type, a);
+    nslab::UniqueFd second = bound_socket(type, a);
     probe::emit("bind_again", {{"type", t}, {"while_held", true}, {"result", result(second)}});
-    if (second >= 0) close(second);
+    second.reset();
     // A different length is a different name: "name" plus a NUL byte.
     UnixAddress longer = a;
     longer.len += 1;
-    int other = bound_socket(type, longer);
+    nslab::UniqueFd other = bound_socket(type, longer);
     probe::emit("bind_longer", {{"type", t}, {"extra_nul", true}, {"result", result(other)}});
-    if (other >= 0) close(other);
+    other.reset();
     if (type == SOCK_STREAM) {
-      listen(first, 4);
-      int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      probe::emit("connect",
-                  {{"type", t},
-                   {"result", result(connect(c, reinterpret_cast<sockaddr*>(&a.sun), a.len))}});
-      int accepted = accept4(first, nullptr, nullptr, SOCK_CLOEXEC);
-      close(first);
+      listen(first.get(), 4);
+      nslab::UniqueFd c(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      probe::emit(
+          "connect",
+          {{"type", t},
+           {"result", result(connect(c.get(), reinterpret_cast<sockaddr*>(&a.sun), a.len))}});
+      nslab::UniqueFd accepted(accept4(first.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      first.reset();
       // The listener is gone but an accepted socket still carries the name.
-      int again = bound_socket(type, a);
-      probe::Json rec = {
-          {"type", t}, {"accepted_still_open", accepted >= 0}, {"result", result(again)}};
-      if (accepted >= 0) put_name(rec, "accepted_name", accepted);
+      nslab::UniqueFd again = bound_socket(type, a);
+      probe::Json rec = {{"type", t},
+                         {"accepted_still_open", static_cast<bool>(accepted)},
+                         {"result", result(again)}};
+      if (accepted) put_name(rec, "accepted_name", accepted.get());
       // Every socket that carries the name, as the kernel lists them: the accepted one, and the
       // one bound again.
       put_proc_count(rec, "@" + name);
       probe::emit("bind_after_close", rec);
-      if (again >= 0) close(again);
-      close(c);
-      if (accepted >= 0) close(accepted);
+      again.reset();
+      c.reset();
+      accepted.reset();
     } else {
-      close(first);
-      int again = bound_socket(type, a);
+      first.reset();
+      nslab::UniqueFd again = bound_socket(type, a);
       probe::emit("bind_after_close", {{"type", t}, {"result", result(again)}});
-      if (again >= 0) close(again);
+      again.reset();
     }
     // Autobind: bind with only the family, and the kernel picks an abstract name.
-    int ab = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    nslab::UniqueFd ab_owner(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+    const int ab = ab_owner.get();
     sockaddr_un fam{};
     fam.sun_family = AF_UNIX;
     int r = bind(ab, reinterpret_cast<sockaddr*>(&fam), sizeof(sa_family_t));
@@ -163,18 +170,20 @@ int local(const probe::Options& o) {
       rec["hex_digits"] = got.size() > 1 ? got.size() - 1 : 0;
     }
     probe::emit("autobind", rec);
-    close(ab);
+    ab_owner.reset();
   }
   return probe::kRan;
 }
 
 int server(const probe::Options& o) {
-  int sfd = probe::termination_signals();
+  const nslab::UniqueFd signals = probe::termination_signals();
+  const int sfd = signals.get();
   bool by_path = !o.str("path").empty();
   UnixAddress a = by_path ? path(o.str("path")) : abstract(o.str("name"));
   if (by_path) unlink(o.str("path").c_str());
-  int ls = bound_socket(SOCK_STREAM, a);
-  if (ls < 0) probe::fail("bind", errno);
+  const nslab::UniqueFd listener = bound_socket(SOCK_STREAM, a);
+  if (!listener) probe::fail("bind", errno);
+  const int ls = listener.get();
   listen(ls, 8);
   probe::emit("ready", {{"name", by_path ? o.str("path") : "@" + o.str("name")}});
   probe::Deadline deadline(o.duration("timeout"));
@@ -182,10 +191,9 @@ int server(const probe::Options& o) {
     pollfd p[2] = {{ls, POLLIN, 0}, {sfd, POLLIN, 0}};
     int n = poll(p, 2, deadline.ms_left());
     if (n <= 0 || (p[1].revents & POLLIN)) break;
-    int c = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) continue;
+    const nslab::UniqueFd c(accept4(ls, nullptr, nullptr, SOCK_CLOEXEC));
+    if (!c) continue;
     probe::emit("accepted", {});
-    close(c);
   }
   if (by_path) unlink(o.str("path").c_str());
   return probe::kRan;
@@ -194,11 +202,10 @@ int server(const probe::Options& o) {
 int connect_case(const probe::Options& o) {
   bool by_path = !o.str("path").empty();
   UnixAddress a = by_path ? path(o.str("path")) : abstract(o.str("name"));
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int r = connect(fd, reinterpret_cast<sockaddr*>(&a.sun), a.len);
+  const nslab::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  int r = connect(fd.get(), reinterpret_cast<sockaddr*>(&a.sun), a.len);
   probe::emit("connect",
               {{"name", by_path ? o.str("path") : "@" + o.str("name")}, {"result", result(r)}});
-  close(fd);
   return probe::kRan;
 }
 

@@ -32,10 +32,6 @@
 
 namespace {
 
-void close_all_of(std::initializer_list<int> fds) {
-  for (int fd : fds) close(fd);
-}
-
 probe::Json creds(const ucred& c) {
   return {{"pid", c.pid}, {"uid", c.uid}, {"gid", c.gid}};
 }
@@ -115,9 +111,9 @@ probe::Json receive(int fd) {
         out["scm_pidfd"] = {{"fd", pfd}, {"error", probe::errno_name(-pfd)}};
         return;
       }
+      const nslab::UniqueFd received(pfd);  // the kernel installed it in this process
       out["scm_pidfd"] = pidfd_facts(pfd);
       out["scm_pidfd"]["cloexec"] = (fcntl(pfd, F_GETFD) & FD_CLOEXEC) != 0;
-      close(pfd);
     }
   });
   return out;
@@ -134,9 +130,7 @@ int local(const probe::Options& o) {
   }
   ucred self{getpid(), getuid(), getgid()};
   probe::emit("self", creds(self));
-
-  int sp[2];
-  socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp);
+  probe::FdPair sp = probe::FdPair::socketpair(SOCK_STREAM | SOCK_CLOEXEC);
   ucred peer{};
   socklen_t len = sizeof peer;
   if (getsockopt(sp[0], SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0)
@@ -147,20 +141,19 @@ int local(const probe::Options& o) {
   int pidfd = -1;
   len = sizeof pidfd;
   if (getsockopt(sp[0], SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0) {
+    const nslab::UniqueFd owned(pidfd);
     probe::Json j = {{"result", "ok"}};
     pidfd_pid(pidfd, j);
     probe::emit("so_peerpidfd", j);
-    close(pidfd);
   } else {
     probe::emit("so_peerpidfd", {{"result", probe::errno_name(errno)}});
   }
-  close(sp[0]);
-  close(sp[1]);
+  sp.close(0);
+  sp.close(1);
 
   for (int type : {SOCK_DGRAM, SOCK_STREAM}) {
     const char* t = type == SOCK_DGRAM ? "dgram" : "stream";
-    int p[2];
-    socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, p);
+    probe::FdPair p = probe::FdPair::socketpair(type | SOCK_CLOEXEC);
     int one = 1;
     setsockopt(p[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
     // The kernel fills in the sender's credentials when it sends none.
@@ -205,22 +198,25 @@ int local(const probe::Options& o) {
         probe::emit("so_passpidfd", {{"result", probe::errno_name(errno)}});
       }
     }
-    close(p[0]);
-    close(p[1]);
+    p.close(0);
+    p.close(1);
   }
   return probe::kRan;
 }
 
 int server(const probe::Options& o) {
-  int sfd = probe::termination_signals();
+  nslab::UniqueFd sfd_owner = probe::termination_signals();
+  const int sfd = sfd_owner.get();
   const std::string& path = o.str("path");
-  int ls = probe::unix_listener(path);
+  nslab::UniqueFd ls_owner = probe::unix_listener(path);
+  const int ls = ls_owner.get();
   chmod(path.c_str(), 0777);  // a client of another uid may connect
   probe::emit("ready", {{"path", o.str("path")}});
   probe::Deadline deadline(o.duration("timeout"));
   pollfd p[2] = {{ls, POLLIN, 0}, {sfd, POLLIN, 0}};
   if (poll(p, 2, deadline.ms_left()) > 0 && (p[0].revents & POLLIN)) {
-    int c = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    nslab::UniqueFd c_owner(accept4(ls, nullptr, nullptr, SOCK_CLOEXEC));
+    const int c = c_owner.get();
     ucred peer{};
     socklen_t l = sizeof peer;
     int peercred_err = getsockopt(c, SOL_SOCKET, SO_PEERCRED, &peer, &l) < 0 ? errno : 0;
@@ -229,12 +225,12 @@ int server(const probe::Options& o) {
     char buf[32] = {};
     probe::wait_fd(c, POLLIN, deadline);
     ssize_t n = read(c, buf, sizeof buf - 1);
-    probe::Json rec = peercred_err ? probe::Json{{"result", probe::errno_name(peercred_err)}}
-                                   : creds(peer);
+    probe::Json rec =
+        peercred_err ? probe::Json{{"result", probe::errno_name(peercred_err)}} : creds(peer);
     if (n > 0) rec["client_says_pid"] = std::atol(buf);
     if (n > 0 && !peercred_err) rec["same_pid"] = std::atol(buf) == peer.pid;
     probe::emit("peer", rec);
-    close(c);
+    c_owner.reset();
   } else {
     probe::emit_timeout("client");
   }
@@ -245,34 +241,37 @@ int server(const probe::Options& o) {
 int client(const probe::Options& o) {
   socklen_t len;
   sockaddr_un a = probe::unix_path(o.str("path"), len);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  nslab::UniqueFd fd_owner(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int fd = fd_owner.get();
   int r = connect(fd, reinterpret_cast<sockaddr*>(&a), len);
   probe::emit("connect", {{"result", r < 0 ? probe::errno_name(errno) : "ok"}, {"pid", getpid()}});
   if (r == 0) {
     std::string pid = std::to_string(getpid());
     (void)!write(fd, pid.data(), pid.size());
   }
-  close(fd);
   return probe::kRan;
 }
 
 // A stream listener on an abstract name, with `passpidfd` inherited by what it accepts.
-int abstract_listener(const std::string& name, bool passpidfd, sockaddr_un& a, socklen_t& len) {
+nslab::UniqueFd abstract_listener(const std::string& name, bool passpidfd, sockaddr_un& a,
+                                  socklen_t& len) {
   a = sockaddr_un{};
   a.sun_family = AF_UNIX;
   std::memcpy(a.sun_path + 1, name.data(), name.size());
   len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
-  int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  nslab::UniqueFd ls(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   int on = 1;
-  if (passpidfd) setsockopt(ls, SOL_SOCKET, SO_PASSPIDFD, &on, sizeof on);
-  if (bind(ls, reinterpret_cast<sockaddr*>(&a), len) < 0 || listen(ls, 4) < 0)
+  if (passpidfd) setsockopt(ls.get(), SOL_SOCKET, SO_PASSPIDFD, &on, sizeof on);
+  if (bind(ls.get(), reinterpret_cast<sockaddr*>(&a), len) < 0 || listen(ls.get(), 4) < 0)
     probe::fail("abstract listener", errno);
   return ls;
 }
 
-int connect_to(const sockaddr_un& a, socklen_t len) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  return connect(fd, reinterpret_cast<const sockaddr*>(&a), len) < 0 ? -1 : fd;
+// A stream socket connected to `a`, or none.
+nslab::UniqueFd connect_to(const sockaddr_un& a, socklen_t len) {
+  nslab::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&a), len) < 0) fd.reset();
+  return fd;
 }
 
 // One byte from a child through a pipe, within the deadline: '\0' when none came.
@@ -295,16 +294,18 @@ probe::Json peercred_of(int fd) {
 int peercred_fixed(const probe::Options& o) {
   sockaddr_un a;
   socklen_t len;
-  int ls = abstract_listener("nslab-peercred-fixed", false, a, len);
-  int dropped[2];
-  if (pipe2(dropped, O_CLOEXEC) < 0) probe::fail("pipe", errno);
+  nslab::UniqueFd ls_owner(abstract_listener("nslab-peercred-fixed", false, a, len));
+  const int ls = ls_owner.get();
+  probe::FdPair dropped = probe::FdPair::pipe();
   auto id = static_cast<uid_t>(o.str("as-uid").empty() ? 4242 : o.integer("as-uid"));
   pid_t kid = fork();
   if (kid == 0) {
-    int first = connect_to(a, len);
+    nslab::UniqueFd first_owner(connect_to(a, len));
+    const int first = first_owner.get();
     bool ok =
         setgroups(0, nullptr) == 0 && setresgid(id, id, id) == 0 && setresuid(id, id, id) == 0;
-    int second = ok ? connect_to(a, len) : -1;
+    nslab::UniqueFd second_owner = ok ? connect_to(a, len) : nslab::UniqueFd();
+    const int second = second_owner.get();
     (void)!write(dropped[1], ok && first >= 0 && second >= 0 ? "y" : "n", 1);
     _exit(0);
   }
@@ -312,14 +313,13 @@ int peercred_fixed(const probe::Options& o) {
   char c = byte_from(dropped[0], deadline);
   waitpid(kid, nullptr, 0);
   if (c != 'y') probe::skip("switching to another uid needs real root");
-  int first = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
-  int second = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+  nslab::UniqueFd first_owner(accept4(ls, nullptr, nullptr, SOCK_CLOEXEC));
+  const int first = first_owner.get();
+  nslab::UniqueFd second_owner(accept4(ls, nullptr, nullptr, SOCK_CLOEXEC));
+  const int second = second_owner.get();
   probe::emit("peercred_fixed", {{"child_pid", kid},
                                  {"connected_as_root", peercred_of(first)},
                                  {"connected_after_drop", peercred_of(second)}});
-  close(first);
-  close(second);
-  close(ls);
   return probe::kRan;
 }
 
@@ -327,31 +327,32 @@ int peercred_fixed(const probe::Options& o) {
 int reaped_peer() {
   sockaddr_un a;
   socklen_t len;
-  int ls = abstract_listener("nslab-reaped-peer", true, a, len);
+  nslab::UniqueFd ls_owner(abstract_listener("nslab-reaped-peer", true, a, len));
+  const int ls = ls_owner.get();
   pid_t kid = fork();
   if (kid == 0) {
-    int fd = connect_to(a, len);
+    nslab::UniqueFd fd_owner(connect_to(a, len));
+    const int fd = fd_owner.get();
     _exit(fd >= 0 && send_with(fd, nullptr) == 0 ? 0 : 1);
   }
   int status = 0;
   waitpid(kid, &status, 0);  // reaped before anything is read
-  int c = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+  nslab::UniqueFd c_owner(accept4(ls, nullptr, nullptr, SOCK_CLOEXEC));
+  const int c = c_owner.get();
   probe::Json rec = {{"child_pid", kid}, {"child_sent", WIFEXITED(status) && !WEXITSTATUS(status)}};
   int pidfd = -1;
   socklen_t l = sizeof pidfd;
   if (getsockopt(c, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &l) < 0) {
     rec["so_peerpidfd"] = {{"result", probe::errno_name(errno)}};
   } else {
+    const nslab::UniqueFd owned(pidfd);
     rec["so_peerpidfd"] = pidfd_facts(pidfd);
     rec["so_peerpidfd"]["result"] = "ok";
-    close(pidfd);
   }
   probe::Json got = receive(c);
   rec["recv"] = got["result"];
   rec["scm_pidfd"] = got.value("scm_pidfd", probe::Json());
   probe::emit("reaped_peer", rec);
-  close(c);
-  close(ls);
   return probe::kRan;
 }
 
@@ -369,10 +370,9 @@ int translation(const probe::Options& o) {
   int on = 1;
   // 1. The receiver in a new user namespace with no mapping; the sender is this process.
   {
-    int sp[2], ready[2];
-    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp);
+    probe::FdPair sp = probe::FdPair::socketpair(SOCK_DGRAM | SOCK_CLOEXEC);
     setsockopt(sp[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
-    pipe2(ready, O_CLOEXEC);
+    probe::FdPair ready = probe::FdPair::pipe();
     pid_t kid = fork();
     if (kid == 0) {
       int r = unshare(CLONE_NEWUSER);
@@ -385,18 +385,16 @@ int translation(const probe::Options& o) {
     if (byte_from(ready[0], deadline) == 'y') send_with(sp[0], nullptr);
     waitpid(kid, nullptr, 0);
     probe::emit("sender", {{"pid", getpid()}, {"uid", getuid()}});
-    close_all_of({sp[0], sp[1], ready[0], ready[1]});
   }
   // 2. The receiver, then the sender, in a new PID namespace (pid 1 there); the other end is
   //    this process. The middle child stays in ours and reports its child's pid as we see it.
   {
-    int to_inner[2], to_outer[2], ready[2], pid_pipe[2];
-    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, to_inner);
-    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, to_outer);
+    probe::FdPair to_inner = probe::FdPair::socketpair(SOCK_DGRAM | SOCK_CLOEXEC);
+    probe::FdPair to_outer = probe::FdPair::socketpair(SOCK_DGRAM | SOCK_CLOEXEC);
     setsockopt(to_inner[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
     setsockopt(to_outer[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
-    pipe2(ready, O_CLOEXEC);
-    pipe2(pid_pipe, O_CLOEXEC);
+    probe::FdPair ready = probe::FdPair::pipe();
+    probe::FdPair pid_pipe = probe::FdPair::pipe();
     pid_t middle = fork();
     if (middle == 0) {
       if (unshare(CLONE_NEWPID) < 0) {
@@ -428,8 +426,6 @@ int translation(const probe::Options& o) {
       probe::emit("sender_in_new_pidns", {{"result", "unshare CLONE_NEWPID refused"}});
     }
     waitpid(middle, nullptr, 0);
-    close_all_of({to_inner[0], to_inner[1], to_outer[0], to_outer[1], ready[0], ready[1],
-                  pid_pipe[0], pid_pipe[1]});
   }
   return probe::kRan;
 }

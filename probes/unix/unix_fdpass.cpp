@@ -51,7 +51,7 @@ struct Received {
   ssize_t bytes = -1;
   int err = 0;
   bool ctrunc = false;
-  std::vector<int> fds;
+  std::vector<nslab::UniqueFd> fds;  // installed in this process by the kernel
 };
 
 Received receive_fds(int sock, std::size_t control_bytes, int flags = 0) {
@@ -76,7 +76,7 @@ Received receive_fds(int sock, std::size_t control_bytes, int flags = 0) {
     for (std::size_t i = 0; i < n; ++i) {
       int fd;
       std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-      r.fds.push_back(fd);
+      r.fds.emplace_back(fd);
     }
   });
   return r;
@@ -99,8 +99,10 @@ bool pipe_works(int received, int write_end) {
   return read(received, &c, 1) == 1 && c == 'y';
 }
 
-void close_all(const std::vector<int>& fds) {
-  for (int fd : fds) close(fd);
+std::vector<int> fds_of(const std::vector<nslab::UniqueFd>& owned) {
+  std::vector<int> fds;
+  for (const auto& fd : owned) fds.push_back(fd.get());
+  return fds;
 }
 
 // How many of these pipe write ends have no reader left (POLLERR, at once).
@@ -117,9 +119,8 @@ int local() {
   for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
     const char* t = type == SOCK_STREAM ? "stream" : "dgram";
     for (std::size_t payload : {1u, 0u}) {
-      int sp[2], pp[2];
-      socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sp);
-      pipe2(pp, O_CLOEXEC);
+      probe::FdPair sp = probe::FdPair::socketpair(type | SOCK_CLOEXEC);
+      probe::FdPair pp = probe::FdPair::pipe();
       ssize_t s = send_fds(sp[0], {pp[0]}, payload);
       Received r = receive_fds(sp[1], 256);
       probe::Json rec = {{"type", t},
@@ -128,94 +129,75 @@ int local() {
                          {"received_bytes", r.bytes < 0 ? probe::Json(probe::errno_name(r.err))
                                                         : probe::Json(r.bytes)},
                          {"fds", r.fds.size()}};
-      if (!r.fds.empty()) rec["works"] = pipe_works(r.fds[0], pp[1]);
+      if (!r.fds.empty()) rec["works"] = pipe_works(r.fds[0].get(), pp[1]);
       probe::emit("pass_one", rec);
-      close_all(r.fds);
-      close_all({sp[0], sp[1], pp[0], pp[1]});
     }
   }
 
   // Several fds in one message arrive in the order sent.
   {
-    int sp[2];
-    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp);
-    std::vector<int> pipes;
+    probe::FdPair sp = probe::FdPair::socketpair(SOCK_STREAM | SOCK_CLOEXEC);
+    std::vector<probe::FdPair> pipes;
     std::vector<long> sent_inodes;
     for (int i = 0; i < 3; ++i) {
-      int pp[2];
-      pipe2(pp, O_CLOEXEC);
-      pipes.push_back(pp[0]);
-      pipes.push_back(pp[1]);
+      const probe::FdPair& pp = pipes.emplace_back(probe::FdPair::pipe());
       sent_inodes.push_back(static_cast<long>(inode_of(pp[0])));
     }
-    std::vector<int> to_send = {pipes[0], pipes[2], pipes[4]};
+    std::vector<int> to_send = {pipes[0][0], pipes[1][0], pipes[2][0]};
     send_fds(sp[0], to_send, 1);
     Received r = receive_fds(sp[1], 256);
     std::vector<long> got;
-    for (int fd : r.fds) got.push_back(static_cast<long>(inode_of(fd)));
+    for (const auto& fd : r.fds) got.push_back(static_cast<long>(inode_of(fd.get())));
     probe::emit(
         "pass_several",
         {{"sent", to_send.size()}, {"received", r.fds.size()}, {"in_order", got == sent_inodes}});
-    close_all(r.fds);
-    close_all(pipes);
-    close_all({sp[0], sp[1]});
   }
 
   // A control buffer too short for what was sent: MSG_CTRUNC. The kernel installs the fds that
   // fit and closes the rest. The fds are pipes' read ends held only by the message, so a pipe
   // whose write end polls POLLERR has no reader left: the kernel closed that one.
   {
-    int sp[2];
-    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp);
-    std::vector<int> readers, writers;
+    probe::FdPair sp = probe::FdPair::socketpair(SOCK_DGRAM | SOCK_CLOEXEC);
+    std::vector<nslab::UniqueFd> readers, writers;
     for (int i = 0; i < 4; ++i) {
-      int pp[2];
-      pipe2(pp, O_CLOEXEC);
-      readers.push_back(pp[0]);
-      writers.push_back(pp[1]);
+      probe::FdPair pp = probe::FdPair::pipe();
+      readers.push_back(pp.take(0));
+      writers.push_back(pp.take(1));
     }
-    send_fds(sp[0], readers, 1);
-    close_all(readers);
-    int closed_before = readerless(writers);
+    send_fds(sp[0], fds_of(readers), 1);
+    const std::size_t sent = readers.size();
+    readers.clear();  // only the message holds them now
+    int closed_before = readerless(fds_of(writers));
     std::size_t room = CMSG_SPACE(sizeof(int));  // 24 bytes on x86-64: room for two ints
     Received r = receive_fds(sp[1], room);
-    probe::emit("ctrunc", {{"sent", readers.size()},
+    probe::emit("ctrunc", {{"sent", sent},
                            {"control_bytes", room},
                            {"msg_ctrunc", r.ctrunc},
                            {"received", r.fds.size()},
                            {"closed_before", closed_before},
-                           {"closed_by_kernel", readerless(writers)}});
-    close_all(r.fds);
-    close_all(writers);
-    close_all({sp[0], sp[1]});
+                           {"closed_by_kernel", readerless(fds_of(writers))}});
   }
 
   // SCM_MAX_FD: 253 per message; 254 is refused.
   for (int n : {kScmMaxFd, kScmMaxFd + 1}) {
-    int sp[2];
-    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp);
-    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    std::vector<int> fds(static_cast<std::size_t>(n), null);
+    probe::FdPair sp = probe::FdPair::socketpair(SOCK_DGRAM | SOCK_CLOEXEC);
+    const nslab::UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    std::vector<int> fds(static_cast<std::size_t>(n), null.get());
     ssize_t s = send_fds(sp[0], fds, 1);
     Received r = receive_fds(sp[1], CMSG_SPACE(sizeof(int) * 300));
     probe::emit("max_fds", {{"sent_fds", n}, {"result", result_of(s)}, {"received", r.fds.size()}});
-    close_all(r.fds);
-    close_all({sp[0], sp[1], null});
   }
 
   // FD_CLOEXEC on a received fd only with MSG_CMSG_CLOEXEC.
   for (bool flag : {false, true}) {
-    int sp[2];
-    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp);
-    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    send_fds(sp[0], {null}, 1);
+    probe::FdPair sp = probe::FdPair::socketpair(SOCK_DGRAM | SOCK_CLOEXEC);
+    const nslab::UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    send_fds(sp[0], {null.get()}, 1);
     Received r = receive_fds(sp[1], 64, flag ? MSG_CMSG_CLOEXEC : 0);
     probe::Json j = {{"msg_cmsg_cloexec", flag}, {"received", r.fds.size()}};
     if (r.bytes < 0) j["error"] = probe::errno_name(r.err);
-    if (!r.fds.empty()) j["fd_cloexec"] = (fcntl(r.fds[0], F_GETFD) & FD_CLOEXEC) != 0;
+    if (!r.fds.empty()) j["fd_cloexec"] = (fcntl(r.fds[0].get(), F_GETFD) & FD_CLOEXEC) != 0;
     probe::emit("cloexec", j);
-    close_all(r.fds);
-    close_all({sp[0], sp[1], null});
   }
   return probe::kRan;
 }
@@ -241,9 +223,9 @@ int inflight_limit(const probe::Options& o) {
   getrlimit(RLIMIT_NOFILE, &rl);
   rl.rlim_cur = limit;
   if (setrlimit(RLIMIT_NOFILE, &rl) < 0) probe::fail("setrlimit", errno);
-  int sp[2];
-  socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp);
-  int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  probe::FdPair sp = probe::FdPair::socketpair(SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK);
+  const nslab::UniqueFd null_owner(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  const int null = null_owner.get();
   long sent = 0;
   ssize_t r = 0;
   for (long i = 0; i < o.integer("count"); ++i) {
@@ -255,11 +237,12 @@ int inflight_limit(const probe::Options& o) {
                            {"sent", sent},
                            {"result", r < 0 ? result_of(r) : "ok"}});
   long drained = 0;
-  for (Received got; (got = receive_fds(sp[1], 64)).bytes > 0; drained += got.fds.size())
-    close_all(got.fds);
+  for (Received got; (got = receive_fds(sp[1], 64)).bytes > 0;) {
+    drained += static_cast<long>(got.fds.size());
+    got.fds.clear();  // closed before the next receive: RLIMIT_NOFILE is tight
+  }
   probe::emit("after_drain",
               {{"received", drained}, {"send", result_of(send_fds(sp[0], {null}, 1))}});
-  close_all({sp[0], sp[1], null});
   return probe::kRan;
 }
 
@@ -269,15 +252,14 @@ int inflight_limit(const probe::Options& o) {
 // rides in the cycle; once the collector frees the cycle, the pipe's write end polls POLLERR.
 int gc(const probe::Options& o) {
   const std::string& cycle = o.str("cycle");
-  int pp[2];
-  pipe2(pp, O_CLOEXEC);
-  std::vector<int> senders, receivers;
+  probe::FdPair pp = probe::FdPair::pipe();
+  std::vector<nslab::UniqueFd> senders, receivers;
   auto pair = [&] {
-    int sp[2];
-    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp);
-    senders.push_back(sp[0]);
-    receivers.push_back(sp[1]);
-    return std::pair{sp[0], sp[1]};
+    probe::FdPair sp = probe::FdPair::socketpair(SOCK_STREAM | SOCK_CLOEXEC);
+    const std::pair ends{sp[0], sp[1]};
+    senders.push_back(sp.take(0));
+    receivers.push_back(sp.take(1));
+    return ends;
   };
   std::vector<ssize_t> sends;
   if (cycle == "none") {
@@ -298,13 +280,13 @@ int gc(const probe::Options& o) {
     return probe::kUsage;
   }
   bool all_sent = std::all_of(sends.begin(), sends.end(), [](ssize_t r) { return r == 1; });
-  close(pp[0]);
+  pp.close(0);
   int held = 1 - readerless({pp[1]});
   // The receivers first: closing a socket that is in flight drops only our reference, and
   // starts nothing. Closing a sender releases it, and a release is what schedules the collector
   // while fds are in flight; by then the cycle is unreachable.
-  close_all(receivers);
-  close_all(senders);
+  receivers.clear();
+  senders.clear();
   auto t0 = std::chrono::steady_clock::now();
   probe::Deadline deadline(o.duration("timeout"));
   pollfd p{pp[1], 0, 0};  // no events asked: only POLLERR, when the last reader is gone
@@ -314,7 +296,7 @@ int gc(const probe::Options& o) {
                      {"held_in_flight", held == 1},
                      {"collected", collected},
                      {"micros", probe::micros_since(t0)}});
-  close(pp[1]);
+  pp.close(1);
   return probe::kRan;
 }
 
@@ -322,37 +304,40 @@ int gc(const probe::Options& o) {
 // fields named `name`: NAME with the inode, or NAME_error with the errno when the kernel refused
 // (SIOCGSKNS needs CAP_NET_ADMIN over the socket's namespace). Returns the inode, or -1.
 long netns_of(int sock, const char* name, probe::Json& out) {
-  int ns =
-      sock < 0 ? open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC) : ioctl(sock, SIOCGSKNS);
-  if (ns < 0) {
+  const nslab::UniqueFd ns(sock < 0 ? open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+                                    : ioctl(sock, SIOCGSKNS));
+  if (!ns) {
     out[std::string(name) + "_error"] = probe::errno_name(errno);
     return -1;
   }
-  long ino = static_cast<long>(inode_of(ns));
-  close(ns);
+  long ino = static_cast<long>(inode_of(ns.get()));
   out[name] = ino;
   return ino;
 }
 
 int give(const probe::Options& o) {
-  int sfd = probe::termination_signals();
-  int ls = probe::unix_listener(o.str("path"));
+  nslab::UniqueFd sfd_owner = probe::termination_signals();
+  const int sfd = sfd_owner.get();
+  nslab::UniqueFd ls_owner = probe::unix_listener(o.str("path"));
+  const int ls = ls_owner.get();
   // The socket to give away is born here, in this node's network namespace.
-  int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  nslab::UniqueFd udp_owner(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const int udp = udp_owner.get();
   probe::Json ready = {{"path", o.str("path")}};
   netns_of(-1, "netns", ready);
   probe::emit("ready", ready);
   probe::Deadline deadline(o.duration("timeout"));
   pollfd p[2] = {{ls, POLLIN, 0}, {sfd, POLLIN, 0}};
   if (poll(p, 2, deadline.ms_left()) > 0 && (p[0].revents & POLLIN)) {
-    int c = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    nslab::UniqueFd c_owner(accept4(ls, nullptr, nullptr, SOCK_CLOEXEC));
+    const int c = c_owner.get();
     ssize_t s = send_fds(c, {udp}, 1);
     probe::Json given = {{"result", result_of(s)}};
     netns_of(udp, "socket_netns", given);
     probe::emit("given", given);
     // Wait for the taker to finish with it (it closes the connection).
     probe::wait_fd(c, POLLIN, deadline);
-    close(c);
+    c_owner.reset();
   } else {
     probe::emit_timeout("taker");
   }
@@ -363,7 +348,8 @@ int give(const probe::Options& o) {
 int take(const probe::Options& o) {
   socklen_t len;
   sockaddr_un a = probe::unix_path(o.str("path"), len);
-  int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  nslab::UniqueFd c_owner(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int c = c_owner.get();
   if (connect(c, reinterpret_cast<sockaddr*>(&a), len) < 0)
     probe::fail("connect " + o.str("path"), errno);
   probe::Deadline deadline(o.duration("timeout"));
@@ -373,7 +359,7 @@ int take(const probe::Options& o) {
   }
   Received r = receive_fds(c, 64, MSG_CMSG_CLOEXEC);
   if (r.fds.empty()) probe::fail("no fd received", r.err);
-  int sock = r.fds[0];
+  const int sock = r.fds[0].get();
   become(o.str("as-uid"));  // what an unprivileged holder of the socket can learn
   // same_netns only when both inodes were read: a refused SIOCGSKNS is an error field, never a
   // comparison with -1.
@@ -387,13 +373,11 @@ int take(const probe::Options& o) {
   ssize_t s1 = sendto(sock, msg, sizeof msg, 0, dst.get(), dst.length);
   probe::emit("sendto",
               {{"socket", "passed"}, {"result", s1 < 0 ? probe::errno_name(errno) : "ok"}});
-  int mine = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  nslab::UniqueFd mine_owner(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const int mine = mine_owner.get();
   const char own_msg[] = "own-socket";
   ssize_t s2 = sendto(mine, own_msg, sizeof own_msg, 0, dst.get(), dst.length);
   probe::emit("sendto", {{"socket", "own"}, {"result", s2 < 0 ? probe::errno_name(errno) : "ok"}});
-  close(mine);
-  close(sock);
-  close(c);
   return probe::kRan;
 }
 

@@ -29,15 +29,14 @@ const char* type_name(int type) {
   }
 }
 
+// A non-blocking socketpair: a and b name its ends, which `ends` owns.
 struct Pair {
-  int a = -1, b = -1;
-  explicit Pair(int type) {
-    int sp[2];
-    if (socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp) < 0)
-      probe::fail("socketpair", errno);
-    a = sp[0];
-    b = sp[1];
-  }
+  probe::FdPair ends;
+  int a, b;
+  explicit Pair(int type)
+      : ends(probe::FdPair::socketpair(type | SOCK_CLOEXEC | SOCK_NONBLOCK)),
+        a(ends[0]),
+        b(ends[1]) {}
 };
 
 // A call's result as a record shows it: the count, or the errno name. Call it right after the
@@ -86,7 +85,7 @@ int dgram_peer_closed() {
   std::string before = sent(send(p.a, "x", 1, 0));
   char c;
   (void)!recv(p.b, &c, 1, 0);
-  close(p.b);
+  p.ends.close(1);
   probe::Json polled = poll_names(poll_now(p.a));
   std::string first = sent(send(p.a, "x", 1, 0));
   std::string second = sent(send(p.a, "x", 1, 0));
@@ -96,7 +95,7 @@ int dgram_peer_closed() {
                                     {"first_send", first},
                                     {"second_send", second},
                                     {"recv", r}});
-  close(p.a);
+  p.ends.close(0);
   return probe::kRan;
 }
 
@@ -113,10 +112,12 @@ sockaddr_un abstract_name(const std::string& name, socklen_t& len) {
 int sender_address(const probe::Options& o) {
   socklen_t len;
   sockaddr_un name = abstract_name(o.str("name"), len);
-  int rx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  nslab::UniqueFd rx_owner(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  const int rx = rx_owner.get();
   if (bind(rx, reinterpret_cast<sockaddr*>(&name), len) < 0) probe::fail("bind", errno);
   for (bool passcred : {false, true}) {
-    int tx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    nslab::UniqueFd tx_owner(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    const int tx = tx_owner.get();
     int on = 1;
     if (passcred) setsockopt(tx, SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
     std::string s = sent(sendto(tx, "x", 1, 0, reinterpret_cast<sockaddr*>(&name), len));
@@ -137,9 +138,8 @@ int sender_address(const probe::Options& o) {
       j["same_as_sender"] = from_len == own_len && std::memcmp(&from, &own, from_len) == 0;
     }
     probe::emit("sender_address", j);
-    close(tx);
+    tx_owner.reset();
   }
-  close(rx);
   return probe::kRan;
 }
 
@@ -165,31 +165,30 @@ int seqpacket() {
     send(p.a, "0123456789", 10, 0);
     probe::emit("recv_msg_trunc",
                 {{"type", type_name(type)}, {"buffer", 4}, {"got", receive(p.b, 4, MSG_TRUNC)}});
-    close(p.a);
-    close(p.b);
+    p.ends.close(0);
+    p.ends.close(1);
   }
   return probe::kRan;
 }
 
 // A listener (or a bound datagram socket) and a client connected to it, by abstract name.
 struct Connected {
-  int client = -1, server = -1;
+  nslab::UniqueFd client, server;
 };
 Connected connect_pair(int type, const std::string& name) {
   socklen_t len;
   sockaddr_un a = abstract_name(name, len);
-  int ls = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-  if (bind(ls, reinterpret_cast<sockaddr*>(&a), len) < 0) probe::fail("bind", errno);
-  if (type != SOCK_DGRAM) listen(ls, 1);
+  nslab::UniqueFd ls(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+  if (bind(ls.get(), reinterpret_cast<sockaddr*>(&a), len) < 0) probe::fail("bind", errno);
+  if (type != SOCK_DGRAM) listen(ls.get(), 1);
   Connected c;
-  c.client = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (connect(c.client, reinterpret_cast<sockaddr*>(&a), len) < 0) probe::fail("connect", errno);
-  if (type == SOCK_DGRAM) {
-    c.server = ls;
-  } else {
-    c.server = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
-    close(ls);
-  }
+  c.client.reset(socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (connect(c.client.get(), reinterpret_cast<sockaddr*>(&a), len) < 0)
+    probe::fail("connect", errno);
+  if (type == SOCK_DGRAM)
+    c.server = std::move(ls);  // the bound socket is the server end
+  else
+    c.server.reset(accept4(ls.get(), nullptr, nullptr, SOCK_CLOEXEC));  // the listener closes
   return c;
 }
 
@@ -198,14 +197,14 @@ int connreset(const probe::Options& o) {
   for (int type : {SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM})
     for (bool unread : {false, true}) {
       Connected c = connect_pair(type, o.str("name"));
-      std::string s = sent(send(c.client, "hello", 5, 0));
+      std::string s = sent(send(c.client.get(), "hello", 5, 0));
       char buf[8];
-      if (!unread) (void)!recv(c.server, buf, sizeof buf, 0);
-      close(c.server);
-      short revents = poll_now(c.client);
-      std::string r = sent(recv(c.client, buf, sizeof buf, 0));
-      std::string again = sent(recv(c.client, buf, sizeof buf, 0));
-      std::string after = sent(send(c.client, "x", 1, MSG_NOSIGNAL));
+      if (!unread) (void)!recv(c.server.get(), buf, sizeof buf, 0);
+      c.server.reset();
+      short revents = poll_now(c.client.get());
+      std::string r = sent(recv(c.client.get(), buf, sizeof buf, 0));
+      std::string again = sent(recv(c.client.get(), buf, sizeof buf, 0));
+      std::string after = sent(send(c.client.get(), "x", 1, MSG_NOSIGNAL));
       probe::emit("peer_closed", {{"type", type_name(type)},
                                   {"unread_data", unread},
                                   {"send", s},
@@ -213,7 +212,6 @@ int connreset(const probe::Options& o) {
                                   {"recv", r},
                                   {"recv_again", again},
                                   {"send_after", after}});
-      close(c.client);
     }
   return probe::kRan;
 }
