@@ -122,6 +122,16 @@ void add_version(CLI::App& app) {
   app.add_subcommand("version", "Print nslab's version, the kernel's and the libraries'.");
 }
 
+void add_kinds(CLI::App& app, std::vector<std::string>& kinds) {
+  CLI::App* sub = app.add_subcommand(
+      "kinds",
+      "Print the key reference of the interfaces a node creates, from the kinds' own tables: "
+      "how each kind is written, its keys with their values and which are required, whether a "
+      "bridge takes it and whether the kernel deletes it with its lower device.");
+  sub->add_option("KIND", kinds, "only these kinds (vxlan, gretap, ...)");
+  sub->footer("Exit status: 0, or 2 for a kind nslab does not know.");
+}
+
 void add_diff(CLI::App& app, DiffArgs& a) {
   CLI::App* sub = app.add_subcommand(
       "diff",
@@ -223,6 +233,8 @@ int run_command_line(int argc, char** argv, const CommandBodies& bodies) {
       up_file);
   add_run(app, run);
   add_version(app);
+  std::vector<std::string> kinds;
+  add_kinds(app, kinds);
   add_diff(app, diff);
   add_matrix(app, matrix);
   if (argc > 1 && argv[1][0] != '-' && !is_known_subcommand(app, argv[1])) return kSetup;
@@ -245,6 +257,7 @@ int run_command_line(int argc, char** argv, const CommandBodies& bodies) {
   if (app.got_subcommand("up")) return bodies.up(up_file);
   if (app.got_subcommand("run")) return bodies.run(run);
   if (app.got_subcommand("version")) return bodies.version();
+  if (app.got_subcommand("kinds")) return bodies.kinds(kinds);
   if (app.got_subcommand("diff")) return bodies.diff(diff);
   if (app.got_subcommand("matrix")) return bodies.matrix(matrix);
   return kSetup;

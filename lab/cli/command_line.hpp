@@ -52,6 +52,7 @@ struct CommandBodies {
   std::function<int(const std::string& topology)> up;
   std::function<int(const RunArgs&)> run;
   std::function<int()> version;
+  std::function<int(const std::vector<std::string>& kinds)> kinds;
   std::function<int(const DiffArgs&)> diff;
   std::function<int(const MatrixArgs&)> matrix;
   // `--version` and `version`: nslab's version and the components' (cmd_version.cpp).

@@ -29,6 +29,7 @@ int run_exec(const ExecArgs& a);
 int run_up(const std::string& topology);
 int run_scenarios(const RunArgs& a);
 int run_version();
+int run_kinds(const std::vector<std::string>& kinds);
 int run_diff(const DiffArgs& a);
 int run_matrix(const MatrixArgs& a);
 // "nslab 0.1.0" and one line per component (kernel, libraries): `version` and `--version`.

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
                              .up = run_up,
                              .run = run_scenarios,
                              .version = run_version,
+                             .kinds = run_kinds,
                              .diff = run_diff,
                              .matrix = run_matrix,
                              .version_text = version_text});

@@ -71,6 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       .up = [](const std::string&) { return 0; },
       .run = checked_run,
       .version = [] { return 0; },
+      .kinds = [](const std::vector<std::string>&) { return 0; },
       .diff = [](const DiffArgs&) { return 0; },
       .matrix = checked_matrix,
       .version_text = [] { return std::string("nslab fuzz"); },

@@ -66,6 +66,8 @@ struct InterfaceKind {
     // "'vni'", "'id' (its VNI)".
     const char* needs;
     void (*read)(VirtualSpec& spec, KeyValue& value);
+    // What the value is, for the key reference (`nslab kinds`): "an address of the node".
+    std::string value;
   };
   VirtualSpec::Kind kind;
   // Empty: the kind takes no settings (`dum0: {}`).
@@ -93,5 +95,17 @@ const InterfaceKind& interface_kind(VirtualSpec::Kind kind);
 
 // "dummy, ifb, vxlan, ... and tap": what a bridge may take among them, for the refusal.
 std::string bridgeable_kind_names();
+
+// The key reference of `kind` (`nslab kinds`), from its table: how it is written, each key
+// with its value and whether it is required, and what the kernel does with it.
+std::string interface_kind_reference(const InterfaceKind& kind);
+
+// "set, unset or inherit": a vocabulary's words, for a key's value text.
+template <class E, std::size_t N>
+std::string words_of(const Vocabulary<E, N>& words) {
+  std::vector<std::string_view> names;
+  for (const auto& w : words) names.push_back(w.name);
+  return or_list(names);
+}
 
 }  // namespace nslab

@@ -12,10 +12,11 @@ const InterfaceKind& geneve_kind() {
       .keys = {{"id", "'id' (its VNI)",
                 [](VirtualSpec& d, KeyValue& v) {
                   d.vni = integer_value<std::uint32_t>(v, "geneve id", 0, 0xffffff);
-                }},
-               {"remote", kNeedsRemote, remote},
-               {"port", nullptr, port},
-               {"ttl", nullptr, ttl}},
+                },
+                "its VNI, 0-16777215"},
+               {"remote", kNeedsRemote, remote, kRemoteValue},
+               {"port", nullptr, port, kPortValue},
+               {"ttl", nullptr, ttl, kTtlValue}},
       .tunnel = true,
       .bridge_port = [](const VirtualSpec&) { return true; },
       .label = [](const VirtualSpec& d) { return d.vni ? fmt::format("id {}", d.vni->value) : ""; },

@@ -30,10 +30,10 @@ void check_ends(VirtualSpec& d, Diagnostics& diags) {
 
 InterfaceKind ip_tunnel_kind(VirtualSpec::Kind k) {
   return {.kind = k,
-          .keys = {{"local", nullptr, local},
-                   {"remote", kNeedsRemote, remote},
-                   {"ttl", nullptr, ttl},
-                   {"dev", nullptr, dev}},
+          .keys = {{"local", nullptr, local, kLocalValue},
+                   {"remote", kNeedsRemote, remote, kRemoteValue},
+                   {"ttl", nullptr, ttl, kTtlValue},
+                   {"dev", nullptr, dev, kDevValue}},
           .tunnel = true,
           .finish = check_ends};
 }

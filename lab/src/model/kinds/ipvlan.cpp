@@ -7,11 +7,13 @@ namespace nslab::kinds {
 const InterfaceKind& ipvlan_kind() {
   static const InterfaceKind kind{
       .kind = VirtualSpec::Kind::ipvlan,
-      .keys = {{"parent", "'parent'", parent},
+      .keys = {{"parent", "'parent'", parent, kParentValue},
                {"mode", nullptr,
                 [](VirtualSpec& d, KeyValue& v) {
                   if (auto w = word_value(v, "mode", kIpvlanModes)) d.ipvlan_mode = *w;
-                }}},
+                },
+                words_of(kIpvlanModes) + " (absent: " + std::string(kIpvlanModes.begin()->name) +
+                    ")"}},
       .goes_with_lower = true,  // ipvlan_device_event: NETDEV_UNREGISTER of the lower device
       .finish = [](VirtualSpec& d, Diagnostics&) { default_pos(d.ipvlan_mode, d); },
       .label =

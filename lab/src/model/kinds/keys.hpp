@@ -20,6 +20,13 @@ inline void remote(VirtualSpec& d, KeyValue& v) {
   d.remote = address_value(v, "remote");
 }
 inline constexpr const char* kNeedsRemote = "'remote' (the other tunnel end)";
+// What the shared keys' values are, for the key reference.
+inline constexpr const char* kParentValue = "an interface of the node (the lower device)";
+inline constexpr const char* kDevValue = "an interface of the node the outer packets leave by";
+inline constexpr const char* kLocalValue = "an address of the node (the outer source)";
+inline constexpr const char* kRemoteValue = "the other end's address";
+inline constexpr const char* kPortValue = "a UDP port, 1-65535";
+inline constexpr const char* kTtlValue = "the outer TTL, 1-255 (absent: inherited)";
 inline void port(VirtualSpec& d, KeyValue& v) {
   d.port = integer_value<int>(v, "port", 1, 65535);
 }

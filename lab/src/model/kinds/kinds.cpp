@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <string_view>
 
 #include "../names.hpp"
 #include "nslab/interface_kinds.hpp"
@@ -54,6 +56,25 @@ std::string bridgeable_kind_names() {
   for (const auto* k : interface_kinds())
     if (k->bridge_port) names.push_back(k->bridged_as ? k->bridged_as : k->name());
   return or_list(names, "and");
+}
+
+std::string interface_kind_reference(const InterfaceKind& kind) {
+  std::string s =
+      kind.tunnel
+          ? fmt::format("{0}: under a node's tunnels: {{NAME: {{kind: {0}, ...}}}}\n", kind.name())
+          : fmt::format("{0}: under a node's {0}: {{NAME: {{...}}}}\n", kind.name());
+  if (kind.keys.empty()) s += "  no settings: NAME: {}\n";
+  std::size_t width = 0;
+  for (const auto& k : kind.keys) width = std::max(width, std::string_view(k.name).size());
+  for (const auto& k : kind.keys)
+    s += fmt::format("  {:<{}}  {}{}\n", k.name, width, k.needs ? "required: " : "", k.value);
+  std::vector<std::string> facts;
+  if (kind.bridge_port)
+    facts.push_back(kind.bridged_as ? fmt::format("a bridge port as a {}", kind.bridged_as)
+                                    : "a bridge port");
+  if (kind.goes_with_lower) facts.push_back("deleted by the kernel with its lower device");
+  for (const auto& f : facts) s += "  (" + f + ")\n";
+  return s;
 }
 
 std::optional<Located<std::string>> ifname_value(KeyValue& v, const std::string& what) {

@@ -11,7 +11,8 @@ const InterfaceKind& tun_kind() {
       .keys = {{"mode", nullptr,
                 [](VirtualSpec& d, KeyValue& v) {
                   if (auto w = word_value(v, "mode", kTunModes)) d.tun_mode = *w;
-                }}},
+                },
+                words_of(kTunModes) + " (absent: " + std::string(kTunModes.begin()->name) + ")"}},
       // A tap is an Ethernet device; a tun carries IP packets only.
       .bridge_port = [](const VirtualSpec& d) { return d.tun_mode.value == TunMode::tap; },
       .bridged_as = "tap",

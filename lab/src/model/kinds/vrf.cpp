@@ -19,8 +19,9 @@ const InterfaceKind& vrf_kind() {
   static const InterfaceKind kind{
       .kind = VirtualSpec::Kind::vrf,
       .keys = {{"table", "'table' (the routing table its ports use)",
-                [](VirtualSpec& d, KeyValue& v) { d.table = v.table(); }},
-               {"ports", nullptr, ports}},
+                [](VirtualSpec& d, KeyValue& v) { d.table = v.table(); },
+                "a routing table: 1-4294967295, main, local or default"},
+               {"ports", nullptr, ports, "a list of the node's interfaces, enslaved to it"}},
       .label =
           [](const VirtualSpec& d) {
             return d.table ? fmt::format("table {}", d.table->value) : "";

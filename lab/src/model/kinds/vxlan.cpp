@@ -12,14 +12,15 @@ const InterfaceKind& vxlan_kind() {
       .keys = {{"vni", "'vni'",
                 [](VirtualSpec& d, KeyValue& v) {
                   d.vni = integer_value<std::uint32_t>(v, "vni", 0, 0xffffff);
-                }},
-               {"local", nullptr, local},
-               {"remote", kNeedsRemote, remote},
-               {"port", nullptr, port},  // absent: the kernel's 8472
-               {"dev", nullptr, dev},
-               // The outer IPv4 header's DF bit, as `ip link ... df set`; absent: unset.
+                },
+                "the VXLAN network identifier, 0-16777215"},
+               {"local", nullptr, local, kLocalValue},
+               {"remote", kNeedsRemote, remote, kRemoteValue},
+               {"port", nullptr, port, "a UDP port, 1-65535 (absent: the kernel's 8472)"},
+               {"dev", nullptr, dev, kDevValue},
                {"df", nullptr,
-                [](VirtualSpec& d, KeyValue& v) { d.df = word_value(v, "df", kVxlanDf); }}},
+                [](VirtualSpec& d, KeyValue& v) { d.df = word_value(v, "df", kVxlanDf); },
+                words_of(kVxlanDf) + ": the outer IPv4 header's DF bit (absent: unset)"}},
       .bridge_port = [](const VirtualSpec&) { return true; },
       .goes_with_lower = true,  // vxlan_netdevice_event: the vxlans whose dev it was
       .finish =
