@@ -113,7 +113,7 @@ ProbeResult Background::stop(std::chrono::milliseconds grace) {
 
 std::vector<std::string> LabTest::argv_of(const std::string& command) {
   // The runner's resolver: MTUs as the kernel holds them, the lab's real folder.
-  auto argv = split_command(expand_templates(command, lab_resolver(*lab_, lab_->topology())));
+  auto argv = split_command(expand_templates(command, lab_resolver(*lab_)));
   if (argv.empty() || argv[0].find('/') != std::string::npos) return argv;
   std::vector<std::string> dirs = probe_dirs_;
   dirs.push_back(bundled_probes_dir());

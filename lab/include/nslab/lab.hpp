@@ -51,6 +51,7 @@ class Lab {
   // the kernel refused when there is one; whatever was built is torn down first.
   static std::unique_ptr<Lab> build(const Topology& topology, const BuildOptions& options = {});
 
+  // The topology as the lab holds it now: the one built, then as each change left it.
   const Topology& topology() const { return topology_; }
   const Netns& home() const { return home_; }
   std::vector<LabNode>& nodes() { return nodes_; }
@@ -58,14 +59,15 @@ class Lab {
   const LabNode& node(const std::string& name) const;
   std::vector<const Netns*> namespaces() const;
   std::chrono::microseconds build_time() const { return build_time_; }
-  // The one way a change reaches the kernel (SPEC 7): `op` applied to `fragment`, where `after`
-  // is the model with the change made (change_model accepted it). An add walks the build's
-  // phases over the fragment's objects (links, bridges, the interfaces nodes create, ports, up,
-  // addresses, qdiscs, nexthops, routes, rules, neighbours) and waits until what it created or
-  // addressed is ready, as the build does; a build is that walk over a whole topology on an
-  // empty lab. Returns what was done, for the report; throws Error with the position of what the
-  // kernel refused.
-  std::string apply(ChangeOp op, const Topology& after, const Topology& fragment,
+  // The one way a change reaches the kernel (SPEC 7): `op` applied to `fragment`. It is checked
+  // against topology() first (change_model, as `nslab validate` checks it): what is wrong goes
+  // to `diags`, and nothing is done. Then an add walks the build's phases over the fragment's
+  // objects (links, bridges, the interfaces nodes create, ports, up, addresses, qdiscs,
+  // nexthops, routes, rules, neighbours) and waits until what it created or addressed is
+  // ready, as the build does; a build is that walk over a whole topology on an empty lab.
+  // topology() is then the model after the change. Returns what was done, for the report;
+  // throws Error with the position of what the kernel refused (topology() stays as it was).
+  std::string apply(ChangeOp op, const Topology& fragment, Diagnostics& diags,
                     std::chrono::milliseconds ready_timeout);
   // Numbers an interface that a change creates: above every number the lab has given so far
   // (a link deleted and added back comes back on new ifindexes, as the kernel's own numbering
@@ -97,10 +99,9 @@ class Lab {
 };
 
 // ${...} as a running lab holds them, for the runner and the GoogleTest fixture alike:
-// ifindexes the lab gave, MTUs the kernel reports now, addresses of `model` (the topology as
-// the change steps so far left it), ${lab.dir} the lab's own folder, ${save.NAME} from `saved`.
+// ifindexes the lab gave, MTUs the kernel reports now, addresses of the lab's topology() (as
+// the changes so far left it), ${lab.dir} the lab's own folder, ${save.NAME} from `saved`.
 // What cannot be resolved throws Error with the reason.
-TemplateResolver lab_resolver(Lab& lab, const Topology& model,
-                              const std::map<std::string, std::string>* saved = nullptr);
+TemplateResolver lab_resolver(Lab& lab, const std::map<std::string, std::string>* saved = nullptr);
 
 }  // namespace nslab

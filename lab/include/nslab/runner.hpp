@@ -53,7 +53,19 @@ struct StepOutcome {
 
 // invalid: the file could not be loaded (its errors are in ScenarioOutcome::diagnostics).
 enum class Verdict { passed, failed, skipped, invalid };
-const char* verdict_name(Verdict v);
+inline const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::passed:
+      return "passed";
+    case Verdict::failed:
+      return "failed";
+    case Verdict::skipped:
+      return "skipped";
+    case Verdict::invalid:
+      return "invalid";
+  }
+  return "?";
+}
 
 struct ScenarioOutcome {
   std::string file;
@@ -66,7 +78,7 @@ struct ScenarioOutcome {
   // of interface the kernel lacks and the scenario did not require): exit 2, not 1.
   bool setup_failed = false;
   std::vector<StepOutcome> steps;
-  std::vector<std::string> captures;  // pcap files kept
+  std::vector<std::string> captures;     // pcap files kept
   std::vector<std::string> diagnostics;  // an invalid file's errors, FILE:LINE:COL: message
   double build_ms = 0;
   double ms = 0;

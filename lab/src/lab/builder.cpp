@@ -27,6 +27,7 @@
 #include <fmt/format.h>
 
 #include "apply.hpp"
+#include "nslab/change.hpp"
 #include "nslab/error.hpp"
 #include "nslab/lab.hpp"
 #include "nslab/nft.hpp"
@@ -462,10 +463,16 @@ std::unique_ptr<Lab> Lab::build(const Topology& topology, const BuildOptions& op
   return lab;
 }
 
-std::string Lab::apply(ChangeOp op, const Topology& after, const Topology& fragment,
+std::string Lab::apply(ChangeOp op, const Topology& fragment, Diagnostics& diags,
                        std::chrono::milliseconds ready_timeout) {
-  if (op == ChangeOp::add) return Applier(*this, after, fragment, ready_timeout).add();
-  return apply::in_place(*this, after, op, fragment, ready_timeout);
+  Topology after = topology_;
+  change_model(after, op, fragment, diags);
+  if (!diags.empty()) return {};
+  std::string done = op == ChangeOp::add
+                         ? Applier(*this, after, fragment, ready_timeout).add()
+                         : apply::in_place(*this, after, op, fragment, ready_timeout);
+  topology_ = std::move(after);
+  return done;
 }
 
 }  // namespace nslab

@@ -5,15 +5,14 @@
 
 #include "../lab/apply.hpp"
 #include "execution.hpp"
-#include "nslab/change.hpp"
 #include "nslab/error.hpp"
 
 namespace nslab {
 
 namespace exec {
 
-// The fragment is parsed again with the lab's values for its templates, checked against the
-// model, and applied; the model then becomes the one after the change.
+// The fragment is parsed again with the lab's values for its templates; the lab checks it
+// against its model and applies it.
 void change_step(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
   o.kind = "change";
   const ChangeSpec& c = st.change;
@@ -29,28 +28,26 @@ void change_step(ScenarioState& s, const StepSpec& st, StepOutcome& o) {
   }
   Diagnostics d;
   Topology fragment = c.fragment(s.resolver(), d, nullptr);
-  Topology after = s.model;
-  if (d.empty()) change_model(after, c.op, fragment, d);
   if (!fragment.nodes.empty()) o.node = fragment.nodes.front().name;
   // Positions are the scenario's, given as (LINE:COL) like an expectation's.
   auto at = [](const std::string& what, const SourcePos& pos) {
     return pos.line ? fmt::format("{} ({})", what, pos.line_col()) : what;
   };
-  if (!d.empty()) {
+  try {
+    if (d.empty())
+      o.command = s.lab->apply(c.op, fragment, d,
+                               scaled(BuildOptions{}.ready_timeout, s.options.time_scale));
+  } catch (const Error& e) {
+    o.passed = false;
+    o.reason = e.pos() ? at(e.what(), *e.pos()) : e.what();
+    return;
+  }
+  if (!d.empty()) {  // the fragment's templates, or the change refused by the model
     auto all = d.sorted();
     o.passed = false;
     o.reason = at(all.front().message, all.front().pos);
     for (std::size_t i = 1; i < all.size(); ++i)
       o.details.push_back("also: " + at(all[i].message, all[i].pos));
-    return;
-  }
-  try {
-    o.command = s.lab->apply(c.op, after, fragment,
-                             scaled(BuildOptions{}.ready_timeout, s.options.time_scale));
-    s.model = std::move(after);
-  } catch (const Error& e) {
-    o.passed = false;
-    o.reason = e.pos() ? at(e.what(), *e.pos()) : e.what();
   }
 }
 

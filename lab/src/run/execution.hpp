@@ -41,10 +41,10 @@ struct Live {
 class ScenarioState {
  public:
   ScenarioState(const Scenario& s, const RunOptions& o, SignalWatch& sig, bool& interrupted)
-      : scenario(s), options(o), signals(sig), interrupted(interrupted), model(s.topology) {}
+      : scenario(s), options(o), signals(sig), interrupted(interrupted) {}
 
   // ${...} as the lab holds them now (see lab_resolver), with this scenario's saves.
-  TemplateResolver resolver() { return lab_resolver(*lab, model, &saved); }
+  TemplateResolver resolver() { return lab_resolver(*lab, &saved); }
   Clock::time_point step_deadline(const StepSpec& st) const;
   std::string timeout_reason(const StepSpec& st, Clock::time_point deadline) const;
 
@@ -81,7 +81,6 @@ class ScenarioState {
   const RunOptions& options;
   SignalWatch& signals;
   bool& interrupted;
-  Topology model;                            // the topology as the change steps so far left it
   std::map<std::string, std::string> saved;  // save: NAME -> value
   ScenarioOutcome out;
   std::unique_ptr<Lab> lab;

@@ -5,9 +5,8 @@
 
 namespace nslab {
 
-TemplateResolver lab_resolver(Lab& lab, const Topology& model,
-                              const std::map<std::string, std::string>* saved) {
-  return [&lab, &model, saved](const TemplateRef& r) -> std::string {
+TemplateResolver lab_resolver(Lab& lab, const std::map<std::string, std::string>* saved) {
+  return [&lab, saved](const TemplateRef& r) -> std::string {
     if (r.lab_dir) return lab.dir();
     if (!r.save.empty()) return resolve_saved(r, saved);
     LabNode& node = lab.node(r.node);
@@ -19,7 +18,7 @@ TemplateResolver lab_resolver(Lab& lab, const Topology& model,
                               r.ifname),
                   ENODEV);
     }
-    const NodeSpec* n = model.node(r.node);
+    const NodeSpec* n = lab.topology().node(r.node);  // as the changes so far left it
     const InterfaceSpec* ifc = n ? n->interface(r.ifname) : nullptr;
     auto a = ifc ? ifc->first(r.attribute == "ipv4" ? Family::ipv4 : Family::ipv6) : std::nullopt;
     if (!a) throw Error(fmt::format("template '{}': no such address now", r.text), ENOENT);

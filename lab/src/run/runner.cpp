@@ -30,20 +30,6 @@ namespace fs = std::filesystem;
 
 namespace nslab {
 
-const char* verdict_name(Verdict v) {
-  switch (v) {
-    case Verdict::passed:
-      return "passed";
-    case Verdict::failed:
-      return "failed";
-    case Verdict::skipped:
-      return "skipped";
-    case Verdict::invalid:
-      return "invalid";
-  }
-  return "?";
-}
-
 std::optional<std::string> unmet_requirement(const Scenario& s) {
   for (const auto& r : s.requires_) {
     if (r.kind == Requirement::Kind::real_root && !is_real_root())
