@@ -66,6 +66,20 @@ inline const char* verdict_name(Verdict v) {
   }
   return "?";
 }
+// The verdict as the console and the matrix's table show it: PASS, FAIL, SKIP, INVALID.
+inline const char* verdict_tag(Verdict v) {
+  switch (v) {
+    case Verdict::passed:
+      return "PASS";
+    case Verdict::failed:
+      return "FAIL";
+    case Verdict::skipped:
+      return "SKIP";
+    case Verdict::invalid:
+      return "INVALID";
+  }
+  return "?";
+}
 
 struct ScenarioOutcome {
   std::string file;

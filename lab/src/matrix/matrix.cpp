@@ -108,20 +108,6 @@ Json run_one(const Kernel& k, const MatrixOptions& m, const Shared& sh, std::FIL
   return run;
 }
 
-const char* verdict_cell(Verdict v) {
-  switch (v) {
-    case Verdict::passed:
-      return "PASS";
-    case Verdict::failed:
-      return "FAIL";
-    case Verdict::skipped:
-      return "SKIP";
-    case Verdict::invalid:
-      return "INVALID";
-  }
-  return "?";
-}
-
 }  // namespace
 
 // One testsuite per kernel, by the run's own JUnit writer; a kernel that did not run, or whose
@@ -187,7 +173,7 @@ void print_verdict_table(const Json& runs, std::FILE* out) {
     // A guest's report was shape-checked when it was read (guest.cpp): the reader takes it.
     for (const auto& s : outcomes_from_json(run["report"])) {
       if (!cells.count(s.file)) files.push_back(s.file);
-      cells[s.file][run.value("label", "")] = verdict_cell(s.verdict);
+      cells[s.file][run.value("label", "")] = verdict_tag(s.verdict);
     }
   }
   std::size_t width = 8;

@@ -14,20 +14,6 @@ namespace nslab {
 
 namespace {
 
-const char* tag(Verdict v) {
-  switch (v) {
-    case Verdict::passed:
-      return "PASS";
-    case Verdict::failed:
-      return "FAIL";
-    case Verdict::skipped:
-      return "SKIP";
-    case Verdict::invalid:
-      return "INVALID";
-  }
-  return "????";
-}
-
 std::string xml(const std::string& s) {
   return xml_escape(s);
 }
@@ -95,8 +81,8 @@ void print_scenario(std::FILE* out, const ScenarioOutcome& o, bool verbose,
   const char* colour = o.verdict == Verdict::passed    ? "\033[32m"
                        : o.verdict == Verdict::skipped ? "\033[33m"
                                                        : "\033[1;31m";
-  std::string verdict = style.colour ? fmt::format("{}{}\033[0m", colour, tag(o.verdict))
-                                     : std::string(tag(o.verdict));
+  std::string verdict = style.colour ? fmt::format("{}{}\033[0m", colour, verdict_tag(o.verdict))
+                                     : std::string(verdict_tag(o.verdict));
   fmt::print(out, "{}{}  {}  ({:.0f} ms)\n", counter, verdict, o.file, o.ms);
   if (o.verdict == Verdict::skipped) {
     fmt::print(out, "      {}\n", o.reason);

@@ -7,42 +7,35 @@
 #include <netlink/route/link/ipip.h>
 #include <netlink/route/link/sit.h>
 
+#include <type_traits>
+
 #include "link_kinds.hpp"
 
 namespace nslab::rtnl_detail {
 
 namespace {
 
-// One tunnel type's setters: Addr is uint32_t (IPv4 ends) or in6_addr* (IPv6 ends).
-template <class Addr>
-struct Setters {
-  int (*local)(rtnl_link*, Addr);
-  int (*remote)(rtnl_link*, Addr);
-  int (*ttl)(rtnl_link*, std::uint8_t);
-  int (*link)(rtnl_link*, std::uint32_t);
-};
-
-void fill_tunnel(rtnl_link* l, const VirtualRequest& req, const Setters<std::uint32_t>& set) {
-  if (req.local) set.local(l, ipv4_of(req.local));
-  if (req.remote) set.remote(l, ipv4_of(req.remote));
-  if (req.ttl) set.ttl(l, static_cast<std::uint8_t>(req.ttl));
-  if (req.parent) set.link(l, static_cast<std::uint32_t>(req.parent));
-}
-
-void fill_tunnel(rtnl_link* l, const VirtualRequest& req, const Setters<in6_addr*>& set) {
-  in6_addr local = ipv6_of(req.local), remote = ipv6_of(req.remote);
-  if (req.local) set.local(l, &local);
-  if (req.remote) set.remote(l, &remote);
-  if (req.ttl) set.ttl(l, static_cast<std::uint8_t>(req.ttl));
-  if (req.parent) set.link(l, static_cast<std::uint32_t>(req.parent));
+// The fill of one tunnel type, from its libnl setters: the ends (uint32_t for IPv4, in6_addr*
+// for IPv6), the TTL and the underlay device.
+template <auto SetLocal, auto SetRemote, auto SetTtl, auto SetLink>
+void fill_tunnel(rtnl_link* l, const VirtualRequest& req) {
+  if constexpr (std::is_invocable_v<decltype(SetLocal), rtnl_link*, std::uint32_t>) {
+    if (req.local) SetLocal(l, ipv4_of(req.local));
+    if (req.remote) SetRemote(l, ipv4_of(req.remote));
+  } else {
+    in6_addr local = ipv6_of(req.local), remote = ipv6_of(req.remote);
+    if (req.local) SetLocal(l, &local);
+    if (req.remote) SetRemote(l, &remote);
+  }
+  if (req.ttl) SetTtl(l, static_cast<std::uint8_t>(req.ttl));
+  if (req.parent) SetLink(l, static_cast<std::uint32_t>(req.parent));
 }
 
 }  // namespace
 
 void fill_gre(rtnl_link* l, const VirtualRequest& req) {
-  fill_tunnel(l, req,
-              Setters<std::uint32_t>{rtnl_link_ipgre_set_local, rtnl_link_ipgre_set_remote,
-                                     rtnl_link_ipgre_set_ttl, rtnl_link_ipgre_set_link});
+  fill_tunnel<rtnl_link_ipgre_set_local, rtnl_link_ipgre_set_remote, rtnl_link_ipgre_set_ttl,
+              rtnl_link_ipgre_set_link>(l, req);
 }
 
 extern const LinkKind kGreLink{
@@ -55,48 +48,32 @@ extern const LinkKind kGreLink{
 extern const LinkKind kIpipLink{
     .name = "ipip",
     .alloc = rtnl_link_ipip_alloc,
-    .fill =
-        [](rtnl_link* l, const VirtualRequest& req) {
-          fill_tunnel(l, req,
-                      Setters<std::uint32_t>{rtnl_link_ipip_set_local, rtnl_link_ipip_set_remote,
-                                             rtnl_link_ipip_set_ttl, rtnl_link_ipip_set_link});
-        },
+    .fill = fill_tunnel<rtnl_link_ipip_set_local, rtnl_link_ipip_set_remote, rtnl_link_ipip_set_ttl,
+                        rtnl_link_ipip_set_link>,
     .sample = ipv4_ends_sample,
 };
 
 extern const LinkKind kSitLink{
     .name = "sit",
     .alloc = rtnl_link_sit_alloc,
-    .fill =
-        [](rtnl_link* l, const VirtualRequest& req) {
-          fill_tunnel(l, req,
-                      Setters<std::uint32_t>{rtnl_link_sit_set_local, rtnl_link_sit_set_remote,
-                                             rtnl_link_sit_set_ttl, rtnl_link_sit_set_link});
-        },
+    .fill = fill_tunnel<rtnl_link_sit_set_local, rtnl_link_sit_set_remote, rtnl_link_sit_set_ttl,
+                        rtnl_link_sit_set_link>,
     .sample = ipv4_ends_sample,
 };
 
 extern const LinkKind kIp6greLink{
     .name = "ip6gre",
     .alloc = rtnl_link_ip6gre_alloc,
-    .fill =
-        [](rtnl_link* l, const VirtualRequest& req) {
-          fill_tunnel(l, req,
-                      Setters<in6_addr*>{rtnl_link_ip6gre_set_local, rtnl_link_ip6gre_set_remote,
-                                         rtnl_link_ip6gre_set_ttl, rtnl_link_ip6gre_set_link});
-        },
+    .fill = fill_tunnel<rtnl_link_ip6gre_set_local, rtnl_link_ip6gre_set_remote,
+                        rtnl_link_ip6gre_set_ttl, rtnl_link_ip6gre_set_link>,
     .sample = ipv6_ends_sample,
 };
 
 extern const LinkKind kIp6tnlLink{
     .name = "ip6tnl",
     .alloc = rtnl_link_ip6_tnl_alloc,
-    .fill =
-        [](rtnl_link* l, const VirtualRequest& req) {
-          fill_tunnel(l, req,
-                      Setters<in6_addr*>{rtnl_link_ip6_tnl_set_local, rtnl_link_ip6_tnl_set_remote,
-                                         rtnl_link_ip6_tnl_set_ttl, rtnl_link_ip6_tnl_set_link});
-        },
+    .fill = fill_tunnel<rtnl_link_ip6_tnl_set_local, rtnl_link_ip6_tnl_set_remote,
+                        rtnl_link_ip6_tnl_set_ttl, rtnl_link_ip6_tnl_set_link>,
     .sample = ipv6_ends_sample,
 };
 
