@@ -125,10 +125,11 @@ void add_version(CLI::App& app) {
 void add_kinds(CLI::App& app, std::vector<std::string>& kinds) {
   CLI::App* sub = app.add_subcommand(
       "kinds",
-      "Print the key reference of the interfaces a node creates, from the kinds' own tables: "
-      "how each kind is written, its keys with their values and which are required, whether a "
-      "bridge takes it and whether the kernel deletes it with its lower device.");
-  sub->add_option("KIND", kinds, "only these kinds (vxlan, gretap, ...)");
+      "Print the key reference of the interfaces a node creates and of the root qdiscs, from "
+      "the kinds' own tables: how each kind is written, its keys with their values and which "
+      "are required, whether a bridge takes it and whether the kernel deletes it with its lower "
+      "device.");
+  sub->add_option("KIND", kinds, "only these kinds (vxlan, gretap, netem, ...)");
   sub->footer("Exit status: 0, or 2 for a kind nslab does not know.");
 }
 

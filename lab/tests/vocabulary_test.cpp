@@ -12,6 +12,7 @@
 #include "../src/lab/kernel_values.hpp"
 #include "nslab/interface_kinds.hpp"
 #include "nslab/load.hpp"
+#include "nslab/qdisc_kinds.hpp"
 #include "nslab/topology.hpp"
 
 using namespace nslab;
@@ -71,6 +72,12 @@ TEST(Vocabulary, EveryInterfaceKindIsRegisteredOnce) {
     for (const auto& key : k->keys) EXPECT_NE(key.read, nullptr) << k->name() << " " << key.name;
   }
   for (const auto& w : kVirtualKinds) EXPECT_TRUE(seen.count(w.value)) << w.name << " has no kind";
+  std::set<QdiscSpec::Kind> qdiscs;
+  for (const auto* k : qdisc_kinds()) {
+    EXPECT_TRUE(qdiscs.insert(k->kind).second) << k->name() << " is registered twice";
+    for (const auto& key : k->keys) EXPECT_NE(key.read, nullptr) << k->name() << " " << key.name;
+  }
+  for (const auto& w : kQdiscKinds) EXPECT_TRUE(qdiscs.count(w.value)) << w.name << " has no kind";
 }
 
 TEST(Vocabulary, EveryWordHasOneKernelNumber) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "nslab/interface_kinds.hpp"
+#include "nslab/qdisc_kinds.hpp"
 
 namespace nslab {
 
@@ -57,16 +58,11 @@ std::string nexthop_text(const NexthopSpec& n) {
   return s;
 }
 
+// "tbf rate 10mbit", "netem delay 20ms loss 1%": the kind's name and its label.
 std::string qdisc_text(const QdiscSpec& q) {
-  std::string s = qdisc_kind_name(q.kind);
-  auto rate = [](std::uint64_t bits) {
-    return bits % 1000000 == 0 ? fmt::format("{}mbit", bits / 1000000) : fmt::format("{}bit", bits);
-  };
-  if (q.rate) s += " rate " + rate(q.rate->value);
-  if (q.ceil) s += " ceil " + rate(q.ceil->value);
-  if (q.delay) s += fmt::format(" delay {}ms", q.delay->value.count());
-  if (q.loss) s += fmt::format(" loss {}%", q.loss->value);
-  return s;
+  const QdiscKind& kind = qdisc_kind(q.kind);
+  std::string words = kind.label ? kind.label(q) : "";
+  return words.empty() ? kind.name() : fmt::format("{} {}", kind.name(), words);
 }
 
 // What makes a created interface's kind: "[vxlan vni 42]", "[vrf table 10]", "[gre]".

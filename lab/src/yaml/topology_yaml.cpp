@@ -10,6 +10,7 @@
 #include "../model/names.hpp"
 #include "nslab/interface_kinds.hpp"
 #include "nslab/load.hpp"
+#include "nslab/qdisc_kinds.hpp"
 #include "topology_yaml.hpp"
 #include "yaml_reader.hpp"
 
@@ -273,17 +274,25 @@ class TopologyParser {
     if (kind.keys.empty()) {
       if (!m.IsMap() || m.size() != 0) r_.error(m, what + " takes no settings: write {}");
     } else if (r_.check_map(m, what, allowed_keys(kind))) {
-      for (const auto& k : kind.keys) {
-        if (auto x = m[k.name]) {
-          NodeValue value(*this, x);
-          k.read(d, value);
-        } else if (k.needs) {
-          r_.error(m, fmt::format("{} needs {}", what, k.needs));
-        }
-      }
+      read_keys(d, m, what, kind.keys);
       if (kind.finish) kind.finish(d, r_.diags());
     }
     node.virtuals.push_back(std::move(d));
+  }
+
+  // Each key of a kind's table that `m` holds, by the key's reader; a required one that it lacks
+  // is "WHAT needs NEEDS", at the map.
+  template <class Spec>
+  void read_keys(Spec& spec, const YAML::Node& m, const std::string& what,
+                 const std::vector<KindKey<Spec>>& keys) {
+    for (const auto& k : keys) {
+      if (auto x = m[k.name]) {
+        NodeValue value(*this, x);
+        k.read(spec, value);
+      } else if (k.needs) {
+        r_.error(m, fmt::format("{} needs {}", what, k.needs));
+      }
+    }
   }
 
   // One value of a kind's key, read for the kind (nslab/interface_kinds.hpp) by this loader.
@@ -299,6 +308,15 @@ class TopologyParser {
     std::optional<std::int64_t> integer(const std::string& what, std::int64_t min,
                                         std::int64_t max) override {
       return p_.r_.integer(n_, what, min, max);
+    }
+    std::string text() const override { return n_.Scalar(); }
+    std::optional<double> quantity(const std::string& what,
+                                   std::span<const std::pair<const char*, double>> units,
+                                   const char* expected) override {
+      return p_.r_.quantity(n_, what, units, expected);
+    }
+    std::optional<std::chrono::milliseconds> duration(const std::string& what) override {
+      return p_.r_.duration(n_, what);
     }
     std::optional<Located<std::uint32_t>> table() override { return p_.table(n_); }
     std::optional<std::vector<std::unique_ptr<KeyValue>>> items(
@@ -579,26 +597,8 @@ class TopologyParser {
     node.nexthops.push_back(std::move(nh));
   }
 
-  // `eth0: {tbf: {rate: 10mbit, burst: 32kb, latency: 50ms}}`: the root qdisc of eth0.
-  // The root qdisc kinds: the keys each takes, those it needs, and its reader. A new kind is a
-  // line here and its reader.
-  using QdiscRead = void (TopologyParser::*)(QdiscSpec&, const YAML::Node&);
-  struct QdiscKeys {
-    QdiscSpec::Kind kind;
-    std::vector<const char*> keys, required;
-    QdiscRead read;
-  };
-  static const std::vector<QdiscKeys>& qdisc_kinds() {
-    using K = QdiscSpec::Kind;
-    using P = TopologyParser;
-    static const std::vector<QdiscKeys> kinds = {
-        {K::tbf, {"rate", "burst", "latency"}, {"rate", "burst", "latency"}, &P::tbf},
-        {K::htb, {"rate", "ceil", "burst"}, {"rate"}, &P::htb},
-        {K::netem, {"delay", "jitter", "loss", "limit"}, {}, &P::netem},
-    };
-    return kinds;
-  }
-
+  // `eth0: {tbf: {rate: 10mbit, burst: 32kb, latency: 50ms}}`: the root qdisc of eth0, of one
+  // of the qdisc kinds (nslab/qdisc_kinds.hpp), read by its key table.
   void qdisc(NodeSpec& node, const YAML::Node& key, const YAML::Node& v) {
     QdiscSpec q;
     q.dev = key.Scalar();
@@ -609,97 +609,27 @@ class TopologyParser {
       node.qdiscs.push_back(std::move(q));
       return;
     }
-    if (!r_.check_map(v, what, {"tbf", "htb", "netem"})) return;
+    std::vector<const char*> kinds;
+    std::vector<std::string_view> names;
+    for (const auto* k : qdisc_kinds()) kinds.push_back(k->name()), names.push_back(k->name());
+    if (!r_.check_map(v, what, kinds)) return;
     if (v.size() != 1) {
-      r_.error(v, what + " needs exactly one of tbf, htb or netem (one root qdisc)");
+      r_.error(v, fmt::format("{} needs exactly one of {} (one root qdisc)", what, or_list(names)));
       return;
     }
     const auto kv = *v.begin();
-    const std::string kind = kv.first.Scalar();
     const YAML::Node m = kv.second;
     q.pos = r_.pos(kv.first);
-    for (const auto& k : qdisc_kinds()) {
-      if (kind != qdisc_kind_name(k.kind)) continue;
-      q.kind = k.kind;
-      if (!r_.check_map(m, kind, k.keys)) return;
-      for (const char* req : k.required)
-        if (!m[req]) r_.error(m, fmt::format("{} {} needs '{}'", kind, what, req));
-      (this->*k.read)(q, m);
+    for (const auto* k : qdisc_kinds()) {
+      if (kv.first.Scalar() != k->name()) continue;
+      q.kind = k->kind;
+      std::vector<const char*> keys;
+      for (const auto& key_entry : k->keys) keys.push_back(key_entry.name);
+      if (!r_.check_map(m, k->name(), keys)) return;
+      read_keys(q, m, fmt::format("{} {}", k->name(), what), k->keys);
+      if (k->finish) k->finish(q, r_.diags());
     }
     node.qdiscs.push_back(std::move(q));
-  }
-
-  std::optional<Located<std::uint64_t>> rate_of(const YAML::Node& m, const char* k) {
-    auto x = m[k];
-    if (!x) return std::nullopt;
-    auto bits = r_.quantity(x, k,
-                            {{"bit", 1},
-                             {"kbit", 1e3},
-                             {"mbit", 1e6},
-                             {"gbit", 1e9},
-                             {"bps", 8},
-                             {"kbps", 8e3},
-                             {"mbps", 8e6},
-                             {"gbps", 8e9}},
-                            "a rate like 10mbit, 512kbit or 1gbit (bps: bytes per second)");
-    if (!bits) return std::nullopt;
-    // libnl takes tbf rates as an int of bytes per second, without the 64-bit attributes.
-    if (*bits < 8 || *bits > 16e9) {
-      r_.error(x, fmt::format("{} '{}' must be between 8bit and 16gbit", k, x.Scalar()));
-      return std::nullopt;
-    }
-    return Located<std::uint64_t>{static_cast<std::uint64_t>(*bits), r_.pos(x)};
-  }
-
-  std::optional<Located<std::uint32_t>> bytes_of(const YAML::Node& m, const char* k) {
-    auto x = m[k];
-    if (!x) return std::nullopt;
-    auto n = r_.quantity(x, k, {{"b", 1}, {"kb", 1024}, {"mb", 1024 * 1024}},
-                         "a size like 1500b, 32kb or 1mb");
-    if (!n) return std::nullopt;
-    if (*n < 1 || *n > 1 << 30) {
-      r_.error(x, fmt::format("{} '{}' must be between 1b and 1024mb", k, x.Scalar()));
-      return std::nullopt;
-    }
-    return Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
-  }
-
-  std::optional<Located<std::chrono::milliseconds>> time_of(const YAML::Node& m, const char* k) {
-    auto x = m[k];
-    if (!x) return std::nullopt;
-    auto d = r_.duration(x, k);
-    if (!d) return std::nullopt;
-    return Located<std::chrono::milliseconds>{*d, r_.pos(x)};
-  }
-
-  void tbf(QdiscSpec& q, const YAML::Node& m) {
-    q.rate = rate_of(m, "rate");
-    q.burst = bytes_of(m, "burst");
-    q.latency = time_of(m, "latency");
-  }
-
-  void htb(QdiscSpec& q, const YAML::Node& m) {
-    q.rate = rate_of(m, "rate");
-    q.ceil = rate_of(m, "ceil");
-    q.burst = bytes_of(m, "burst");
-    if (q.rate && q.ceil && q.ceil->value < q.rate->value)
-      r_.error(m["ceil"], "htb ceil cannot be below its rate");
-  }
-
-  void netem(QdiscSpec& q, const YAML::Node& m) {
-    q.delay = time_of(m, "delay");
-    q.jitter = time_of(m, "jitter");
-    if (q.jitter && !q.delay) r_.error(m["jitter"], "netem jitter needs 'delay'");
-    if (auto x = m["loss"])
-      if (auto p = r_.quantity(x, "loss", {{"%", 1}}, "a percentage like 1% or 0.5%")) {
-        if (*p > 100)
-          r_.error(x, fmt::format("loss '{}' must be at most 100%", x.Scalar()));
-        else
-          q.loss = Located<double>{*p, r_.pos(x)};
-      }
-    if (auto x = m["limit"])
-      if (auto n = r_.integer(x, "limit (packets)", 1, 0xffffffffLL))
-        q.limit = Located<std::uint32_t>{static_cast<std::uint32_t>(*n), r_.pos(x)};
   }
 
   // A table id: a number in [1, 2^32-1], or main/local/default as `ip` names them.

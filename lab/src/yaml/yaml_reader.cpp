@@ -245,7 +245,8 @@ std::optional<bool> Reader::boolean(const YAML::Node& n, const std::string& what
   return std::nullopt;
 }
 
-std::optional<double> Reader::quantity(const YAML::Node& n, const std::string& what, Units units,
+std::optional<double> Reader::quantity(const YAML::Node& n, const std::string& what,
+                                       std::span<const std::pair<const char*, double>> units,
                                        const char* expected) {
   auto s = string(n, what);
   if (!s) return std::nullopt;

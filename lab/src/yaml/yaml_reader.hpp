@@ -107,6 +107,11 @@ class Reader {
   // factor. `expected` ends the error "WHAT 'TEXT' must be ...": "a duration like 5s or 200ms".
   using Units = std::initializer_list<std::pair<const char*, double>>;
   std::optional<double> quantity(const YAML::Node& n, const std::string& what, Units units,
+                                 const char* expected) {
+    return quantity(n, what, std::span<const std::pair<const char*, double>>(units), expected);
+  }
+  std::optional<double> quantity(const YAML::Node& n, const std::string& what,
+                                 std::span<const std::pair<const char*, double>> units,
                                  const char* expected);
   // DIGITS[.DIGITS] followed by ms, s or m; at least 1 ms and at most 24 hours.
   std::optional<std::chrono::milliseconds> duration(const YAML::Node& n, const std::string& what);

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <array>
+#include <stdexcept>
 #include <string_view>
 
 #include "../names.hpp"
 #include "nslab/interface_kinds.hpp"
+#include "nslab/qdisc_kinds.hpp"
 
 namespace nslab {
 
@@ -35,6 +37,31 @@ NSLAB_INTERFACE_KINDS(NSLAB_DECLARE)
 #undef NSLAB_DECLARE
 }  // namespace kinds
 
+// The root qdisc kinds, one line each, in the order messages list them; KIND_kind() is in
+// KIND.cpp.
+#define NSLAB_QDISC_KINDS(X) \
+  X(tbf)                     \
+  X(htb)                     \
+  X(netem)
+namespace kinds {
+#define NSLAB_DECLARE(k) const QdiscKind& k##_kind();
+NSLAB_QDISC_KINDS(NSLAB_DECLARE)
+#undef NSLAB_DECLARE
+}  // namespace kinds
+
+const std::vector<const QdiscKind*>& qdisc_kinds() {
+#define NSLAB_ENTRY(k) &kinds::k##_kind(),
+  static const std::vector<const QdiscKind*> all = {NSLAB_QDISC_KINDS(NSLAB_ENTRY)};
+#undef NSLAB_ENTRY
+  return all;
+}
+
+const QdiscKind& qdisc_kind(QdiscSpec::Kind kind) {
+  for (const auto* k : qdisc_kinds())
+    if (k->kind == kind) return *k;
+  throw std::logic_error("a qdisc kind without its unit");  // vocabulary_test: each has one
+}
+
 const std::vector<const InterfaceKind*>& interface_kinds() {
 #define NSLAB_ENTRY(k) &kinds::k##_kind(),
   static const std::vector<const InterfaceKind*> all = {NSLAB_INTERFACE_KINDS(NSLAB_ENTRY)};
@@ -58,16 +85,32 @@ std::string bridgeable_kind_names() {
   return or_list(names, "and");
 }
 
+namespace {
+// A key table as the reference lists it: each key, aligned, with its value text.
+template <class Spec>
+std::string keys_text(const std::vector<KindKey<Spec>>& keys) {
+  std::size_t width = 0;
+  for (const auto& k : keys) width = std::max(width, std::string_view(k.name).size());
+  std::string s;
+  for (const auto& k : keys)
+    s += fmt::format("  {:<{}}  {}{}\n", k.name, width, k.needs ? "required: " : "", k.value);
+  return s;
+}
+}  // namespace
+
+std::string qdisc_kind_reference(const QdiscKind& kind) {
+  return fmt::format("{0}: a root qdisc, under a node's qdiscs: {{DEV: {{{0}: {{...}}}}}}\n",
+                     kind.name()) +
+         keys_text(kind.keys);
+}
+
 std::string interface_kind_reference(const InterfaceKind& kind) {
   std::string s =
       kind.tunnel
           ? fmt::format("{0}: under a node's tunnels: {{NAME: {{kind: {0}, ...}}}}\n", kind.name())
           : fmt::format("{0}: under a node's {0}: {{NAME: {{...}}}}\n", kind.name());
   if (kind.keys.empty()) s += "  no settings: NAME: {}\n";
-  std::size_t width = 0;
-  for (const auto& k : kind.keys) width = std::max(width, std::string_view(k.name).size());
-  for (const auto& k : kind.keys)
-    s += fmt::format("  {:<{}}  {}{}\n", k.name, width, k.needs ? "required: " : "", k.value);
+  s += keys_text(kind.keys);
   std::vector<std::string> facts;
   if (kind.bridge_port)
     facts.push_back(kind.bridged_as ? fmt::format("a bridge port as a {}", kind.bridged_as)
