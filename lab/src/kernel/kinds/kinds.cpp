@@ -14,6 +14,16 @@ static const std::array kLinkKinds = {&kVxlanLink, &kGeneveLink, &kMacvlanLink, 
                                       &kVlanLink,  &kVrfLink,    &kGreLink,     &kGretapLink,
                                       &kIpipLink,  &kSitLink,    &kIp6greLink,  &kIp6tnlLink};
 
+// One line per root qdisc kind, each defined (extern) in its own file.
+extern const QdiscKernelKind kTbfQdisc, kHtbQdisc, kNetemQdisc;
+static const std::array kQdiscKinds = {&kTbfQdisc, &kHtbQdisc, &kNetemQdisc};
+
+const QdiscKernelKind* qdisc_kernel_kind(std::string_view name) {
+  for (const auto* k : kQdiscKinds)
+    if (name == k->name) return k;
+  return nullptr;
+}
+
 const LinkKind* link_kind(std::string_view name) {
   for (const auto* k : kLinkKinds)
     if (name == k->name) return k;

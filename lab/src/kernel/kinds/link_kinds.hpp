@@ -41,6 +41,23 @@ inline void ipv6_ends_sample(VirtualRequest& req) {
 // libnl's gre setters (gre and gretap share them): the ends, TTL and underlay of `req`.
 void fill_gre(rtnl_link* l, const VirtualRequest& req);
 
+// The kernel half of a root qdisc kind (the model half: nslab/qdisc_kinds.hpp), one file each
+// here (tbf.cpp, htb.cpp, netem.cpp), one line in kinds.cpp.
+struct QdiscKernelKind {
+  const char* name;  // TCA_KIND, the model's word
+  // Its options on the root qdisc object, from the request.
+  void (*fill)(rtnl_qdisc* q, const QdiscRequest& req);
+  // What follows the qdisc's creation (htb's default class); a libnl error or 0. May be null.
+  int (*after)(nl_sock* sk, const QdiscRequest& req) = nullptr;
+  // What a dump reports of it beyond its kind and handle. May be null.
+  void (*read)(rtnl_qdisc* q, QdiscState& state) = nullptr;
+};
+const QdiscKernelKind* qdisc_kernel_kind(std::string_view name);
+
+inline rtnl_tc* tc_of(rtnl_qdisc* q) {
+  return reinterpret_cast<rtnl_tc*>(q);
+}
+
 // The kind's half, or nullptr for a kind without attributes (dummy, ifb: a plain link of that
 // IFLA_INFO_KIND).
 const LinkKind* link_kind(std::string_view name);
