@@ -16,16 +16,15 @@ int run_kinds(const std::vector<std::string>& kinds) {
   std::vector<std::pair<std::string, std::string>> all;
   for (const auto* k : interface_kinds()) all.emplace_back(k->name(), interface_kind_reference(*k));
   for (const auto* k : qdisc_kinds()) all.emplace_back(k->name(), qdisc_kind_reference(*k));
+  std::vector<std::string_view> names;
+  for (const auto& [kind, text] : all) names.push_back(kind);
   std::vector<const std::string*> shown;
   for (const auto& name : kinds) {
     const std::string* found = nullptr;
-    std::string closest;
-    std::size_t best = 3;  // at most two edits away
-    for (const auto& [kind, text] : all) {
+    for (const auto& [kind, text] : all)
       if (name == kind) found = &text;
-      if (std::size_t d = edit_distance(name, kind); d < best) best = d, closest = kind;
-    }
     if (!found) {
+      const std::string closest = closest_word(name, names);
       fmt::print(stderr, "nslab: kinds: no kind '{}'{}\n", name,
                  closest.empty() ? "" : fmt::format(" (did you mean '{}'?)", closest));
       return kSetup;

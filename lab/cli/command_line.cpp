@@ -194,15 +194,12 @@ void add_matrix(CLI::App& app, MatrixArgs& a) {
 
 // A first word that is no subcommand: says so, with the closest one when it is close.
 bool is_known_subcommand(CLI::App& app, const std::string& word) {
-  std::string best;
-  std::size_t best_d = 3;  // at most two edits away
+  std::vector<std::string_view> names;
   for (const auto* sub : app.get_subcommands({})) {
     if (sub->get_name() == word) return true;
-    if (std::size_t d = nslab::edit_distance(word, sub->get_name()); d < best_d) {
-      best_d = d;
-      best = sub->get_name();
-    }
+    names.push_back(sub->get_name());
   }
+  const std::string best = nslab::closest_word(word, names);
   fmt::print(stderr, "nslab: '{}' is not a command{}; see nslab --help\n", word,
              best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best));
   return false;

@@ -110,4 +110,12 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+std::string closest_word(std::string_view word, const std::vector<std::string_view>& candidates) {
+  std::string_view best;
+  std::size_t best_d = 3;  // at most two edits away
+  for (auto c : candidates)
+    if (std::size_t d = edit_distance(word, c); d < best_d) best_d = d, best = c;
+  return std::string(best);
+}
+
 }  // namespace nslab

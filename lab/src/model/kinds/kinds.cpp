@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <stdexcept>
 #include <string_view>
 
@@ -56,10 +55,18 @@ const std::vector<const QdiscKind*>& qdisc_kinds() {
   return all;
 }
 
+namespace {
+// The unit of `kind` in a registry; vocabulary_test checks that each kind has one.
+template <class Unit, class Kind>
+const Unit& unit_of(const std::vector<const Unit*>& registry, Kind kind) {
+  for (const auto* u : registry)
+    if (u->kind == kind) return *u;
+  throw std::logic_error("a kind without its unit");
+}
+}  // namespace
+
 const QdiscKind& qdisc_kind(QdiscSpec::Kind kind) {
-  for (const auto* k : qdisc_kinds())
-    if (k->kind == kind) return *k;
-  throw std::logic_error("a qdisc kind without its unit");  // vocabulary_test: each has one
+  return unit_of(qdisc_kinds(), kind);
 }
 
 const std::vector<const InterfaceKind*>& interface_kinds() {
@@ -70,12 +77,7 @@ const std::vector<const InterfaceKind*>& interface_kinds() {
 }
 
 const InterfaceKind& interface_kind(VirtualSpec::Kind kind) {
-  static const auto by_kind = [] {
-    std::array<const InterfaceKind*, kVirtualKinds.size()> table{};
-    for (const auto* k : interface_kinds()) table.at(static_cast<std::size_t>(k->kind)) = k;
-    return table;
-  }();
-  return *by_kind.at(static_cast<std::size_t>(kind));  // vocabulary_test: each has one
+  return unit_of(interface_kinds(), kind);
 }
 
 std::string bridgeable_kind_names() {
